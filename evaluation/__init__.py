@@ -1,0 +1,1 @@
+"""Offline evaluation of logged pep talks (the SLaM method)."""

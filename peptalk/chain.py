@@ -1,0 +1,52 @@
+"""The pep-talk chain: request -> prompt | routed chat model | output parser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.runnables import ConfigurableField, Runnable, RunnableLambda
+
+from peptalk.output import PepTalkOutputParser
+from peptalk.prompt import pep_talk_prompt, prompt_variables
+from peptalk.schema import PepTalkRequest, PepTalkResponse
+from router.call import ChatLayer
+from router.chat_model import RoutedChatModel
+from router.router import Router
+
+MODEL_FIELD = "model"
+
+
+def configurable_model(router: Router, layer: ChatLayer | None = None) -> Runnable:
+    """The routed chat model, with `model` settable per call (`config={"configurable": {"model": ...}}`)."""
+    from typing import Literal
+
+    known = tuple(router.known_models())
+    return RoutedChatModel(layer=layer or router).configurable_fields(
+        model=ConfigurableField(
+            id=MODEL_FIELD,
+            name="Model",
+            description=f"`backend:model` that answers; default {router.default}.",
+            annotation=Literal[known] | None,  # type: ignore[valid-type]
+        )
+    )
+
+
+def build_chain(router: Router, *, layer: ChatLayer | None = None,
+                request_model: type[PepTalkRequest] = PepTalkRequest) -> Runnable:
+    """The LCEL chain LangServe serves: input `request_model`, output `PepTalkResponse` (as a dict).
+
+    `layer` is the serving stack the chat model calls (cache, shadow ... over the router); default the router.
+    """
+    prompt = pep_talk_prompt()
+    model = configurable_model(router, layer)
+    parser = PepTalkOutputParser()
+
+    def plan(payload: Any) -> Runnable:
+        # Returning a runnable makes LCEL run it on the same input, streaming included; the
+        # validated request rides along as a bound kwarg so routing, caching and shadowing can see it.
+        request = request_model.model_validate(payload)
+        variables = prompt_variables(request)
+        bound = model.bind(peptalk_request=request.model_dump(mode="json"))
+        return RunnableLambda(lambda _: variables, name="PromptVariables") | prompt | bound | parser
+
+    return RunnableLambda(plan, name="PepTalk").with_types(input_type=request_model, output_type=PepTalkResponse)

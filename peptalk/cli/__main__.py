@@ -1,0 +1,5 @@
+"""`python -m peptalk.cli`."""
+
+from peptalk.cli import main
+
+main()

