@@ -19,6 +19,7 @@ from peptalk.health import routes as health_routes
 from peptalk.logs import configure_logging
 from peptalk.schema import RequestLimits, request_model_for
 from peptalk.settings import Settings, get_settings
+from router.call import ChatLayer
 from router.errors import UnknownModelError
 from router.registry import build_backends
 from router.router import Router
@@ -32,14 +33,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     router = Router(build_backends(settings), default_model=settings.default_model)
     limits = RequestLimits(settings.max_items_per_list, settings.max_item_chars, settings.max_total_chars)
-    chain = build_chain(router, request_model=request_model_for(limits))
+    # Serving layers wrap the router, innermost first; each feature adds its layer here.
+    layer: ChatLayer = router
+    # -- shadow traffic (issue 9)
+    # -- semantic cache (issue 4)
+    chain = build_chain(router, layer=layer, request_model=request_model_for(limits))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await router.start()
+        # -- start further services here (cache index, shadow writer ...)
         try:
             yield
         finally:
+            # -- stop further services here, in reverse order
             await router.aclose()
 
     app = FastAPI(
@@ -60,8 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def unknown_model(_: Request, exc: UnknownModelError) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "known_models": exc.known}, status_code=422)
 
+    # -- middleware (issue 8: request ids, metrics, API keys, rate limits)
     add_routes(app, chain, path="/peptalk")
     app.include_router(health_routes)
+    # -- further routes (issue 8: /metrics)
     return app
 
 

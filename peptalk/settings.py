@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     max_item_chars: int = Field(default=200, ge=1)
     max_total_chars: int = Field(default=4000, ge=1)
 
+    # --- router: policies, nodes, fault tolerance (issue 3) ---
+
+    # --- semantic cache (issue 4) ---
+
+    # --- shadow traffic (issue 9) ---
+
+    # --- evaluation, judges, probes and cost (issues 5 and 6) ---
+
+    # --- human rating UI (issue 7) ---
+
+    # --- observability and protection (issue 8) ---
+
     @field_validator("backends", "openai_models", "ollama_models", mode="before")
     @classmethod
     def _lists_from_csv(cls, value: object) -> object:
