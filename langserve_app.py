@@ -34,9 +34,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     router = Router(build_backends(settings), default_model=settings.default_model)
     limits = RequestLimits(settings.max_items_per_list, settings.max_item_chars, settings.max_total_chars)
     # Serving layers wrap the router, innermost first; each feature adds its layer here.
+    # Order: shadow -> cache -> router, so the shadow log sees cache hits and candidates never touch the cache.
     layer: ChatLayer = router
-    # -- shadow traffic (issue 9)
     # -- semantic cache (issue 4)
+    # -- shadow traffic (issue 9)
     chain = build_chain(router, layer=layer, request_model=request_model_for(limits))
 
     @asynccontextmanager
