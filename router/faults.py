@@ -22,19 +22,20 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def _status_and_response(exc: BaseException) -> tuple[int | None, httpx.Response | None]:
+def _status_and_headers(exc: BaseException) -> tuple[int | None, Any]:
+    """The HTTP status and response headers behind a client error (openai vendors its own httpx, so duck-typed)."""
     status: int | None = None
-    response: httpx.Response | None = None
+    headers: Any = None
     for link in _chain(exc):
         if status is None:
             code = getattr(link, "status_code", None)  # openai.APIStatusError, ollama.ResponseError
             if isinstance(code, int) and code > 0:
                 status = code
-        candidate = getattr(link, "response", None)
-        if response is None and isinstance(candidate, httpx.Response):
-            response = candidate
-            status = status or candidate.status_code
-    return status, response
+        response = getattr(link, "response", None)
+        if headers is None and hasattr(response, "headers") and hasattr(response, "status_code"):
+            headers = response.headers
+            status = status or int(response.status_code)
+    return status, headers
 
 
 def retry_after_seconds(headers: Any) -> float | None:
@@ -68,12 +69,12 @@ def classify(exc: BaseException, *, model: str, node: str) -> BackendUnavailable
     if isinstance(exc, BackendUnavailable):
         return exc
     detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:300]
-    status, response = _status_and_response(exc)
+    status, headers = _status_and_headers(exc)
     kind: FailureKind
     retry_after: float | None = None
     if status == 429:
         kind, retryable = "rate_limited", True
-        retry_after = retry_after_seconds(response.headers if response is not None else None)
+        retry_after = retry_after_seconds(headers)
         detail = f"429 Too Many Requests (Retry-After: {retry_after})"
     elif status is not None and status >= 500:
         kind, retryable, detail = "server_error", True, f"{status} from {node}: {detail}"

@@ -213,9 +213,12 @@ class Router:
                 "pinned_fallback": self.config.pinned_fallback, "deadline_s": self.config.deadline_s}
 
     async def start(self) -> None:
-        """Starts every backend; the first failure stops start-up with its `ConfigError`."""
+        """Starts every backend, then builds every node's client, so no first request pays for imports."""
         for backend in self.backends.values():
             await backend.start()
+        for pool in self.pools.values():
+            for node in pool.nodes:
+                node.chat_model()
 
     async def status(self) -> list[BackendStatus]:
         """A readiness probe of every node of every backend, run concurrently."""
