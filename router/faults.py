@@ -31,8 +31,8 @@ def _status_and_headers(exc: BaseException) -> tuple[int | None, Any]:
             code = getattr(link, "status_code", None)  # openai.APIStatusError, ollama.ResponseError
             if isinstance(code, int) and code > 0:
                 status = code
-        response = getattr(link, "response", None)
-        if headers is None and hasattr(response, "headers") and hasattr(response, "status_code"):
+        response: Any = getattr(link, "response", None)
+        if headers is None and response is not None and hasattr(response, "headers") and hasattr(response, "status_code"):
             headers = response.headers
             status = status or int(response.status_code)
     return status, headers

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessageChunk, BaseMessage
 
-from router.errors import BackendUnavailable, StreamInterrupted
+from router.errors import BackendUnavailable, FailureKind, StreamInterrupted
 from router.faults import classify
 from router.nodes import Node
 
@@ -82,7 +82,7 @@ async def open_stream(node: Node, messages: list[BaseMessage], *, first_token_de
     node.begin()
     iterator = aiter(node.chat_model().astream(messages))
     stream = NodeStream(node, iterator, [], started, total_deadline, None, False)
-    waiting_for = "first_token_timeout" if first_token_deadline < total_deadline else "timeout"
+    waiting_for: FailureKind = "first_token_timeout" if first_token_deadline < total_deadline else "timeout"
     try:
         while True:
             try:
