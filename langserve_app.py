@@ -100,18 +100,29 @@ async def refuse_when_unroutable(request: Request) -> None:
         body = await request.json()  # Starlette caches the body, so LangServe reads it again for free
     except ValueError:
         return  # LangServe answers malformed bodies itself
-    configurable = ((body.get("config") if isinstance(body, dict) else None) or {}).get("configurable") or {}
-    pinned = configurable.get("model") if isinstance(configurable, dict) else None
     router: Router = request.app.state.router
+    pinned_models = _pinned_models(body)
     try:
-        reason = router.unavailable_reason(pinned if isinstance(pinned, str) else None)
+        reasons = [router.unavailable_reason(pinned) for pinned in pinned_models]
     except UnknownModelError:
         return  # LangServe's config validation answers 422
-    if reason is not None:
-        plan = [router.resolve(pinned)] if isinstance(pinned, str) else router.policy.models()
-        retry_after = seconds_header(router.seconds_until_available(plan))
-        raise HTTPException(503, detail=f"no backend could answer: {reason}",
+    if all(reason is not None for reason in reasons):
+        refs = [ref for pinned in pinned_models for ref in router.candidate_models(pinned)]
+        retry_after = seconds_header(router.seconds_until_available(refs))
+        raise HTTPException(503, detail=f"no backend could answer: {reasons[0]}",
                             headers={"Retry-After": retry_after} if retry_after else None)
+
+
+def _pinned_models(body: object) -> list[str | None]:
+    """The model each input of a LangServe request body pins (None: unpinned); a batch may carry a config per input."""
+    config = body.get("config") if isinstance(body, dict) else None
+    configs = config if isinstance(config, list) else [config]
+    pinned: list[str | None] = []
+    for entry in configs:
+        configurable = entry.get("configurable") if isinstance(entry, dict) else None
+        model = configurable.get("model") if isinstance(configurable, dict) else None
+        pinned.append(model if isinstance(model, str) else None)
+    return list(dict.fromkeys(pinned)) or [None]
 
 
 def main() -> None:

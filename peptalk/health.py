@@ -29,7 +29,7 @@ async def readyz(request: Request) -> JSONResponse:
     router = _router(request)
     statuses = await router.status()
     backends = {status.backend: asdict(status) for status in statuses}
-    routable = [ref for ref in router.policy.models()]
+    routable = router.policy.models()
     ready = any(
         backends.get(ref.backend, {}).get("nodes", {}).get(node.url, {}).get("reachable", False)
         and node.state != "down"

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     pinned_fallback: bool = False  # may a pinned request fall back along the chain?
     ollama_base_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)  # N nodes; wins over the single URL
     openai_base_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    first_token_timeout_s: float = Field(default=30.0, gt=0)
+    first_token_timeout_s: float = Field(default=60.0, gt=0)  # remote backends; in-process ones: the total
     request_deadline_s: float = Field(default=180.0, gt=0)
     retry_attempts: int = Field(default=3, ge=1, le=10)  # tries per model, the first included
     retry_backoff_s: float = Field(default=0.1, ge=0)

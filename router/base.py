@@ -46,6 +46,7 @@ class Backend(abc.ABC):
     """A kind of model server (embedded llama.cpp, OpenAI-compatible, Ollama)."""
 
     name: str
+    in_process: bool = False  # True: answers in this process (no network between the router and the model)
 
     @abc.abstractmethod
     def models(self) -> list[str]:

@@ -66,18 +66,23 @@ class RouterConfig(_Strict):
     sticky_salt: str = "peptalk"
     pinned_fallback: bool = False
     timeout_s: float = Field(default=120.0, gt=0)
-    first_token_timeout_s: float = Field(default=30.0, gt=0)
+    first_token_timeout_s: float = Field(default=60.0, gt=0)
     deadline_s: float = Field(default=180.0, gt=0)
     retry: RetryConfig = Field(default_factory=RetryConfig)
     breaker: BreakerConfig = Field(default_factory=BreakerConfig)
     backends: dict[str, BackendConfig] = Field(default_factory=dict)
     models: dict[str, ModelConfig] = Field(default_factory=dict)
 
-    def timeouts_for(self, backend: str) -> Timeouts:
-        """The backend's own timeouts, or the top-level ones."""
+    def timeouts_for(self, backend: str, *, in_process: bool = False) -> Timeouts:
+        """The backend's own timeouts, or the top-level ones.
+
+        An in-process backend gets no separate first-token timeout unless its entry sets one: with no
+        network to stall, a slow first token means a busy CPU, which a retry would only make busier.
+        """
         override = self.backends.get(backend) or BackendConfig()
         total = override.timeout_s or self.timeout_s
-        return Timeouts(total, min(override.first_token_timeout_s or self.first_token_timeout_s, total))
+        first_token = override.first_token_timeout_s or (total if in_process else self.first_token_timeout_s)
+        return Timeouts(total, min(first_token, total))
 
     def nodes_for(self, backend: str, model: str) -> list[str]:
         """Nodes set in the configuration for `backend:model` (empty: the backend's own)."""

@@ -93,11 +93,16 @@ class Router:
             return [pinned]
         return [pinned, *(ref for ref in self.policy.chain if ref != pinned)]
 
+    def candidate_models(self, pinned: str | None = None) -> list[ModelRef]:
+        """Every model a call pinned to `pinned` (or any unpinned call) might try, in no particular order."""
+        if pinned is None:
+            return self.policy.models()
+        chain = self.policy.chain if self.config.pinned_fallback else []
+        return list(dict.fromkeys([self.resolve(pinned), *chain]))
+
     def unavailable_reason(self, pinned: str | None = None) -> str | None:
-        """Why no candidate of a call pinned to `pinned` (or of any unpinned call) can be tried now; None if one can."""
-        refs = [self.resolve(pinned)] if pinned and not self.config.pinned_fallback else self.policy.models()
-        if pinned and self.config.pinned_fallback:
-            refs = [self.resolve(pinned), *refs]
+        """Why no model a call pinned to `pinned` (or any unpinned call) could use can be tried now; None if one can."""
+        refs = self.candidate_models(pinned)
         if any(self.pools[ref].any_available() for ref in refs):
             return None
         return "every node of " + ", ".join(str(ref) for ref in refs) + " is cooling down after failures"
@@ -141,7 +146,7 @@ class Router:
         """A stream of `ref` that has its first token, after retries over its nodes; else `BackendUnavailable`."""
         loop = asyncio.get_running_loop()
         pool = self.pools[ref]
-        timeouts = self.config.timeouts_for(ref.backend)
+        timeouts = self.config.timeouts_for(ref.backend, in_process=self.backends[ref.backend].in_process)
         tried: list[Node] = []
         last: BackendUnavailable | None = None
 

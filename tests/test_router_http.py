@@ -70,9 +70,13 @@ async def test_fallback_is_reported_in_the_response_and_the_stream(make_settings
             assert data[0]["model"] == OPENAI and data[0]["metadata"]["fallbacks"][0]["reason"] == "cooling_down"
             assert failing.chat_requests == 3 and time.perf_counter() - started < 1.0
 
+            # A batch with a config per input (as RemoteRunnable sends it) is checked input by input.
+            response = await http.post("/peptalk/batch", json={"inputs": [REQUEST], "config": [{}]})
+            assert response.status_code == 200 and response.json()["output"][0]["model"] == OPENAI
+
             nodes = (await http.get("/models")).json()["nodes"]
             assert nodes[OLLAMA][0]["state"] == "cooling_down" and nodes[OLLAMA][0]["failed"] == 3
-            assert nodes[OPENAI][0]["state"] == "up" and nodes[OPENAI][0]["served"] == 2
+            assert nodes[OPENAI][0]["state"] == "up" and nodes[OPENAI][0]["served"] == 3
             ready = await http.get("/readyz")
             assert ready.status_code == 200
             assert ready.json()["nodes"][OLLAMA][0]["state"] == "cooling_down"
@@ -90,8 +94,10 @@ async def test_everything_down_is_a_fast_503_with_the_reason(make_settings, tmp_
         assert time.perf_counter() - started < 3.0
 
         # Breakers open: invoke, batch and stream are refused before any work, with Retry-After.
+        pinned = {"configurable": {"model": OPENAI}}
         for endpoint, payload in (("invoke", {"input": REQUEST}), ("batch", {"inputs": [REQUEST]}),
-                                  ("stream", {"input": REQUEST})):
+                                  ("batch", {"inputs": [REQUEST, REQUEST], "config": [pinned, {}]}),
+                                  ("stream", {"input": REQUEST, "config": pinned})):
             started = time.perf_counter()
             response = await http.post(f"/peptalk/{endpoint}", json=payload)
             assert response.status_code == 503, (endpoint, response.text)

@@ -117,6 +117,7 @@ class EmbeddedBackend(Backend):
     """SmolLM2-135M-Instruct in this process; the default backend."""
 
     name = "embedded"
+    in_process = True
 
     def __init__(self, *, model_name: str, model_path: str | None, n_ctx: int, n_threads: int,
                  temperature: float, max_tokens: int) -> None:

@@ -58,7 +58,18 @@ models:
     assert [node.url for node in router.pools[router.resolve(OLLAMA)].nodes] == ["http://gpu-7:11434"]
     timeouts = router.config.timeouts_for("ollama")
     assert (timeouts.total_s, timeouts.first_token_s) == (20, 4)
-    assert router.config.timeouts_for("openai").first_token_s == 30.0
+    assert router.config.timeouts_for("openai").first_token_s == 60.0
+
+
+def test_in_process_backends_wait_for_the_first_token_as_long_as_the_whole_call() -> None:
+    from router import RouterConfig
+
+    config = RouterConfig(timeout_s=100, first_token_timeout_s=5,
+                          backends={"ollama": {"first_token_timeout_s": 2}, "other": {"first_token_timeout_s": 3}})
+    assert config.timeouts_for("embedded", in_process=True).first_token_s == 100
+    assert config.timeouts_for("other", in_process=True).first_token_s == 3  # an explicit entry wins
+    assert config.timeouts_for("ollama").first_token_s == 2
+    assert config.timeouts_for("openai").first_token_s == 5
 
 
 @pytest.mark.parametrize(("content", "message"), [
