@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Hashable, Mapping
+from typing import TypeVar
 from statistics import fmean
 
+Unit = TypeVar("Unit", bound=Hashable)
 
-def krippendorff_alpha_interval(ratings: Mapping[Hashable, Mapping[str, float]]) -> float | None:
+
+def krippendorff_alpha_interval(ratings: Mapping[Unit, Mapping[str, float]]) -> float | None:
     """Alpha with the interval metric; `ratings[unit][rater] = value`. None when fewer than two pairable values.
 
     Units rated by a single rater are not pairable and are left out, as in Krippendorff (2011).
@@ -28,11 +32,11 @@ def krippendorff_alpha_interval(ratings: Mapping[Hashable, Mapping[str, float]])
     return 1.0 - observed / expected
 
 
-def mean_pairwise_spearman(ratings: Mapping[Hashable, Mapping[str, float]], *, min_common: int = 3) -> float | None:
+def mean_pairwise_spearman(ratings: Mapping[Unit, Mapping[str, float]], *, min_common: int = 3) -> float | None:
     """The mean Spearman correlation over rater pairs that share at least `min_common` units."""
     from scipy.stats import spearmanr
 
-    by_rater: dict[str, dict[Hashable, float]] = {}
+    by_rater: dict[str, dict[Unit, float]] = {}
     for unit, values in ratings.items():
         for rater, value in values.items():
             by_rater.setdefault(rater, {})[unit] = value
@@ -41,8 +45,10 @@ def mean_pairwise_spearman(ratings: Mapping[Hashable, Mapping[str, float]], *, m
         common = sorted(set(by_rater[first]) & set(by_rater[second]), key=repr)
         if len(common) < min_common:
             continue
-        rho = spearmanr([by_rater[first][unit] for unit in common],
-                        [by_rater[second][unit] for unit in common]).statistic
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a rater who gave one score everywhere: rho is NaN, skipped below
+            rho = spearmanr([by_rater[first][unit] for unit in common],
+                            [by_rater[second][unit] for unit in common]).statistic
         if not math.isnan(rho):
             correlations.append(float(rho))
     return fmean(correlations) if correlations else None

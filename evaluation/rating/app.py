@@ -198,7 +198,8 @@ def create_rating_app(settings: Settings, items: Sequence[RatingItem]) -> FastAP
                                            criteria=criteria, max_comment_chars=settings.rating_max_comment_chars)
         except FormError as exc:
             values = {name: value for name, value in form.items() if isinstance(value, str)}
-            choice = form.get("choice") if isinstance(form.get("choice"), str) else None
+            raw_choice = form.get("choice")
+            choice = raw_choice if isinstance(raw_choice, str) else None
             return rate_page(request, rater, task, unit, position, total, values=values, choice=choice,
                              errors=exc.fields, status_code=422)
         store.save(submission)
