@@ -81,6 +81,8 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.rating_port
     typer.echo(f"rating {len(units)} units from {len(items)} items in {settings.rating_mode} mode "
                f"at http://{bind_host}:{bind_port}/signin")
+    if settings.rating_signin == "token" and not _store().raters():
+        typer.echo("no raters yet: issue sign-in tokens with `peptalk rate raters add NAME ...`", err=True)
     if admin_token is not None:
         typer.echo(f"admin page: http://{bind_host}:{bind_port}/admin  (admin token for this run: {admin_token})")
     uvicorn.run(create_rating_app(settings, items), host=bind_host, port=bind_port)
