@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from peptalk.cli.models import app as models_app
+from peptalk.cli.rate import app as rate_app
 from peptalk.cli.serve import serve
 
 app = typer.Typer(
@@ -15,6 +16,7 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.add_typer(models_app, name="models")
+app.add_typer(rate_app, name="rate")
 
 
 @app.callback()
