@@ -84,6 +84,29 @@ class Settings(BaseSettings):
     breaker_cooldown_s: float = Field(default=5.0, gt=0)
     breaker_max_cooldown_s: float = Field(default=60.0, gt=0)
 
+    @field_validator("fallback_chain", "ollama_base_urls", "openai_base_urls", mode="before")
+    @classmethod
+    def _router_lists_from_csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _weights_from_csv(cls, value: object) -> object:
+        # `ollama:starling-lm:7b=0.9,openai:gpt-4=0.1` (model names hold colons, so `=` separates) or JSON.
+        if isinstance(value, str) and not value.strip().startswith("{"):
+            pairs = {}
+            for part in filter(None, (piece.strip() for piece in value.split(","))):
+                name, sep, weight = part.rpartition("=")
+                if not sep or not name.strip():
+                    raise ValueError(f"{part!r} is not `backend:model=weight`")
+                pairs[name.strip()] = weight.strip()
+            return pairs
+        if isinstance(value, str):
+            import json
+
+            return json.loads(value)
+        return value
+
     # --- semantic cache (issue 4) ---
 
     # --- shadow traffic (issue 9) ---
@@ -130,28 +153,6 @@ class Settings(BaseSettings):
     def _lists_from_csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("fallback_chain", "ollama_base_urls", "openai_base_urls", mode="before")
-    @classmethod
-    def _router_lists_from_csv(cls, value: object) -> object:
-        return _split_csv(value)
-
-    @field_validator("weights", mode="before")
-    @classmethod
-    def _weights_from_csv(cls, value: object) -> object:
-        # `ollama:starling-lm:7b=0.9,openai:gpt-4=0.1` (model names hold colons, so `=` separates) or JSON.
-        if isinstance(value, str) and not value.strip().startswith("{"):
-            pairs = {}
-            for part in filter(None, (piece.strip() for piece in value.split(","))):
-                name, sep, weight = part.rpartition("=")
-                if not sep or not name.strip():
-                    raise ValueError(f"{part!r} is not `backend:model=weight`")
-                pairs[name.strip()] = weight.strip()
-            return pairs
-        if isinstance(value, str):
-            import json
-
-            return json.loads(value)
-        return value
 
     @field_validator("backends")
     @classmethod
