@@ -76,6 +76,9 @@ class Backend(abc.ABC):
 
     async def check_node(self, node: str) -> tuple[bool, str]:
         """Whether `node` can answer now, and a one-line detail."""
+        if type(self).check is not Backend.check:  # a backend that only overrides `check` (one node)
+            status = await self.check()
+            return status.reachable, status.detail
         return True, node
 
     async def aclose(self) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -44,6 +45,9 @@ class Router:
         self.policy = self._policy()
 
     def _node(self, backend: Backend, ref: ModelRef, url: str) -> Node:
+        if url == backend.nodes()[0]:
+            # The backend's default node: asked without `node=`, so single-node backends need not take it.
+            return Node(ref, url, lambda: backend.chat_model(ref.model), self.config.breaker)
         return Node(ref, url, lambda: backend.chat_model(ref.model, node=url), self.config.breaker)
 
     def _refs(self, names: list[str], what: str) -> list[ModelRef]:
@@ -130,8 +134,10 @@ class Router:
                 except BackendUnavailable as exc:
                     failure = exc
                 else:
-                    async for chunk in self._serve(stream, call, fallbacks):
-                        yield chunk
+                    # aclosing: a caller that stops reading closes the node's stream now, not at garbage collection.
+                    async with aclosing(self._serve(stream, call, fallbacks)) as served:
+                        async for chunk in served:
+                            yield chunk
                     return
             fallbacks.append({"model": str(ref), "reason": failure.kind, "detail": failure.reason})
             metrics.FALLBACKS.labels(str(ref), str(following) if following else "none", failure.kind).inc()
@@ -186,13 +192,18 @@ class Router:
         facts: dict[str, Any] = {"model": str(ref)}
         if fallbacks:
             facts["fallbacks"] = fallbacks
-        yield meta_chunk(**facts)
+        try:
+            yield meta_chunk(**facts)
+        except GeneratorExit:
+            await stream.abandon()  # the caller stopped after the first chunk, before `rest` began
+            raise
         output_tokens = 0
         try:
-            async for chunk in stream.rest():
-                if chunk.usage_metadata:
-                    output_tokens += chunk.usage_metadata.get("output_tokens", 0)
-                yield chunk
+            async with aclosing(stream.rest()) as rest:
+                async for chunk in rest:
+                    if chunk.usage_metadata:
+                        output_tokens += chunk.usage_metadata.get("output_tokens", 0)
+                    yield chunk
         except StreamInterrupted as exc:
             log.error("stream interrupted", extra={"request_id": call.request_id, "model": str(ref), "node": node.url,
                                                    "reason": exc.kind, "detail": exc.reason, "chunks_sent": exc.chunks_sent})

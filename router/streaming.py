@@ -63,6 +63,11 @@ class NodeStream:
                 self.node.end("neutral")  # the caller stopped reading: no verdict on the node
             await self.aclose()
 
+    async def abandon(self) -> None:
+        """Ends a stream whose `rest` was never read: no verdict on the node, connection closed."""
+        self.node.end("neutral")
+        await self.aclose()
+
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
@@ -80,7 +85,11 @@ async def open_stream(node: Node, messages: list[BaseMessage], *, first_token_de
     loop = asyncio.get_running_loop()
     started = loop.time()
     node.begin()
-    iterator = aiter(node.chat_model().astream(messages))
+    try:
+        iterator = aiter(node.chat_model().astream(messages))
+    except BaseException:
+        node.end("neutral")
+        raise
     stream = NodeStream(node, iterator, [], started, total_deadline, None, False)
     waiting_for: FailureKind = "first_token_timeout" if first_token_deadline < total_deadline else "timeout"
     try:
