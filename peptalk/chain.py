@@ -29,7 +29,7 @@ def configurable_model(router: Router, layer: ChatLayer | None = None) -> Runnab
             description=f"`backend:model` that answers; default {router.default}.",
             annotation=Literal[known] | None,  # type: ignore[valid-type]
         ),
-        cache=ConfigurableField(
+        cache_mode=ConfigurableField(
             id=CACHE_FIELD,
             name="Cache",
             description="Semantic cache for this call: use (default), bypass (neither read nor write), or "
