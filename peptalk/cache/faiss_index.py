@@ -42,8 +42,8 @@ class FaissIndex(VectorIndex):
     rebuilt from the live vectors when tombstones pass half of it.
     """
 
-    def __init__(self, dim: int, *, hnsw_above: int = 4096, hnsw_m: int = 32, ef_construction: int = 64,
-                 ef_search: int = 96) -> None:
+    def __init__(self, dim: int, *, hnsw_above: int = 4096, hnsw_m: int = 16, ef_construction: int = 40,
+                 ef_search: int = 32) -> None:
         self.dim = dim
         self.hnsw_above = hnsw_above
         self.hnsw_m = hnsw_m
