@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     # --- router: policies, nodes, fault tolerance (issue 3) ---
 
     # --- semantic cache (issue 4) ---
+    cache_enabled: bool = True
+    cache_scope: Literal["user", "shared"] = "user"  # shared: only for prompts that carry no personal data
+    cache_model_in_key: bool = True
+    cache_threshold: float = Field(default=0.95, gt=0.0, le=1.0)
+    cache_ttl_s: float = Field(default=86400.0, gt=0)
+    cache_capacity: int = Field(default=10000, ge=1)
+    cache_hnsw_above: int = Field(default=4096, ge=0)  # entries above which the index switches flat -> HNSW
+    cache_save_interval_s: float = Field(default=300.0, gt=0)
+    cache_dir: Path | None = None  # default: <data_dir>/semantic_cache
 
     # --- shadow traffic (issue 9) ---
 
