@@ -180,13 +180,13 @@ def selfhosted_cost(node: SelfHosted, mix: TokenMix, requests_per_day: float | i
     return CostEstimate.at_rate(node.per_request(mix), requests_per_day)
 
 
-def nodes_needed(node: SelfHosted, mix: TokenMix, requests_per_day: float | int) -> int:
+def nodes_needed(node: SelfHosted, mix: TokenMix, requests_per_day: float | int | Decimal) -> int:
     """Whole nodes that serve `requests_per_day` at the set utilisation (at least one)."""
     rate = _decimal(requests_per_day, "requests per day")
     return max(1, math.ceil(rate / node.daily_capacity(mix)))
 
 
-def dedicated_cost(node: SelfHosted, mix: TokenMix, requests_per_day: float | int) -> CostEstimate:
+def dedicated_cost(node: SelfHosted, mix: TokenMix, requests_per_day: float | int | Decimal) -> CostEstimate:
     """Cost of the always-on nodes that serve `requests_per_day` (what you really pay for a dedicated fleet)."""
     rate = _decimal(requests_per_day, "requests per day")
     daily = nodes_needed(node, mix, rate) * node.node_daily

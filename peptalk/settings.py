@@ -72,6 +72,22 @@ class Settings(BaseSettings):
     # --- shadow traffic (issue 9) ---
 
     # --- evaluation, judges, probes and cost (issues 5 and 6) ---
+    # Issue 6: diurnal probes, cost model and the report.
+    probe_models: Annotated[list[str], NoDecode] = Field(default_factory=list)  # empty: every configured model
+    probe_interval_s: float = Field(default=3600.0, gt=0)  # one slot an hour, as in the study
+    probe_warmup: int = Field(default=10, ge=0)
+    probe_requests: int = Field(default=10, ge=1)
+    probe_duration_s: float | None = Field(default=None, gt=0)  # None: until stopped
+    price_table: Path | None = None  # default: evaluation/prices/api.yaml (December 2023)
+    report_reference_model: str = "openai:gpt-4"  # the API model the report compares every other model against
+    selfhosted_usd_per_hour: float = Field(default=1.006, ge=0)  # one GPU node: an AWS g5.xlarge on demand
+    selfhosted_utilisation: float = Field(default=0.8, gt=0, le=1)
+    output_cv_threshold: float = Field(default=0.5, gt=0)  # output-token CV above this flags a model
+
+    @field_validator("probe_models", mode="before")
+    @classmethod
+    def _probe_models_from_csv(cls, value: object) -> object:
+        return _split_csv(value)
 
     # --- human rating UI (issue 7) ---
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from peptalk.cli.cost import cost_app
+from peptalk.cli.probe import probe
 from peptalk.cli.serve import serve
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(serve)
+app.command()(probe)
 app.add_typer(cost_app, name="cost")
 
 
