@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from peptalk.cli.cost import cost_app
+from peptalk.cli.eval import eval_app
 from peptalk.cli.probe import probe
 from peptalk.cli.serve import serve
 
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.command()(serve)
 app.command()(probe)
 app.add_typer(cost_app, name="cost")
+app.add_typer(eval_app, name="eval")
 
 
 @app.callback()
