@@ -7,6 +7,36 @@ class EvaluationError(Exception):
     """Base of every evaluation error."""
 
 
+class DatasetError(EvaluationError, ValueError):
+    """A dataset or shadow-export file is missing or malformed (the message names the line)."""
+
+
+class HumanRatingsError(EvaluationError, ValueError):
+    """A human-ratings file is missing or malformed (the message names the row)."""
+
+
+class JudgeError(EvaluationError):
+    """The judge model could not be called, even after the bounded retries."""
+
+
+class JudgeParseError(EvaluationError, ValueError):
+    """A judge's answer holds no usable score or choice; `problem` says why, `raw` is the answer."""
+
+    def __init__(self, problem: str, raw: str) -> None:
+        super().__init__(f"unparsable judge output ({problem})")
+        self.problem = problem
+        self.raw = raw
+
+
+class MetricUnavailable(EvaluationError):
+    """A similarity metric cannot run here (its model or endpoint cannot be had); `reason` says why."""
+
+    def __init__(self, metric: str, reason: str) -> None:
+        super().__init__(f"{metric} is unavailable: {reason}")
+        self.metric = metric
+        self.reason = reason
+
+
 class CostInputError(EvaluationError, ValueError):
     """A cost-model input is out of range (a negative count, a zero throughput ...)."""
 

@@ -1,4 +1,4 @@
-"""What the report reads: `peptalk eval run` outputs, human ratings, timed calls and the probe tables.
+"""What the report reads: `peptalk eval run` outputs (scores.jsonl, agreement.jsonl, calls.jsonl), human ratings, timed calls and the probe tables.
 
 Every input is optional. A missing or unreadable one becomes a note on its section, never an exception.
 """
@@ -43,7 +43,6 @@ class ReportSources:
 
     eval_dir: Path | None = None
     scores: Path | None = None
-    rankings: Path | None = None
     agreement: Path | None = None
     humans: Path | None = None
     calls: list[Path] = field(default_factory=list)
@@ -69,7 +68,6 @@ class ReportData:
     """Everything loaded, with notes on what was missing or unreadable, per report section."""
 
     scores: list[Score] = field(default_factory=list)
-    rankings: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     agreement: list[dict[str, Any]] = field(default_factory=list)
     calls: list[CallRecord] = field(default_factory=list)
     hosting: dict[str, float] = field(default_factory=dict)
@@ -132,20 +130,6 @@ def read_human_ratings(path: Path) -> list[Score]:
     return ratings
 
 
-def read_rankings(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
-    """`rankings.json`: per evaluator, per model `{mean, std, n, rank}` (a mapping or a list of rows)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object keyed by evaluator")
-    rankings: dict[str, dict[str, dict[str, Any]]] = {}
-    for evaluator, models in data.items():
-        if isinstance(models, list):
-            rankings[evaluator] = {str(row["model"]): row for row in models}
-        elif isinstance(models, dict):
-            rankings[evaluator] = {str(model): row for model, row in models.items() if isinstance(row, dict)}
-    return rankings
-
-
 READ_ERRORS = (OSError, ValueError, KeyError, TypeError, RecordFileError)
 
 
@@ -165,13 +149,6 @@ def load_report_data(sources: ReportSources) -> ReportData:
             data.used(section, str(path))
         except READ_ERRORS as exc:
             data.note(section, f"{path}: unreadable ({type(exc).__name__}: {exc})")
-    rankings = sources.resolved(sources.rankings, "rankings.json")
-    if rankings is not None:
-        try:
-            data.rankings = read_rankings(rankings)
-            data.used("quality", str(rankings))
-        except READ_ERRORS as exc:
-            data.note("quality", f"{rankings}: unreadable ({type(exc).__name__}: {exc})")
     agreement = sources.resolved(sources.agreement, "agreement.jsonl")
     if agreement is not None:
         try:
