@@ -111,9 +111,10 @@ def cost_rows(calls: list[CallRecord], models: list[str], prices: PriceTable, *,
         by_model[record.model].append(record)
     reference_price = prices.price(reference) if prices.has(reference) else None
     reference_mix = _mean_mix(by_model.get(reference, []))
+    pooled_mix = _mean_mix(calls) or TokenMix(1000, 1000)  # for a model without calls of its own
     rows = []
     for model in models:
-        mix = _mean_mix(by_model.get(model, [])) or TokenMix(1000, 1000)
+        mix = _mean_mix(by_model.get(model, [])) or pooled_mix
         row: dict[str, Any] = {"model": model, "input_tokens": mix.input_tokens, "output_tokens": mix.output_tokens}
         try:
             if prices.has(model):
