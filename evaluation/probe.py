@@ -108,7 +108,9 @@ class Prober:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a backend being down is data here, not a crash
-            reason = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+            detail = str(exc) or (f"no answer within {self.schedule.call_timeout_s:g} s"
+                                  if isinstance(exc, TimeoutError) else repr(exc))
+            reason = f"{type(exc).__name__}: {detail}"[:MAX_ERROR_CHARS]
             record = ProbeCall(run_id, slot, phase, seq, model, started_at, error=reason)
             outcome.errors += 1
             outcome.errors_by_model[model] = outcome.errors_by_model.get(model, 0) + 1
