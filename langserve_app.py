@@ -37,6 +37,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Order: shadow -> cache -> router, so the shadow log sees cache hits and candidates never touch the cache.
     layer: ChatLayer = router
     # -- semantic cache (issue 4)
+    semantic_cache, cache_layer = None, None
+    if settings.cache_enabled:
+        from peptalk.cache import SemanticCacheLayer, build_semantic_cache, pinned_or_default_model
+
+        semantic_cache = build_semantic_cache(settings)
+        layer = cache_layer = SemanticCacheLayer(
+            layer, semantic_cache, model_for=lambda call: pinned_or_default_model(router, call),
+            scope=settings.cache_scope, model_in_key=settings.cache_model_in_key)
     # -- shadow traffic (issue 9)
     chain = build_chain(router, layer=layer, request_model=request_model_for(limits))
 
@@ -44,10 +52,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await router.start()
         # -- start further services here (cache index, shadow writer ...)
+        if semantic_cache is not None:
+            await semantic_cache.start()
         try:
             yield
         finally:
             # -- stop further services here, in reverse order
+            if semantic_cache is not None:
+                await semantic_cache.aclose()
             await router.aclose()
 
     app = FastAPI(
@@ -57,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.router = router
+    app.state.semantic_cache = semantic_cache
+    app.state.cache_layer = cache_layer
 
     @app.exception_handler(ValidationError)
     async def invalid_input(_: Request, exc: ValidationError) -> JSONResponse:

@@ -108,10 +108,46 @@ class Settings(BaseSettings):
         return value
 
     # --- semantic cache (issue 4) ---
+    cache_enabled: bool = True
+    cache_scope: Literal["user", "shared"] = "user"  # shared: only for prompts that carry no personal data
+    cache_model_in_key: bool = True
+    cache_threshold: float = Field(default=0.95, gt=0.0, le=1.0)
+    cache_ttl_s: float = Field(default=86400.0, gt=0)
+    cache_capacity: int = Field(default=10000, ge=1)
+    cache_hnsw_above: int = Field(default=4096, ge=0)  # entries above which the index switches flat -> HNSW
+    cache_save_interval_s: float = Field(default=300.0, gt=0)
+    cache_dir: Path | None = None  # default: <data_dir>/semantic_cache
 
     # --- shadow traffic (issue 9) ---
 
     # --- evaluation, judges, probes and cost (issues 5 and 6) ---
+    eval_judge_model: str = "openai:gpt-4"  # any `backend:model` the router knows
+    eval_judge_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    eval_judge_max_tokens: int = Field(default=256, ge=8, le=4096)
+    eval_judge_max_attempts: int = Field(default=2, ge=1, le=5)  # per judge prompt, transport errors included
+    eval_judge_concurrency: int = Field(default=4, ge=1, le=64)
+    eval_judge_cache_path: Path | None = None  # default: <data_dir>/judge_cache.sqlite
+    eval_selector_orders: int = Field(default=2, ge=1, le=24)  # orders each multi-choice prompt is shown in
+    eval_bottom_k: int = Field(default=10, ge=1)
+    eval_embeddings_base_url: str | None = None  # OpenAI-compatible /v1; unset: the `embeddings` metric is unavailable
+    eval_embeddings_model: str = "text-embedding-ada-002"
+    eval_embeddings_api_key: SecretStr | None = None
+    # Issue 6: diurnal probes, cost model and the report.
+    probe_models: Annotated[list[str], NoDecode] = Field(default_factory=list)  # empty: every configured model
+    probe_interval_s: float = Field(default=3600.0, gt=0)  # one slot an hour, as in the study
+    probe_warmup: int = Field(default=10, ge=0)
+    probe_requests: int = Field(default=10, ge=1)
+    probe_duration_s: float | None = Field(default=None, gt=0)  # None: until stopped
+    price_table: Path | None = None  # default: evaluation/prices/api.yaml (December 2023)
+    report_reference_model: str = "openai:gpt-4"  # the API model the report compares every other model against
+    selfhosted_usd_per_hour: float = Field(default=1.006, ge=0)  # one GPU node: an AWS g5.xlarge on demand
+    selfhosted_utilisation: float = Field(default=0.8, gt=0, le=1)
+    output_cv_threshold: float = Field(default=0.5, gt=0)  # output-token CV above this flags a model
+
+    @field_validator("probe_models", mode="before")
+    @classmethod
+    def _probe_models_from_csv(cls, value: object) -> object:
+        return _split_csv(value)
 
     # --- human rating UI (issue 7) ---
     rating_mode: Literal["score", "pairwise"] = "score"  # 0-10 per response, or A/B/tie plus criteria

@@ -34,8 +34,9 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="module")
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(_env_file=None, max_tokens=24, max_items_per_list=3, log_level="WARNING")
+async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(_env_file=None, max_tokens=24, max_items_per_list=3, log_level="WARNING",
+                        data_dir=tmp_path_factory.mktemp("app-data"))
     async with serving(create_app(settings)) as http:
         yield http
 
