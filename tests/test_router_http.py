@@ -46,8 +46,10 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def fault_settings(make_settings: Callable[..., Settings], tmp_path: Path, ollama: str, openai: str) -> Settings:
     config = tmp_path / "router.yaml"
     config.write_text(FAST_YAML)
+    # The cache would answer repeated requests itself; these tests are about the router below it.
     return make_settings(backends=["ollama", "openai"], default_model=OLLAMA, ollama_base_url=ollama,
-                         openai_base_url=f"{openai}/v1", openai_api_key="k", router_config=config)
+                         openai_base_url=f"{openai}/v1", openai_api_key="k", router_config=config,
+                         cache_enabled=False, data_dir=tmp_path / "data")
 
 
 async def test_fallback_is_reported_in_the_response_and_the_stream(make_settings, tmp_path: Path) -> None:
@@ -149,7 +151,8 @@ def test_mid_stream_failure_over_real_uvicorn_with_remote_runnable(tmp_path: Pat
         port = free_port()
         env = {"PEPTALK_BACKENDS": "ollama,openai", "PEPTALK_DEFAULT_MODEL": OLLAMA,
                "PEPTALK_OLLAMA_BASE_URLS": dying.url, "PEPTALK_OPENAI_BASE_URL": f"{gpt.url}/v1",
-               "PEPTALK_OPENAI_API_KEY": "k", "PEPTALK_ROUTER_CONFIG": str(config), "PEPTALK_MAX_TOKENS": "8"}
+               "PEPTALK_OPENAI_API_KEY": "k", "PEPTALK_ROUTER_CONFIG": str(config), "PEPTALK_MAX_TOKENS": "8",
+               "PEPTALK_CACHE_ENABLED": "false", "PEPTALK_DATA_DIR": str(tmp_path / "data")}
         cmd = [python(), "-m", "uvicorn", "langserve_app:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(port)]
         with running(cmd, f"http://127.0.0.1:{port}/healthz", log=ARTIFACTS / "uvicorn-router-faults.log", env=env):

@@ -55,14 +55,15 @@ def second_double(gguf_path: Path) -> Iterator[str]:
 
 @pytest.mark.timeout(600)
 async def test_concurrent_requests_spread_over_two_ollama_doubles_via_http(
-        make_settings, ollama_double: str, second_double: str) -> None:
+        make_settings, ollama_double: str, second_double: str, tmp_path: Path) -> None:
     from langserve_app import create_app
     from tests.test_langserve_app import REQUEST, serving
 
     settings = make_settings(backends=["ollama"], default_model=f"ollama:{OLLAMA_TAG}", max_tokens=8,
                              ollama_base_urls=[ollama_double, second_double],
                              # two generations queue on each double, on a shared 2-core machine: be patient
-                             request_timeout_s=400, first_token_timeout_s=400, request_deadline_s=500)
+                             request_timeout_s=400, first_token_timeout_s=400, request_deadline_s=500,
+                             cache_enabled=False, data_dir=tmp_path)  # every request must reach the router
     app = create_app(settings)
     async with serving(app) as http:
         router = app.state.router
