@@ -66,6 +66,46 @@ class Settings(BaseSettings):
     max_total_chars: int = Field(default=4000, ge=1)
 
     # --- router: policies, nodes, fault tolerance (issue 3) ---
+    router_config: Path | None = None  # a YAML file; the keys it sets win over the variables below
+    routing_policy: Literal["fallback", "weighted", "sticky"] = "fallback"
+    fallback_chain: Annotated[list[str], NoDecode] = Field(default_factory=list)  # default: [default_model]
+    weights: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)  # `backend:model=weight,...`
+    sticky_salt: str = "peptalk"  # a new salt reshuffles every user into new arms (a new experiment)
+    pinned_fallback: bool = False  # may a pinned request fall back along the chain?
+    ollama_base_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)  # N nodes; wins over the single URL
+    openai_base_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    first_token_timeout_s: float = Field(default=60.0, gt=0)  # remote backends; in-process ones: the total
+    request_deadline_s: float = Field(default=180.0, gt=0)
+    retry_attempts: int = Field(default=3, ge=1, le=10)  # tries per model, the first included
+    retry_backoff_s: float = Field(default=0.1, ge=0)
+    retry_backoff_max_s: float = Field(default=2.0, ge=0)
+    retry_after_cap_s: float = Field(default=5.0, ge=0)
+    breaker_failures: int = Field(default=3, ge=1)
+    breaker_cooldown_s: float = Field(default=5.0, gt=0)
+    breaker_max_cooldown_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("fallback_chain", "ollama_base_urls", "openai_base_urls", mode="before")
+    @classmethod
+    def _router_lists_from_csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _weights_from_csv(cls, value: object) -> object:
+        # `ollama:starling-lm:7b=0.9,openai:gpt-4=0.1` (model names hold colons, so `=` separates) or JSON.
+        if isinstance(value, str) and not value.strip().startswith("{"):
+            pairs = {}
+            for part in filter(None, (piece.strip() for piece in value.split(","))):
+                name, sep, weight = part.rpartition("=")
+                if not sep or not name.strip():
+                    raise ValueError(f"{part!r} is not `backend:model=weight`")
+                pairs[name.strip()] = weight.strip()
+            return pairs
+        if isinstance(value, str):
+            import json
+
+            return json.loads(value)
+        return value
 
     # --- semantic cache (issue 4) ---
     cache_enabled: bool = True
@@ -148,6 +188,7 @@ class Settings(BaseSettings):
     @classmethod
     def _lists_from_csv(cls, value: object) -> object:
         return _split_csv(value)
+
 
     @field_validator("backends")
     @classmethod

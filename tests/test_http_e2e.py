@@ -32,6 +32,10 @@ def app_env(openai_server: str, ollama_double: str, **extra: str) -> dict[str, s
         "PEPTALK_OLLAMA_BASE_URL": ollama_double,
         "PEPTALK_OLLAMA_MODELS": OLLAMA_TAG,
         "PEPTALK_MAX_TOKENS": "24",
+        # The servers queue requests one at a time on a shared 2-core machine: allow for slow, not broken.
+        "PEPTALK_REQUEST_TIMEOUT_S": "600",
+        "PEPTALK_FIRST_TOKEN_TIMEOUT_S": "600",
+        "PEPTALK_REQUEST_DEADLINE_S": "900",
         **extra,
     }
 

@@ -27,11 +27,12 @@ _WORD_START = re.compile(r"(?<=\s)(?=\S)")
 
 
 def pinned_or_default_model(router: Any, call: Call) -> str:
-    """The model a call will be served by, for the cache key: the pinned one, else the router's default.
+    """The model a call will be served by, for the cache key: the pinned one, else the routing policy's first pick.
 
-    The one place to switch over to the router's plan (`router.plan(call)[0]`) once routing policies exist.
+    `Router.plan` is cheap and side-effect-free; its first model is the one the call tries first (a fallback
+    may still serve it from another model).
     """
-    return call.model or str(router.default)
+    return call.model or str(router.plan(call)[0])
 
 
 def word_chunks(text: str) -> list[str]:
