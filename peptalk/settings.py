@@ -85,6 +85,37 @@ class Settings(BaseSettings):
     eval_embeddings_api_key: SecretStr | None = None
 
     # --- human rating UI (issue 7) ---
+    rating_mode: Literal["score", "pairwise"] = "score"  # 0-10 per response, or A/B/tie plus criteria
+    rating_criteria: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["clarity", "relevance", "accuracy", "tone", "overall"])
+    rating_raters_per_item: int = Field(default=3, ge=1)
+    rating_items_per_rater: int = Field(default=20, ge=1)
+    rating_signin: Literal["token", "name"] = "token"  # token: admin-issued tokens only; name: any rater name
+    rating_admin_token: SecretStr | None = None  # admin progress page; `peptalk rate serve` makes one when unset
+    rating_secret: SecretStr | None = None  # signs cookies and keys blinding; default: <data_dir>/rating-secret
+    rating_session_hours: float = Field(default=12.0, gt=0)
+    rating_port: int = Field(default=8001, ge=1, le=65535)
+    rating_max_comment_chars: int = Field(default=2000, ge=0)
+
+    @field_validator("rating_criteria", mode="before")
+    @classmethod
+    def _criteria_from_csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("rating_criteria")
+    @classmethod
+    def _criteria_are_slugs(cls, value: list[str]) -> list[str]:
+        import re
+
+        reserved = {"prompt_id", "model", "rater", "score", "comment", "mode", "unit_id", "preference",
+                    "opponent", "updated_at"}
+        for name in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", name) or name in reserved:
+                raise ValueError(f"criterion {name!r} must be a lowercase slug and not one of {sorted(reserved)}")
+        if not value or len(set(value)) != len(value):
+            raise ValueError("rating criteria must be a non-empty list without repeats")
+        return value
+
 
     # --- observability and protection (issue 8) ---
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from peptalk.cli.eval import eval_app
+from peptalk.cli.rate import app as rate_app
 from peptalk.cli.serve import serve
 
 app = typer.Typer(
@@ -15,6 +16,7 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.add_typer(eval_app, name="eval")
+app.add_typer(rate_app, name="rate")
 
 
 @app.callback()
