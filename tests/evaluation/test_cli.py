@@ -45,11 +45,14 @@ def write_dataset(path: Path) -> Path:
      "header lacks"),
     (["run", "--out", "{tmp}/o"], "give --dataset, or --models"),
     (["generate", "--models", "embedded:smollm2-135m", "--repeats", "0", "--out", "{tmp}/d2.jsonl"], "--repeats"),
+    (["generate", "--models", "embedded:smollm2-135m", "--contexts", "{tmp}/ctx.jsonl", "--out", "{tmp}/d2.jsonl"],
+     "ctx.jsonl:1: last_login"),
 ])
 def test_bad_input_exits_2_with_a_message(tmp_path: Path, args: list[str], message: str) -> None:
     write_dataset(tmp_path / "d.jsonl")
     (tmp_path / "bad.jsonl").write_text("{oops\n")
     (tmp_path / "h.csv").write_text("prompt,model\n")
+    (tmp_path / "ctx.jsonl").write_text(json.dumps({"user_id": "u", "today": "2026-11-01", "last_login": "2026-11-02"}))
     result = peptalk_eval(*[arg.format(tmp=tmp_path) for arg in args], timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
