@@ -53,25 +53,32 @@ async def run_judges(items: list[DatasetItem], client: JudgeClient, *, kinds: li
         progress.advance()
         return result
 
-    row_tasks: list[tuple[str, DatasetItem, str, Awaitable[JudgeVerdict]]] = []
-    selector_tasks: list[tuple[DatasetItem, Awaitable[SelectorResult]]] = []
+    # Every judge prompt starts with the same instruction block, and all of one item's prompts are queued together,
+    # so an engine with prefix caching (llama.cpp, vLLM) evaluates the long shared prefix once per item.
+    row_tasks: list[tuple[str, DatasetItem, str]] = []
+    work: list[Awaitable[Any]] = []
     for item in items:
         if "scorer" in kinds:
-            row_tasks += [(scorer.evaluator, item, model, scorer.score(item.prompt, text))
-                          for model, text in item.responses.items()]
+            for model, text in item.responses.items():
+                row_tasks.append((scorer.evaluator, item, model))
+                work.append(scorer.score(item.prompt, text))
         reference = item.responses.get(item.reference_model)
         if reference is not None:
             for comparer in comparers:
-                row_tasks += [(comparer.evaluator, item, model, comparer.compare(item.prompt, reference, text))
-                              for model, text in item.responses.items() if model != item.reference_model]
+                for model, text in item.responses.items():
+                    if model != item.reference_model:
+                        row_tasks.append((comparer.evaluator, item, model))
+                        work.append(comparer.compare(item.prompt, reference, text))
         if "selector" in kinds and len(item.responses) >= 2:
-            selector_tasks.append((item, selector.select(item.prompt_id, item.prompt, item.responses, orders=orders,
-                                                         seed=seed)))
-    verdicts = await asyncio.gather(*(tracked(task[3]) for task in row_tasks),
-                                    *(tracked(task[1]) for task in selector_tasks))
-    rows = [_row(evaluator, item, model, verdict)
-            for (evaluator, item, model, _), verdict in zip(row_tasks, verdicts[:len(row_tasks)], strict=True)]
-    results: list[SelectorResult] = list(verdicts[len(row_tasks):])
-    for (item, _), result in zip(selector_tasks, results, strict=True):
-        rows += selector_rows(result, list(item.responses))
+            row_tasks.append(("", item, ""))
+            work.append(selector.select(item.prompt_id, item.prompt, item.responses, orders=orders, seed=seed))
+    outcomes = await asyncio.gather(*(tracked(task) for task in work))
+    rows: list[ScoreRow] = []
+    results: list[SelectorResult] = []
+    for (evaluator, item, model), outcome in zip(row_tasks, outcomes, strict=True):
+        if isinstance(outcome, SelectorResult):
+            results.append(outcome)
+            rows += selector_rows(outcome, list(item.responses))
+        else:
+            rows.append(_row(evaluator, item, model, outcome))
     return rows, results

@@ -68,8 +68,9 @@ def _read_shadow_rows(path: Path) -> list[ShadowExportRow]:
         load_shadow_export = None
     if load_shadow_export is not None:
         try:
-            return list(load_shadow_export(path))
-        except (ValueError, OSError) as exc:
+            return [row if isinstance(row, ShadowExportRow) else ShadowExportRow.model_validate(row)
+                    for row in load_shadow_export(path)]
+        except (ValueError, OSError) as exc:  # pydantic's ValidationError is a ValueError
             raise DatasetError(f"{path}: {exc}") from exc
     rows = []
     for number, value in read_jsonl(path, error=DatasetError):

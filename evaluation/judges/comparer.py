@@ -26,5 +26,6 @@ class CompareJudge(Judge):
         except JudgeError as exc:
             return JudgeVerdict(problem="error", error=str(exc), attempts=self.client.max_attempts)
         return JudgeVerdict(score=answer.result.value, parsed=answer.result.parsed, problem=answer.result.problem,
-                            raw=answer.raw, reason=parse_reason(answer.raw) if self.with_reason else None,
+                            raw=answer.raw,
+                            reason=parse_reason(answer.raw) if self.with_reason and answer.result.parsed else None,
                             attempts=answer.attempts, cached=answer.cached)

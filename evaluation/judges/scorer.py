@@ -21,5 +21,6 @@ class ScoreJudge(Judge):
         except JudgeError as exc:
             return JudgeVerdict(problem="error", error=str(exc), attempts=self.client.max_attempts)
         return JudgeVerdict(score=answer.result.value, parsed=answer.result.parsed, problem=answer.result.problem,
-                            raw=answer.raw, reason=parse_reason(answer.raw), attempts=answer.attempts,
+                            raw=answer.raw, reason=parse_reason(answer.raw) if answer.result.parsed else None,
+                            attempts=answer.attempts,
                             cached=answer.cached)

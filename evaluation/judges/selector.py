@@ -93,7 +93,8 @@ class SelectJudge(Judge):
                                                                   attempts=self.client.max_attempts))
         position = answer.result.position
         verdict = JudgeVerdict(score=None if position is None else float(position), parsed=answer.result.parsed,
-                               problem=answer.result.problem, raw=answer.raw, reason=parse_reason(answer.raw),
+                               problem=answer.result.problem, raw=answer.raw,
+                               reason=parse_reason(answer.raw) if answer.result.parsed else None,
                                attempts=answer.attempts, cached=answer.cached)
         return SelectorPick(order=order, position=position, model=None if position is None else order[position - 1],
                             verdict=verdict)

@@ -102,13 +102,39 @@ def _load_humans(humans: Path | None) -> list[Any] | None:
         return load_human_ratings(humans)
 
 
+def _contexts(path: Path) -> list[dict[str, Any]]:
+    """The contexts file, each line a valid `PepTalkRequest` payload; a bad line exits 2 naming it."""
+    from pydantic import ValidationError
+
+    from peptalk.schema import PepTalkRequest
+
+    if not path.is_file():
+        raise _fail(f"{path}: no such contexts file")
+    contexts = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            context = json.loads(line)
+            PepTalkRequest.model_validate(context)
+        except json.JSONDecodeError as exc:
+            raise _fail(f"{path}:{number}: not JSON: {exc.msg}") from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise _fail(f"{path}:{number}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+        contexts.append(context)
+    if not contexts:
+        raise _fail(f"{path}: no contexts")
+    return contexts
+
+
 def _generate(*, models: str, reference: str | None, contexts: Path | None, prompts: int | None, repeats: int,
               keep_repeat: int, dataset_out: Path, calls_out: Path) -> list[Any]:
     from evaluation.generator import generate
     from evaluation.jsonl import write_jsonl
     from evaluation.loaders import write_dataset
     from evaluation.routing import open_router
-    from peptalk.synthetic import DEFAULT_PATH, load_contexts
+    from peptalk.synthetic import DEFAULT_PATH
 
     names = [part.strip() for part in models.split(",") if part.strip()]
     if not names:
@@ -121,9 +147,7 @@ def _generate(*, models: str, reference: str | None, contexts: Path | None, prom
     if reference_model not in names:
         raise _fail(f"--reference {reference_model} is not one of --models")
     source = contexts or DEFAULT_PATH
-    if not source.is_file():
-        raise _fail(f"{source}: no such contexts file")
-    selected = load_contexts(source)[:prompts]
+    selected = _contexts(source)[:prompts]
     settings = _settings()
 
     def work(bars: _Bars) -> tuple[list[Any], list[Any]]:

@@ -99,3 +99,20 @@ def test_bad_human_ratings(tmp_path: Path, name: str, text: str, message: str) -
     path.write_text(text)
     with pytest.raises(HumanRatingsError, match=message):
         load_human_ratings(path)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_reads_the_rating_ui_export(tmp_path: Path, fmt: str) -> None:
+    """What `peptalk rate export` writes (extra columns included) loads as human ratings."""
+    from evaluation.rating.export import export_rows, write_export
+    from evaluation.rating.store import ScoreRow as StoredScore
+
+    now = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
+    stored = [StoredScore(prompt_id="p1", unit_id="u1", model=model, rater="ada", mode="score", score=score,
+                          criteria={"overall": score}, comment=None, preference=None, updated_at=now)
+              for model, score in (("a", 7.0), ("b", 2.5))]
+    path = tmp_path / f"ratings.{fmt}"
+    write_export(export_rows(stored, ["overall"]), path, fmt, ["overall"])  # type: ignore[arg-type]
+    ratings = load_human_ratings(path)
+    assert [(rating.prompt_id, rating.model, rating.rater, rating.score) for rating in ratings] == [
+        ("p1", "a", "ada", 7.0), ("p1", "b", "ada", 2.5)]

@@ -30,6 +30,7 @@ async def test_unparsable_is_recorded_with_its_raw_text() -> None:
     layer = ScriptedLayer(lambda prompt: "Score: 11")
     verdict = await ScoreJudge(client(layer)).score("p", "r")
     assert (verdict.score, verdict.parsed, verdict.problem, verdict.raw) == (None, False, "out_of_range", "Score: 11")
+    assert verdict.reason is None  # an unreadable answer has no reason to quote; raw keeps every word
     assert len(layer.calls) == 1  # a greedy judge would answer the same again
 
 
