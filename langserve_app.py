@@ -19,6 +19,7 @@ from peptalk.health import routes as health_routes
 from peptalk.logs import configure_logging
 from peptalk.schema import RequestLimits, request_model_for
 from peptalk.settings import Settings, get_settings
+from peptalk.shadow.factory import shadow_layer
 from router.call import ChatLayer
 from router.errors import UnknownModelError
 from router.registry import build_backends
@@ -38,16 +39,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     layer: ChatLayer = router
     # -- semantic cache (issue 4)
     # -- shadow traffic (issue 9)
+    shadow = shadow_layer(settings, layer, router)
+    layer = shadow or layer
     chain = build_chain(router, layer=layer, request_model=request_model_for(limits))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await router.start()
         # -- start further services here (cache index, shadow writer ...)
+        if shadow is not None:
+            await shadow.start()
         try:
             yield
         finally:
             # -- stop further services here, in reverse order
+            if shadow is not None:
+                await shadow.aclose()  # drains the queue and commits; needs the router still open
             await router.aclose()
 
     app = FastAPI(
@@ -57,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.router = router
+    app.state.shadow = shadow
 
     @app.exception_handler(ValidationError)
     async def invalid_input(_: Request, exc: ValidationError) -> JSONResponse:
