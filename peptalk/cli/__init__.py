@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from peptalk.cli.serve import serve
+from peptalk.cli.shadow import app as shadow_app
 
 app = typer.Typer(
     name="peptalk",
@@ -13,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(serve)
+app.add_typer(shadow_app, name="shadow")
 
 
 @app.callback()

@@ -53,16 +53,19 @@ class BatchWriter:
 
     async def _run(self) -> None:
         while not self._closing:
-            with contextlib.suppress(TimeoutError):
+            full_only = True
+            try:
                 await asyncio.wait_for(self._wake.wait(), self.flush_interval_s)
+            except TimeoutError:
+                full_only = False
             self._wake.clear()
-            await self.flush()
+            await self.flush(full_only=full_only and not self._closing)
 
-    async def flush(self) -> int:
-        """Commits everything pending, a batch at a time; returns how many rows were acknowledged."""
+    async def flush(self, *, full_only: bool = False) -> int:
+        """Commits what is pending (only whole batches if `full_only`); returns how many rows were acknowledged."""
         acknowledged = 0
         async with self._lock:
-            while self._pending:
+            while self._pending and not (full_only and len(self._pending) < self.batch_size):
                 batch = self._pending[: self.batch_size]
                 stored = batch
                 try:
