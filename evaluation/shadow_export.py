@@ -65,7 +65,7 @@ def _unflatten(flat: dict[str, Any], slots: int) -> ShadowExportRow:
             continue
         if values["response"] is None and values["error"] is None:
             values["response"] = ""  # CSV cannot tell an empty answer from none; only a failed call has none
-        records.append(CallRecord(source="shadow", **values))
+        records.append(CallRecord.model_validate({"source": "shadow", **values}))
     if not records:
         raise ShadowExportError(f"pair {flat.get('pair_id')} has no primary call")
     return ShadowExportRow(pair_id=flat["pair_id"], request_id=flat["request_id"], created_at=flat["created_at"],

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from evaluation.records import CallRecord, ShadowExportRow
 from peptalk.db import make_engine, upgrade
-from peptalk.shadow.base import ModelStats, ShadowStore
+from peptalk.shadow.base import CallRole, ModelStats, ShadowStore
 from peptalk.shadow.errors import ShadowStoreError
 
 # Mirrors migration shadow_0001; change both together (with a new revision).
@@ -160,7 +160,7 @@ class SqlShadowStore(ShadowStore):
                 if not records or calls[pair.pair_id][0].position != 0:
                     raise ShadowStoreError(f"shadow pair {pair.pair_id} has no primary call")
                 yield ShadowExportRow(pair_id=pair.pair_id, request_id=pair.request_id,
-                                      created_at=to_utc(pair.created_at), user_id=pair.user_id,
+                                      created_at=to_utc(pair.created_at) or pair.created_at, user_id=pair.user_id,
                                       request=pair.request, prompt=pair.prompt, primary=records[0],
                                       candidates=records[1:])
             after = (pairs[-1].created_at, pairs[-1].pair_id)
@@ -173,7 +173,7 @@ class SqlShadowStore(ShadowStore):
         query = (select(shadow_calls.c.role, shadow_calls.c.model, shadow_calls.c.error, shadow_calls.c.latency_s,
                         shadow_calls.c.ttft_s, shadow_calls.c.output_tokens)
                  .join(shadow_pairs, shadow_pairs.c.pair_id == shadow_calls.c.pair_id).where(self._since(since)))
-        groups: dict[tuple[str, str], list[Any]] = {}
+        groups: dict[tuple[CallRole, str], list[Any]] = {}
         with self.engine.connect() as connection:
             for row in connection.execute(query):
                 groups.setdefault((row.role, row.model), []).append(row)
