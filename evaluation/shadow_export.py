@@ -100,7 +100,8 @@ def write_shadow_export(rows: Iterable[ShadowExportRow], path: Path, export_form
     """Writes `rows` to `path` (format from the suffix unless given); returns how many were written."""
     export_format = export_format or format_of(path)
     if export_format not in EXPORT_FORMATS:
-        raise ShadowExportError(f"unknown shadow export format {export_format!r}; use one of {', '.join(EXPORT_FORMATS)}")
+        raise ShadowExportError(f"unknown shadow export format {export_format!r}; "
+                                f"use one of {', '.join(EXPORT_FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     if export_format == "jsonl":

@@ -26,7 +26,8 @@ def rows() -> list[ShadowExportRow]:
     request = {"user_id": "9f2c", "today": "2026-11-22", "goals": ["Ship, the beta", "Sleep"], "rituals": []}
     return [
         ShadowExportRow(pair_id="p1", request_id="r1", created_at=NOW, user_id="9f2c", request=request,
-                        prompt="Write a pep talk.\nWith lines.", primary=record("embedded:smollm2-135m", cache_hit=True),
+                        prompt="Write a pep talk.\nWith lines.",
+                        primary=record("embedded:smollm2-135m", cache_hit=True),
                         candidates=[record("openai:gpt-4"), record("ollama:starling-lm:7b", error="TimeoutError: 5 s",
                                                                    response=None, output_tokens=0,
                                                                    usage_source="counted")]),

@@ -22,7 +22,10 @@ NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    url = sqlite_url(tmp_path / "shadow.db") if request.param == "sqlite" else request.getfixturevalue("postgres_database")
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "shadow.db")
+    else:
+        url = request.getfixturevalue("postgres_database")
     store = SqlShadowStore.from_url(url)
     store.migrate()
     store.write([pair(1, created_at=NOW - dt.timedelta(days=45)), pair(2, created_at=NOW - dt.timedelta(days=2)),

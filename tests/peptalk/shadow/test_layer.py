@@ -127,3 +127,21 @@ async def test_sampling_allow_list_and_a_stopped_layer_pass_the_primary_through(
 def test_an_unknown_candidate_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="openai:gpt-5"):
         make_layer(tmp_path, ("openai:gpt-5",))
+
+
+async def test_retention_runs_on_a_schedule(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tests.peptalk.shadow.test_store_contract import pair
+
+    layer = make_layer(tmp_path, ("fake:fast",), retention_days=30, prune_interval_s=0.1)
+    layer.store.migrate()
+    now = dt.datetime.now(dt.timezone.utc)
+    layer.store.write([pair(1, created_at=now - dt.timedelta(days=31)), pair(2, created_at=now - dt.timedelta(days=29))])
+    await layer.start()
+    await asyncio.sleep(0.3)
+    assert [row.pair_id for row in layer.store.read()] == ["pair-00002"]
+    layer.store.write([pair(3, created_at=now - dt.timedelta(days=40))])  # expires while the app runs
+    await asyncio.sleep(0.3)
+    assert [row.pair_id for row in layer.store.read()] == ["pair-00002"]
+    await layer.aclose()

@@ -19,7 +19,10 @@ NOW = dt.datetime(2026, 11, 22, 9, 30, 15, 123456, tzinfo=dt.timezone.utc)
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlShadowStore]:
-    url = sqlite_url(tmp_path / "shadow.db") if request.param == "sqlite" else request.getfixturevalue("postgres_database")
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "shadow.db")
+    else:
+        url = request.getfixturevalue("postgres_database")
     shadow_store = SqlShadowStore.from_url(url)
     shadow_store.migrate()
     yield shadow_store
