@@ -19,6 +19,7 @@ from peptalk.health import routes as health_routes
 from peptalk.logs import configure_logging
 from peptalk.schema import RequestLimits, request_model_for
 from peptalk.settings import Settings, get_settings
+from peptalk.shadow.factory import shadow_layer
 from router.call import ChatLayer
 from router.errors import AllBackendsFailed, StreamInterrupted, UnknownModelError
 from router.registry import build_router
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             layer, semantic_cache, model_for=lambda call: pinned_or_default_model(router, call),
             scope=settings.cache_scope, model_in_key=settings.cache_model_in_key)
     # -- shadow traffic (issue 9)
+    shadow = shadow_layer(settings, layer, router)
+    layer = shadow or layer
     chain = build_chain(router, layer=layer, request_model=request_model_for(limits))
 
     @asynccontextmanager
@@ -54,10 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # -- start further services here (cache index, shadow writer ...)
         if semantic_cache is not None:
             await semantic_cache.start()
+        if shadow is not None:
+            await shadow.start()
         try:
             yield
         finally:
             # -- stop further services here, in reverse order
+            if shadow is not None:
+                await shadow.aclose()  # drains the queue and commits; needs the router still open
             if semantic_cache is not None:
                 await semantic_cache.aclose()
             await router.aclose()
@@ -71,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.router = router
     app.state.semantic_cache = semantic_cache
     app.state.cache_layer = cache_layer
+    app.state.shadow = shadow
 
     @app.exception_handler(ValidationError)
     async def invalid_input(_: Request, exc: ValidationError) -> JSONResponse:

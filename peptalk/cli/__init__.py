@@ -10,6 +10,7 @@ from peptalk.cli.models import app as models_app
 from peptalk.cli.probe import probe
 from peptalk.cli.rate import app as rate_app
 from peptalk.cli.serve import serve
+from peptalk.cli.shadow import app as shadow_app
 
 app = typer.Typer(
     name="peptalk",
@@ -23,6 +24,7 @@ app.add_typer(cost_app, name="cost")
 app.add_typer(eval_app, name="eval")
 app.add_typer(models_app, name="models")
 app.add_typer(rate_app, name="rate")
+app.add_typer(shadow_app, name="shadow")
 
 
 @app.callback()

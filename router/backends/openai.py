@@ -48,6 +48,8 @@ class OpenAIBackend(Backend):
             api_key=self._api_key or SecretStr("not-set"),
             temperature=self._temperature,
             max_completion_tokens=self._max_tokens,
+            # OpenAI-compatible engines such as llama.cpp's server ignore `max_completion_tokens`.
+            extra_body={"max_tokens": self._max_tokens} if self.base_url else None,
             timeout=self._timeout_s,
             max_retries=self._max_retries,
             stream_usage=True,
