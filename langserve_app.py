@@ -22,8 +22,7 @@ from peptalk.settings import Settings, get_settings
 from peptalk.shadow.factory import shadow_layer
 from router.call import ChatLayer
 from router.errors import AllBackendsFailed, StreamInterrupted, UnknownModelError
-from router.config import load_router_config
-from router.registry import build_backends
+from router.registry import build_router
 from router.router import Router, seconds_header
 
 
@@ -33,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    router = Router(build_backends(settings), default_model=settings.default_model, config=load_router_config(settings))
+    router = build_router(settings)
     limits = RequestLimits(settings.max_items_per_list, settings.max_item_chars, settings.max_total_chars)
     # Serving layers wrap the router, innermost first; each feature adds its layer here.
     # Order: shadow -> cache -> router, so the shadow log sees cache hits and candidates never touch the cache.
