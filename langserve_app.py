@@ -17,12 +17,18 @@ from pydantic import ValidationError
 from peptalk.chain import build_chain
 from peptalk.health import routes as health_routes
 from peptalk.logs import configure_logging
+from peptalk.observability import HttpMetricsMiddleware, MetricsLayer, RequestIdMiddleware, configure_tracing
+from peptalk.observability import routes as observability_routes
 from peptalk.schema import RequestLimits, request_model_for
+from peptalk.security import install_protection
 from peptalk.settings import Settings, get_settings
 from router.call import ChatLayer
 from router.errors import UnknownModelError
 from router.registry import build_backends
 from router.router import Router
+
+
+CHAIN_PATH = "/peptalk"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     layer: ChatLayer = router
     # -- semantic cache (issue 4)
     # -- shadow traffic (issue 9)
+    layer = MetricsLayer(layer)  # outermost: sees the model that really served, cache hits included
     chain = build_chain(router, layer=layer, request_model=request_model_for(limits))
 
     @asynccontextmanager
@@ -50,10 +57,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # -- stop further services here, in reverse order
             await router.aclose()
 
+    configure_tracing()
+    docs = settings.docs_enabled
     app = FastAPI(
         title="peptalk",
         description="Daily pep talks from small language models, with GPT-4 as one backend among several.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
     app.state.router = router
@@ -69,9 +81,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": str(exc), "known_models": exc.known}, status_code=422)
 
     # -- middleware (issue 8: request ids, metrics, API keys, rate limits)
-    add_routes(app, chain, path="/peptalk")
+    # Starlette runs the last added first: request id -> metrics -> API key -> rate limit -> routes.
+    install_protection(app, settings, prefix=CHAIN_PATH)
+    app.add_middleware(HttpMetricsMiddleware)  # type: ignore[arg-type]
+    app.add_middleware(RequestIdMiddleware)  # type: ignore[arg-type]
+    add_routes(app, chain, path=CHAIN_PATH,
+               disabled_endpoints=None if settings.playground_enabled else ["playground"])
     app.include_router(health_routes)
     # -- further routes (issue 8: /metrics)
+    app.include_router(observability_routes)
     return app
 
 
