@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI
 
 from peptalk.security.api_keys import ApiKeyMiddleware
+from peptalk.security.envelope import EnvelopeMiddleware
 from peptalk.security.rate_limit import RateLimitMiddleware
 from peptalk.settings import Settings
 from router.errors import ConfigError
@@ -24,8 +25,9 @@ def api_keys(settings: Settings) -> list[str]:
 
 
 def install_protection(app: FastAPI, settings: Settings, *, prefix: str) -> None:
-    """Adds rate limiting, then API keys outside it (Starlette runs the last added middleware first)."""
+    """Adds envelope fixes, rate limiting outside them, then API keys outermost (the last added runs first)."""
     keys = api_keys(settings)
+    app.add_middleware(EnvelopeMiddleware, prefix=prefix, max_body_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
     if settings.rate_limit_per_key_per_minute or settings.rate_limit_per_user_per_minute:
         app.add_middleware(RateLimitMiddleware, prefix=prefix,  # type: ignore[arg-type]
                            per_key_per_minute=settings.rate_limit_per_key_per_minute,
