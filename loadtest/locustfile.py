@@ -9,6 +9,7 @@ token (the `stream: first token` row, request type `SSE`). `peptalk loadtest run
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
@@ -16,12 +17,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, constant, events
+from locust import HttpUser, constant, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `loadtest` and `peptalk` without installing
 
 from loadtest.payloads import PayloadSampler  # noqa: E402
-from loadtest.scenarios import parse_mix  # noqa: E402
+from loadtest.scenarios import interleaved, parse_mix  # noqa: E402
 
 FIRST_TOKEN = "stream: first token"
 SSE = "SSE"
@@ -58,7 +59,7 @@ def _configure(environment: Any, **_: Any) -> None:
     contexts = load_contexts(Path(options.contexts) if options.contexts else DEFAULT_PATH)
     sampler = PayloadSampler(contexts, repeat_share=options.repeat_share, seed=options.seed)
     mix = parse_mix(options.mix)
-    PepTalkUser.tasks = [task for name, weight in mix.items() for task in [TASKS[name]] * weight]
+    PepTalkUser.calls = interleaved(mix)
     PepTalkUser.wait_time = constant(options.think_time)
 
 
@@ -156,12 +157,24 @@ TASKS = {"invoke": invoke, "batch": batch, "stream": stream}
 
 
 class PepTalkUser(HttpUser):
-    """One app user asking for pep talks back to back (or after `--think-time`)."""
+    """One app user asking for pep talks back to back (or after `--think-time`).
+
+    Each user cycles through the weighted mix, starting at its own offset, so the shares are exact and even a
+    short run with a few users covers every endpoint.
+    """
 
     wait_time = constant(0)
-    tasks = [invoke, stream]
+    calls: list[str] = ["invoke", "stream", "batch"]
+    started_users = 0
 
     def on_start(self) -> None:
         api_key = self.environment.parsed_options.api_key if self.environment.parsed_options else ""
         if api_key:
             self.client.headers["X-API-Key"] = api_key
+        offset = PepTalkUser.started_users
+        PepTalkUser.started_users += 1
+        self._calls = itertools.islice(itertools.cycle(self.calls), offset % len(self.calls), None)
+
+    @task
+    def next_call(self) -> None:
+        TASKS[next(self._calls)](self)

@@ -10,7 +10,7 @@ from typing import Any
 class PayloadSampler:
     """Draws payloads from the synthetic contexts; a share `repeat_share` repeats an earlier payload exactly.
 
-    A fresh payload gets a user id never used before (`user-007~12`), so it misses a per-user cache however
+    A fresh payload gets a user id never used before (`user-007.12`), so it misses a per-user cache however
     often the same context is drawn. `repeat_share` is therefore the expected cache hit rate once warm.
     """
 
@@ -31,7 +31,7 @@ class PayloadSampler:
     def fresh(self) -> dict[str, Any]:
         """A payload no one has sent before."""
         context = copy.deepcopy(self.contexts[self.fresh_count % len(self.contexts)])
-        context["user_id"] = f"{context['user_id']}~{self.fresh_count}"
+        context["user_id"] = f"{context['user_id']}.{self.fresh_count}"
         self.fresh_count += 1
         if len(self.sent) < self.hot_set:
             self.sent.append(context)

@@ -65,3 +65,15 @@ def parse_mix(text: str) -> dict[str, int]:
 
 def format_mix(mix: dict[str, int]) -> str:
     return ",".join(f"{name}={weight}" for name, weight in mix.items())
+
+
+def interleaved(mix: dict[str, int]) -> list[str]:
+    """The mix as one cycle that spreads each endpoint out: 4/4/1 -> invoke, stream, batch, invoke, stream, ..."""
+    left = dict(mix)
+    order: list[str] = []
+    while any(left.values()):
+        for name in mix:
+            if left[name]:
+                order.append(name)
+                left[name] -= 1
+    return order

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from peptalk.cli.loadtest import loadtest_app
 from peptalk.cli.serve import serve
 
 app = typer.Typer(
@@ -13,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(serve)
+app.add_typer(loadtest_app)
 
 
 @app.callback()
