@@ -37,6 +37,10 @@ def _options(parser: Any) -> None:
                         help="Share of requests that repeat an earlier payload exactly (cache hits).")
     parser.add_argument("--mix", default="invoke=4,stream=4,batch=1", env_var="PEPTALK_LT_MIX",
                         help="Weights of the endpoints, e.g. invoke=4,stream=4,batch=1.")
+    parser.add_argument("--hot-set", type=int, default=20, env_var="PEPTALK_LT_HOT_SET",
+                        help="How many distinct payloads repeats are drawn from.")
+    parser.add_argument("--prefilled-hot-set", action="store_true", env_var="PEPTALK_LT_PREFILLED_HOT_SET",
+                        help="Draw repeats from the whole hot set from the start (it was sent before the run).")
     parser.add_argument("--batch-size", type=int, default=2, env_var="PEPTALK_LT_BATCH_SIZE")
     parser.add_argument("--contexts", default="", env_var="PEPTALK_LT_CONTEXTS",
                         help="JSONL of PepTalkRequest payloads (default: data/contexts.jsonl).")
@@ -57,7 +61,8 @@ def _configure(environment: Any, **_: Any) -> None:
     if options is None:  # Locust as a library, without the command line
         return
     contexts = load_contexts(Path(options.contexts) if options.contexts else DEFAULT_PATH)
-    sampler = PayloadSampler(contexts, repeat_share=options.repeat_share, seed=options.seed)
+    sampler = PayloadSampler(contexts, repeat_share=options.repeat_share, seed=options.seed, hot_set=options.hot_set,
+                             prefill=options.prefilled_hot_set)
     mix = parse_mix(options.mix)
     PepTalkUser.calls = interleaved(mix)
     PepTalkUser.wait_time = constant(options.think_time)

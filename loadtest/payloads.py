@@ -15,7 +15,7 @@ class PayloadSampler:
     """
 
     def __init__(self, contexts: list[dict[str, Any]], *, repeat_share: float, seed: int = 8,
-                 hot_set: int = 20) -> None:
+                 hot_set: int = 20, prefill: bool = False) -> None:
         if not contexts:
             raise ValueError("no contexts to draw payloads from")
         if not 0.0 <= repeat_share <= 1.0:
@@ -27,6 +27,9 @@ class PayloadSampler:
         self.sent: list[dict[str, Any]] = []  # the payloads repeats are drawn from (the first `hot_set` fresh ones)
         self.fresh_count = 0
         self.repeat_count = 0
+        if prefill:  # the hot set exists from the start (a benchmark sends it first, to warm a cache)
+            for _ in range(hot_set):
+                self.fresh()
 
     def fresh(self) -> dict[str, Any]:
         """A payload no one has sent before."""

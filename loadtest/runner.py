@@ -40,6 +40,8 @@ class RunConfig:
     think_time_s: float = 0.0
     batch_size: int = 2
     warm_up: bool = True  # one request before the clock starts, so model loading is not measured
+    hot_set: int = 20
+    prefilled_hot_set: bool = False  # the caller sent the hot set before the run (see bench/throughput_ratio.py)
     stop_timeout_s: int = 10  # at the end, calls in flight get this long to finish and be counted
 
     def effective_mix(self) -> dict[str, int]:
@@ -113,7 +115,9 @@ def locust_command(config: RunConfig, url: str, summary: Path) -> list[str]:
            "--only-summary", "--stop-timeout", str(config.stop_timeout_s),
            "--repeat-share", str(config.effective_repeat_share()), "--mix", format_mix(config.effective_mix()),
            "--batch-size", str(config.batch_size), "--think-time", str(config.think_time_s),
-           "--summary", str(summary)]
+           "--hot-set", str(config.hot_set), "--summary", str(summary)]
+    if config.prefilled_hot_set:
+        cmd.append("--prefilled-hot-set")
     if config.api_key:
         cmd += ["--api-key", config.api_key]
     return cmd
