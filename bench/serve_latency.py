@@ -19,6 +19,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from peptalk.synthetic import load_contexts  # noqa: E402
 from tests.helpers import free_port, running  # noqa: E402
 
 REQUEST = {"user_id": "bench", "today": "2026-11-22", "last_login": "2026-11-21",
@@ -31,10 +32,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def stream_once(client: httpx.Client, url: str) -> tuple[float, float]:
+def stream_once(client: httpx.Client, url: str, payload: dict) -> tuple[float, float]:
     started = time.perf_counter()
     first = None
-    with client.stream("POST", f"{url}/peptalk/stream", json={"input": REQUEST}) as response:
+    with client.stream("POST", f"{url}/peptalk/stream", json={"input": payload}) as response:
         for line in response.iter_lines():
             if line.startswith("data:") and first is None:
                 payload = json.loads(line[5:])
@@ -55,14 +56,17 @@ def main() -> None:
     env = {"PEPTALK_MAX_TOKENS": str(args.max_tokens), "PEPTALK_LOG_LEVEL": "WARNING"}
     with running(cmd, f"{url}/readyz", log=ROOT / "var" / "bench-serve.log", env=env), httpx.Client(timeout=120) as client:
         client.post(f"{url}/peptalk/invoke", json={"input": REQUEST})  # warm-up
-        ttfts, invokes = [], []
-        for _ in range(args.requests):
-            ttfts.append(stream_once(client, url)[0])
+        contexts = load_contexts()
+        repeated, fresh, invokes = [], [], []
+        for index in range(args.requests):
+            repeated.append(stream_once(client, url, REQUEST)[0])  # same prompt: llama.cpp reuses its KV cache
+            fresh.append(stream_once(client, url, contexts[index % len(contexts)])[0])  # a new user's prompt
             started = time.perf_counter()
             client.post(f"{url}/peptalk/invoke", json={"input": REQUEST}).raise_for_status()
             invokes.append(time.perf_counter() - started)
-    print(f"time to first token over /peptalk/stream: p50 {1000 * statistics.median(ttfts):.0f} ms, "
-          f"p90 {1000 * percentile(ttfts, 0.9):.0f} ms ({args.requests} requests)")
+    for name, values in (("repeated prompt", repeated), ("new prompt each time", fresh)):
+        print(f"time to first token over /peptalk/stream, {name}: p50 {1000 * statistics.median(values):.0f} ms, "
+              f"p90 {1000 * percentile(values, 0.9):.0f} ms ({args.requests} requests)")
     print(f"end-to-end /peptalk/invoke ({args.max_tokens} max tokens): p50 {1000 * statistics.median(invokes):.0f} ms, "
           f"p90 {1000 * percentile(invokes, 0.9):.0f} ms")
 

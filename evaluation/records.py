@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 CallSource = Literal["generator", "shadow", "probe"]
+UsageSource = Literal["backend", "counted"]  # the backend's usage data, or counted by peptalk
 
 
 class DatasetItem(BaseModel):
@@ -40,6 +41,7 @@ class CallRecord(BaseModel):
     prompt_id: str | None = None
     repeat: int | None = None
     source: CallSource | None = None
+    usage_source: UsageSource | None = None  # where the token counts came from
 
     @property
     def per_token_s(self) -> float | None:
@@ -59,3 +61,4 @@ class ShadowExportRow(BaseModel):
     prompt: str
     primary: CallRecord
     candidates: list[CallRecord] = Field(default_factory=list)
+    pair_id: str | None = None  # unique per mirrored call (one HTTP batch request shares its request_id)

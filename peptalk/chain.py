@@ -14,10 +14,11 @@ from router.chat_model import RoutedChatModel
 from router.router import Router
 
 MODEL_FIELD = "model"
+CACHE_FIELD = "cache"
 
 
 def configurable_model(router: Router, layer: ChatLayer | None = None) -> Runnable:
-    """The routed chat model, with `model` settable per call (`config={"configurable": {"model": ...}}`)."""
+    """The routed chat model, with `model` and `cache` settable per call (`config={"configurable": {...}}`)."""
     from typing import Literal
 
     known = tuple(router.known_models())
@@ -27,7 +28,14 @@ def configurable_model(router: Router, layer: ChatLayer | None = None) -> Runnab
             name="Model",
             description=f"`backend:model` that answers; default {router.default}.",
             annotation=Literal[known] | None,  # type: ignore[valid-type]
-        )
+        ),
+        cache_mode=ConfigurableField(
+            id=CACHE_FIELD,
+            name="Cache",
+            description="Semantic cache for this call: use (default), bypass (neither read nor write), or "
+                        "refresh (skip the lookup, store the new answer).",
+            annotation=Literal["use", "bypass", "refresh"] | None,
+        ),
     )
 
 

@@ -66,14 +66,142 @@ class Settings(BaseSettings):
     max_total_chars: int = Field(default=4000, ge=1)
 
     # --- router: policies, nodes, fault tolerance (issue 3) ---
+    router_config: Path | None = None  # a YAML file; the keys it sets win over the variables below
+    routing_policy: Literal["fallback", "weighted", "sticky"] = "fallback"
+    fallback_chain: Annotated[list[str], NoDecode] = Field(default_factory=list)  # default: [default_model]
+    weights: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)  # `backend:model=weight,...`
+    sticky_salt: str = "peptalk"  # a new salt reshuffles every user into new arms (a new experiment)
+    pinned_fallback: bool = False  # may a pinned request fall back along the chain?
+    ollama_base_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)  # N nodes; wins over the single URL
+    openai_base_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    first_token_timeout_s: float = Field(default=60.0, gt=0)  # remote backends; in-process ones: the total
+    request_deadline_s: float = Field(default=180.0, gt=0)
+    retry_attempts: int = Field(default=3, ge=1, le=10)  # tries per model, the first included
+    retry_backoff_s: float = Field(default=0.1, ge=0)
+    retry_backoff_max_s: float = Field(default=2.0, ge=0)
+    retry_after_cap_s: float = Field(default=5.0, ge=0)
+    breaker_failures: int = Field(default=3, ge=1)
+    breaker_cooldown_s: float = Field(default=5.0, gt=0)
+    breaker_max_cooldown_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("fallback_chain", "ollama_base_urls", "openai_base_urls", mode="before")
+    @classmethod
+    def _router_lists_from_csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _weights_from_csv(cls, value: object) -> object:
+        # `ollama:starling-lm:7b=0.9,openai:gpt-4=0.1` (model names hold colons, so `=` separates) or JSON.
+        if isinstance(value, str) and not value.strip().startswith("{"):
+            pairs = {}
+            for part in filter(None, (piece.strip() for piece in value.split(","))):
+                name, sep, weight = part.rpartition("=")
+                if not sep or not name.strip():
+                    raise ValueError(f"{part!r} is not `backend:model=weight`")
+                pairs[name.strip()] = weight.strip()
+            return pairs
+        if isinstance(value, str):
+            import json
+
+            return json.loads(value)
+        return value
 
     # --- semantic cache (issue 4) ---
+    cache_enabled: bool = True
+    cache_scope: Literal["user", "shared"] = "user"  # shared: only for prompts that carry no personal data
+    cache_model_in_key: bool = True
+    cache_threshold: float = Field(default=0.95, gt=0.0, le=1.0)
+    cache_ttl_s: float = Field(default=86400.0, gt=0)
+    cache_capacity: int = Field(default=10000, ge=1)
+    cache_hnsw_above: int = Field(default=4096, ge=0)  # entries above which the index switches flat -> HNSW
+    cache_save_interval_s: float = Field(default=300.0, gt=0)
+    cache_dir: Path | None = None  # default: <data_dir>/semantic_cache
 
     # --- shadow traffic (issue 9) ---
+    # Candidate `backend:model`s that every sampled request is mirrored to (empty: shadowing off).
+    shadow_candidates: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    shadow_sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    # User ids, or fnmatch patterns such as `acme:*` for a tenant, whose requests are shadowed (empty: all).
+    shadow_allow_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    shadow_max_in_flight: int = Field(default=2, ge=1)  # candidate calls running at once
+    shadow_queue_size: int = Field(default=100, ge=1)  # jobs waiting; a full queue drops new ones
+    shadow_timeout_s: float = Field(default=120.0, gt=0)  # one candidate call, stream included
+    shadow_hash_user_ids: bool = True
+    shadow_user_id_salt: SecretStr | None = None  # HMAC key for the user-id hash
+    shadow_batch_size: int = Field(default=50, ge=1)  # rows per database commit
+    shadow_flush_interval_s: float = Field(default=1.0, gt=0)  # longest a finished pair waits to be committed
+    shadow_retention_days: int = Field(default=30, ge=0)  # 0 keeps rows forever
+    shadow_prune_interval_s: float = Field(default=3600.0, gt=0)
+    shadow_drain_timeout_s: float = Field(default=30.0, gt=0)  # graceful shutdown: most time to finish queued jobs
+
+    @field_validator("shadow_candidates", "shadow_allow_users", mode="before")
+    @classmethod
+    def _shadow_lists_from_csv(cls, value: object) -> object:
+        return _split_csv(value)
+
 
     # --- evaluation, judges, probes and cost (issues 5 and 6) ---
+    eval_judge_model: str = "openai:gpt-4"  # any `backend:model` the router knows
+    eval_judge_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    eval_judge_max_tokens: int = Field(default=256, ge=8, le=4096)
+    eval_judge_max_attempts: int = Field(default=2, ge=1, le=5)  # per judge prompt, transport errors included
+    eval_judge_concurrency: int = Field(default=4, ge=1, le=64)
+    eval_judge_cache_path: Path | None = None  # default: <data_dir>/judge_cache.sqlite
+    eval_selector_orders: int = Field(default=2, ge=1, le=24)  # orders each multi-choice prompt is shown in
+    eval_bottom_k: int = Field(default=10, ge=1)
+    eval_embeddings_base_url: str | None = None  # OpenAI-compatible /v1; unset: the `embeddings` metric is unavailable
+    eval_embeddings_model: str = "text-embedding-ada-002"
+    eval_embeddings_api_key: SecretStr | None = None
+    # Issue 6: diurnal probes, cost model and the report.
+    probe_models: Annotated[list[str], NoDecode] = Field(default_factory=list)  # empty: every configured model
+    probe_interval_s: float = Field(default=3600.0, gt=0)  # one slot an hour, as in the study
+    probe_warmup: int = Field(default=10, ge=0)
+    probe_requests: int = Field(default=10, ge=1)
+    probe_duration_s: float | None = Field(default=None, gt=0)  # None: until stopped
+    price_table: Path | None = None  # default: evaluation/prices/api.yaml (December 2023)
+    report_reference_model: str = "openai:gpt-4"  # the API model the report compares every other model against
+    selfhosted_usd_per_hour: float = Field(default=1.006, ge=0)  # one GPU node: an AWS g5.xlarge on demand
+    selfhosted_utilisation: float = Field(default=0.8, gt=0, le=1)
+    output_cv_threshold: float = Field(default=0.5, gt=0)  # output-token CV above this flags a model
+
+    @field_validator("probe_models", mode="before")
+    @classmethod
+    def _probe_models_from_csv(cls, value: object) -> object:
+        return _split_csv(value)
 
     # --- human rating UI (issue 7) ---
+    rating_mode: Literal["score", "pairwise"] = "score"  # 0-10 per response, or A/B/tie plus criteria
+    rating_criteria: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["clarity", "relevance", "accuracy", "tone", "overall"])
+    rating_raters_per_item: int = Field(default=3, ge=1)
+    rating_items_per_rater: int = Field(default=20, ge=1)
+    rating_signin: Literal["token", "name"] = "token"  # token: admin-issued tokens only; name: any rater name
+    rating_admin_token: SecretStr | None = None  # admin progress page; `peptalk rate serve` makes one when unset
+    rating_secret: SecretStr | None = None  # signs cookies and keys blinding; default: <data_dir>/rating-secret
+    rating_session_hours: float = Field(default=12.0, gt=0)
+    rating_port: int = Field(default=8001, ge=1, le=65535)
+    rating_max_comment_chars: int = Field(default=2000, ge=0)
+
+    @field_validator("rating_criteria", mode="before")
+    @classmethod
+    def _criteria_from_csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("rating_criteria")
+    @classmethod
+    def _criteria_are_slugs(cls, value: list[str]) -> list[str]:
+        import re
+
+        reserved = {"prompt_id", "model", "rater", "score", "comment", "mode", "unit_id", "preference",
+                    "opponent", "updated_at"}
+        for name in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", name) or name in reserved:
+                raise ValueError(f"criterion {name!r} must be a lowercase slug and not one of {sorted(reserved)}")
+        if not value or len(set(value)) != len(value):
+            raise ValueError("rating criteria must be a non-empty list without repeats")
+        return value
+
 
     # --- observability and protection (issue 8) ---
     # Dev mode needs no API key; outside it every endpoint but /healthz needs one of `api_keys`.
@@ -102,6 +230,7 @@ class Settings(BaseSettings):
     @classmethod
     def _lists_from_csv(cls, value: object) -> object:
         return _split_csv(value)
+
 
     @field_validator("backends")
     @classmethod

@@ -1,12 +1,22 @@
-"""The router: backends (embedded llama.cpp, OpenAI, Ollama) behind one interface."""
+"""The router: backends (embedded llama.cpp, OpenAI, Ollama) behind one interface, with policies and failover."""
 
 from router.base import Backend, BackendStatus, ModelRef
-from router.errors import AllBackendsFailed, BackendUnavailable, ConfigError, RouterError, UnknownModelError
-from router.registry import BACKENDS, build_backends
+from router.config import RouterConfig, load_router_config
+from router.errors import (
+    AllBackendsFailed,
+    BackendUnavailable,
+    ConfigError,
+    RouterError,
+    StreamInterrupted,
+    UnknownModelError,
+)
+from router.policies import POLICIES
+from router.registry import BACKENDS, build_backends, build_router
 from router.router import Router
 
 __all__ = [
     "BACKENDS",
+    "POLICIES",
     "AllBackendsFailed",
     "Backend",
     "BackendStatus",
@@ -14,7 +24,11 @@ __all__ = [
     "ConfigError",
     "ModelRef",
     "Router",
+    "RouterConfig",
     "RouterError",
+    "StreamInterrupted",
     "UnknownModelError",
     "build_backends",
+    "build_router",
+    "load_router_config",
 ]

@@ -39,27 +39,47 @@ class BackendStatus:
     reachable: bool
     detail: str = ""
     models: list[str] = field(default_factory=list)
+    nodes: dict[str, dict[str, object]] = field(default_factory=dict)  # node -> {"reachable", "detail"}
 
 
 class Backend(abc.ABC):
     """A kind of model server (embedded llama.cpp, OpenAI-compatible, Ollama)."""
 
     name: str
+    in_process: bool = False  # True: answers in this process (no network between the router and the model)
 
     @abc.abstractmethod
     def models(self) -> list[str]:
         """The model names this backend is configured to serve."""
 
+    def nodes(self) -> list[str]:
+        """The nodes (base URLs) this backend's models are served from; `local` for an in-process model."""
+        return ["local"]
+
     @abc.abstractmethod
-    def chat_model(self, model: str) -> BaseChatModel:
-        """A LangChain chat model that answers with `model` on this backend."""
+    def chat_model(self, model: str, *, node: str | None = None) -> BaseChatModel:
+        """A LangChain chat model that answers with `model` on this backend (on `node`, default the first)."""
 
     async def start(self) -> None:
         """Loads or connects what the backend needs; raises `ConfigError` when it cannot."""
 
     async def check(self) -> BackendStatus:
-        """Whether the backend can answer now (used by `/readyz`)."""
-        return BackendStatus(self.name, True, models=self.models())
+        """Whether the backend can answer now, on any of its nodes (used by `/readyz`)."""
+        urls = self.nodes()
+        results = [await self.check_node(url) for url in urls]
+        nodes: dict[str, dict[str, object]] = {url: {"reachable": ok, "detail": detail}
+                                               for url, (ok, detail) in zip(urls, results, strict=True)}
+        reachable = any(ok for ok, _ in results)
+        failing = "; ".join(detail for ok, detail in results if not ok)
+        return BackendStatus(self.name, reachable, failing if not reachable else ", ".join(d for _, d in results),
+                             self.models(), nodes)
+
+    async def check_node(self, node: str) -> tuple[bool, str]:
+        """Whether `node` can answer now, and a one-line detail."""
+        if type(self).check is not Backend.check:  # a backend that only overrides `check` (one node)
+            status = await self.check()
+            return status.reachable, status.detail
+        return True, node
 
     async def aclose(self) -> None:
         """Releases what `start` acquired."""

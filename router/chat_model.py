@@ -20,7 +20,7 @@ __all__ = ["META_KEY", "RoutedChatModel"]
 class RoutedChatModel(BaseChatModel):
     """A LangChain chat model whose answers come from a `ChatLayer` stack (router at the bottom).
 
-    `model` and `options` are set per call through LangServe's configurable fields; the
+    `model`, `options` and `cache_mode` are set per call through LangServe's configurable fields; the
     pep-talk request itself arrives as the bound kwarg `peptalk_request`.
     """
 
@@ -29,14 +29,19 @@ class RoutedChatModel(BaseChatModel):
     layer: ChatLayer
     model: str | None = None
     options: dict[str, Any] = {}
+    # Per-call semantic-cache mode ("use", "bypass", "refresh"), configurable as `cache`; not BaseChatModel's
+    # own `cache` field, which is LangChain's exact-match LLM cache.
+    cache_mode: str | None = None
 
     @property
     def _llm_type(self) -> str:
         return "peptalk-router"
 
     def _call(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> Call:
-        return Call(messages=messages, request=kwargs.get("peptalk_request"), model=self.model,
-                    options=dict(self.options))
+        options = dict(self.options)
+        if self.cache_mode is not None:
+            options["cache"] = self.cache_mode
+        return Call(messages=messages, request=kwargs.get("peptalk_request"), model=self.model, options=options)
 
     async def _astream(
         self,

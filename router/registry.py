@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from peptalk.settings import Settings
 from router.backends.embedded import EmbeddedBackend
@@ -10,6 +11,9 @@ from router.backends.ollama import OllamaBackend
 from router.backends.openai import OpenAIBackend
 from router.base import Backend
 from router.errors import ConfigError
+
+if TYPE_CHECKING:
+    from router.router import Router
 
 
 def _embedded(settings: Settings) -> Backend:
@@ -27,6 +31,7 @@ def _openai(settings: Settings) -> Backend:
     return OpenAIBackend(
         models=settings.openai_models,
         base_url=settings.openai_base_url,
+        base_urls=settings.openai_base_urls,
         api_key=settings.openai_api_key,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
@@ -37,7 +42,7 @@ def _openai(settings: Settings) -> Backend:
 def _ollama(settings: Settings) -> Backend:
     return OllamaBackend(
         models=settings.ollama_models,
-        base_url=settings.ollama_base_url,
+        base_urls=settings.ollama_base_urls or [settings.ollama_base_url],
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
         timeout_s=settings.request_timeout_s,
@@ -57,3 +62,11 @@ def build_backends(settings: Settings) -> dict[str, Backend]:
     if unknown:
         raise ConfigError(f"unknown backend(s) {unknown}; known: {sorted(BACKENDS)}")
     return {name: BACKENDS[name](settings) for name in settings.backends}
+
+
+def build_router(settings: Settings) -> Router:
+    """The router the settings describe: backends, plus the policy, nodes and fault tolerance of the router config."""
+    from router.config import load_router_config
+    from router.router import Router
+
+    return Router(build_backends(settings), default_model=settings.default_model, config=load_router_config(settings))

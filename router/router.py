@@ -1,32 +1,67 @@
-"""The router: knows the configured backends and turns a `backend:model` name into a chat model."""
+"""The router: picks the model for a call by policy, balances over its nodes, retries, falls back, streams."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
+import math
 from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
+from tenacity import RetryCallState
 
+from peptalk import metrics
 from router.base import Backend, BackendStatus, ModelRef
-from router.call import Call, meta_chunk
-from router.errors import ConfigError, UnknownModelError
+from router.call import META_KEY, Call, meta_chunk
+from router.config import RouterConfig
+from router.errors import AllBackendsFailed, BackendUnavailable, ConfigError, StreamInterrupted, UnknownModelError
+from router.nodes import Node, NodePool
+from router.policies import POLICIES, RoutingPolicy
+from router.retry import retrying
+from router.streaming import NodeStream, open_stream
 
 log = logging.getLogger("peptalk.router")
 
 
 class Router:
-    """Resolves model names against the enabled backends, owns their life cycle, and is the bottom `ChatLayer`."""
+    """Resolves model names, routes each call by policy over healthy nodes, and is the bottom `ChatLayer`."""
 
-    def __init__(self, backends: dict[str, Backend], *, default_model: str) -> None:
+    def __init__(self, backends: dict[str, Backend], *, default_model: str, config: RouterConfig | None = None) -> None:
         self.backends = backends
-        self._chat_models: dict[ModelRef, BaseChatModel] = {}
+        self.config = config or RouterConfig()
         try:
             self.default = self.resolve(default_model)
         except UnknownModelError as exc:
             raise ConfigError(f"default model: {exc}") from exc
+        self.pools: dict[ModelRef, NodePool] = {}
+        for name, backend in backends.items():
+            for model in backend.models():
+                ref = ModelRef(name, model)
+                urls = self.config.nodes_for(name, model) or backend.nodes()
+                self.pools[ref] = NodePool(ref, [self._node(backend, ref, url) for url in dict.fromkeys(urls)])
+        self.policy = self._policy()
+
+    def _node(self, backend: Backend, ref: ModelRef, url: str) -> Node:
+        if url == backend.nodes()[0]:
+            # The backend's default node: asked without `node=`, so single-node backends need not take it.
+            return Node(ref, url, lambda: backend.chat_model(ref.model), self.config.breaker)
+        return Node(ref, url, lambda: backend.chat_model(ref.model, node=url), self.config.breaker)
+
+    def _refs(self, names: list[str], what: str) -> list[ModelRef]:
+        try:
+            return [self.resolve(name) for name in names]
+        except UnknownModelError as exc:
+            raise ConfigError(f"{what}: {exc}") from exc
+
+    def _policy(self) -> RoutingPolicy:
+        chain = self._refs(self.config.fallback_chain, "fallback chain") or [self.default]
+        refs = self._refs(list(self.config.weights), "weights")
+        weights = dict(zip(refs, self.config.weights.values(), strict=True))
+        return POLICIES[self.config.policy](chain=list(dict.fromkeys(chain)), weights=weights,
+                                            salt=self.config.sticky_salt)
 
     def known_models(self) -> list[str]:
         """Every configured `backend:model`, in configuration order."""
@@ -46,41 +81,180 @@ class Router:
         return ref
 
     def chat_model(self, ref: ModelRef) -> BaseChatModel:
-        """The (cached) LangChain chat model for `ref`."""
-        model = self._chat_models.get(ref)
-        if model is None:
-            model = self.backends[ref.backend].chat_model(ref.model)
-            self._chat_models[ref] = model
-        return model
+        """The LangChain chat model of `ref`'s first node (no balancing, retries or fallback)."""
+        return self.pools[ref].nodes[0].chat_model()
+
+    def plan(self, call: Call) -> list[ModelRef]:
+        """The models `astream(call)` would try, in order; cheap, deterministic and free of side effects.
+
+        A pinned model comes alone (followed by the chain when `pinned_fallback` is on); otherwise the
+        policy decides. Which of them serves depends on node health when the call runs.
+        """
+        if call.model is None:
+            return self.policy.candidates(call)
+        pinned = self.resolve(call.model)
+        if not self.config.pinned_fallback:
+            return [pinned]
+        return [pinned, *(ref for ref in self.policy.chain if ref != pinned)]
+
+    def candidate_models(self, pinned: str | None = None) -> list[ModelRef]:
+        """Every model a call pinned to `pinned` (or any unpinned call) might try, in no particular order."""
+        if pinned is None:
+            return self.policy.models()
+        chain = self.policy.chain if self.config.pinned_fallback else []
+        return list(dict.fromkeys([self.resolve(pinned), *chain]))
+
+    def unavailable_reason(self, pinned: str | None = None) -> str | None:
+        """Why no model a call pinned to `pinned` (or any unpinned call) could use can be tried now; None if one can."""
+        refs = self.candidate_models(pinned)
+        if any(self.pools[ref].any_available() for ref in refs):
+            return None
+        return "every node of " + ", ".join(str(ref) for ref in refs) + " is cooling down after failures"
+
+    def seconds_until_available(self, refs: list[ModelRef]) -> float:
+        return min((self.pools[ref].seconds_until_available() for ref in refs), default=0.0)
 
     async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
-        """Streams the answer of the pinned (or default) model, after a first chunk naming it."""
-        ref = self.resolve(call.model)
-        started = time.perf_counter()
-        first_token_s: float | None = None
+        """Streams the answer of the first candidate that produces a first token, after a chunk naming it.
+
+        Failures before the first token are retried (per model) and then fall back to the next
+        candidate; the first chunk lists them under `fallbacks`. A failure after it raises `StreamInterrupted`.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(call.options.get("deadline_s") or self.config.deadline_s)
+        candidates = self.plan(call)
+        fallbacks: list[dict[str, str]] = []
+        for index, ref in enumerate(candidates):
+            following = candidates[index + 1] if index + 1 < len(candidates) else None
+            if loop.time() >= deadline:
+                failure = BackendUnavailable(str(ref), "the request's deadline passed", retryable=False, kind="deadline")
+            else:
+                try:
+                    stream = await self._open(ref, call, deadline)
+                except BackendUnavailable as exc:
+                    failure = exc
+                else:
+                    # aclosing: a caller that stops reading closes the node's stream now, not at garbage collection.
+                    async with aclosing(self._serve(stream, call, fallbacks)) as served:
+                        async for chunk in served:
+                            yield chunk
+                    return
+            fallbacks.append({"model": str(ref), "reason": failure.kind, "detail": failure.reason})
+            metrics.FALLBACKS.labels(str(ref), str(following) if following else "none", failure.kind).inc()
+            log.warning("fallback", extra={"request_id": call.request_id, "from_model": str(ref),
+                                           "to_model": str(following) if following else None,
+                                           "reason": failure.kind, "detail": failure.reason})
+        retry_after = self.seconds_until_available(candidates)
+        raise AllBackendsFailed([f"{entry['model']}: {entry['detail']}" for entry in fallbacks],
+                                retry_after_s=retry_after or None)
+
+    async def _open(self, ref: ModelRef, call: Call, deadline: float) -> NodeStream:
+        """A stream of `ref` that has its first token, after retries over its nodes; else `BackendUnavailable`."""
+        loop = asyncio.get_running_loop()
+        pool = self.pools[ref]
+        timeouts = self.config.timeouts_for(ref.backend, in_process=self.backends[ref.backend].in_process)
+        tried: list[Node] = []
+        last: BackendUnavailable | None = None
+
+        def before_sleep(state: RetryCallState) -> None:
+            failure = state.outcome.exception() if state.outcome else None
+            kind = failure.kind if isinstance(failure, BackendUnavailable) else "error"
+            metrics.RETRIES.labels(str(ref), kind).inc()
+            log.info("retry", extra={"request_id": call.request_id, "model": str(ref), "attempt": state.attempt_number,
+                                     "reason": kind, "sleep_s": round(state.upcoming_sleep, 3)})
+
+        stream: NodeStream | None = None
+        async for attempt in retrying(self.config.retry, deadline=deadline, clock=loop.time, before_sleep=before_sleep):
+            with attempt:
+                node = pool.pick(tried)
+                if node is None:
+                    if last is not None:  # the failures so far opened the breakers: report them, not the breaker
+                        raise BackendUnavailable(str(ref), f"{last.reason}; every node now cooling down",
+                                                 retryable=False, kind=last.kind, node=last.node)
+                    wait_s = pool.seconds_until_available()
+                    raise BackendUnavailable(str(ref), f"every node is cooling down (next probe in {wait_s:.1f} s)",
+                                             retryable=False, kind="cooling_down")
+                tried.append(node)
+                now = loop.time()
+                total = min(now + timeouts.total_s, deadline)
+                try:
+                    stream = await open_stream(node, call.messages, total_deadline=total,
+                                               first_token_deadline=min(now + timeouts.first_token_s, total))
+                except BackendUnavailable as exc:
+                    last = exc
+                    raise
+        assert stream is not None  # tenacity either returned through the `with` or re-raised
+        stream.attempts = len(tried)
+        return stream
+
+    async def _serve(self, stream: NodeStream, call: Call, fallbacks: list[dict[str, str]]) -> AsyncIterator[AIMessageChunk]:
+        ref, node = stream.node.ref, stream.node
+        facts: dict[str, Any] = {"model": str(ref)}
+        if fallbacks:
+            facts["fallbacks"] = fallbacks
+        try:
+            yield meta_chunk(**facts)
+        except GeneratorExit:
+            await stream.abandon()  # the caller stopped after the first chunk, before `rest` began
+            raise
         output_tokens = 0
-        yield meta_chunk(model=str(ref))
-        async for chunk in self.chat_model(ref).astream(call.messages):
-            if first_token_s is None and chunk.content:
-                first_token_s = time.perf_counter() - started
-            if chunk.usage_metadata:
-                output_tokens += chunk.usage_metadata.get("output_tokens", 0)
-            yield chunk
-        log.info("served", extra={"request_id": call.request_id, "model": str(ref),
-                                  "latency_s": round(time.perf_counter() - started, 4),
-                                  "ttft_s": None if first_token_s is None else round(first_token_s, 4),
+        try:
+            async with aclosing(stream.rest()) as rest:
+                async for chunk in rest:
+                    if chunk.usage_metadata:
+                        output_tokens += chunk.usage_metadata.get("output_tokens", 0)
+                    yield chunk
+        except StreamInterrupted as exc:
+            log.error("stream interrupted", extra={"request_id": call.request_id, "model": str(ref), "node": node.url,
+                                                   "reason": exc.kind, "detail": exc.reason, "chunks_sent": exc.chunks_sent})
+            # Tell a streaming client why before LangServe ends the stream with its generic error event.
+            yield AIMessageChunk(content="", response_metadata={META_KEY: {"error": {
+                "type": "StreamInterrupted", "reason": exc.kind, "detail": exc.reason}}})
+            raise
+        latency = node.latencies_s[-1] if node.latencies_s else None
+        log.info("served", extra={"request_id": call.request_id, "model": str(ref), "node": node.url,
+                                  "attempts": stream.attempts, "fallbacks": len(fallbacks),
+                                  "latency_s": None if latency is None else round(latency, 4),
+                                  "ttft_s": None if stream.first_token_s is None else round(stream.first_token_s, 4),
                                   "output_tokens": output_tokens})
 
+    def node_states(self) -> dict[str, list[dict[str, Any]]]:
+        """Each model's nodes: state (up, cooling_down, down), outstanding requests, recent latency."""
+        return {str(ref): [node.snapshot() for node in pool.nodes] for ref, pool in self.pools.items()}
+
+    def describe(self) -> dict[str, Any]:
+        """The routing policy as `/models` shows it."""
+        return {"policy": self.config.policy, "fallback_chain": [str(ref) for ref in self.policy.chain],
+                "weights": {str(ref): weight for ref, weight in self.policy.weights.items()},
+                "pinned_fallback": self.config.pinned_fallback, "deadline_s": self.config.deadline_s}
+
     async def start(self) -> None:
-        """Starts every backend; the first failure stops start-up with its `ConfigError`."""
+        """Starts every backend, then builds every node's client, so no first request pays for imports."""
         for backend in self.backends.values():
             await backend.start()
+        for pool in self.pools.values():
+            for node in pool.nodes:
+                node.chat_model()
 
     async def status(self) -> list[BackendStatus]:
-        """A readiness probe of every backend, run concurrently."""
-        return list(await asyncio.gather(*(backend.check() for backend in self.backends.values())))
+        """A readiness probe of every node of every backend, run concurrently."""
+
+        async def probe(name: str, backend: Backend) -> BackendStatus:
+            urls = list(dict.fromkeys(node.url for ref, pool in self.pools.items() if ref.backend == name
+                                      for node in pool.nodes))
+            results = await asyncio.gather(*(backend.check_node(url) for url in urls))
+            nodes = {url: {"reachable": ok, "detail": detail} for url, (ok, detail) in zip(urls, results, strict=True)}
+            reachable = any(ok for ok, _ in results)
+            detail = "; ".join(f"{url}: {detail}" for url, (ok, detail) in zip(urls, results, strict=True) if not ok)
+            return BackendStatus(name, reachable, detail or ", ".join(urls), backend.models(), nodes)
+
+        return list(await asyncio.gather(*(probe(name, backend) for name, backend in self.backends.items())))
 
     async def aclose(self) -> None:
         for backend in self.backends.values():
             await backend.aclose()
-        self._chat_models.clear()
+
+
+def seconds_header(value: float | None) -> str | None:
+    """A `Retry-After` header value (whole seconds, at least 1) for `value` seconds."""
+    return None if value is None else str(max(1, math.ceil(value)))

@@ -13,6 +13,20 @@ LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -
 
 step() { printf '\n==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
+show_build_progress() {
+  # Prints each new tenth of ninja's "[N/M]" lines; a bash loop, because awk buffers piped input.
+  local start=$1 last=-1 pct line
+  while IFS= read -r line; do
+    if [[ $line =~ ^[[:space:]]*\[([0-9]+)/([0-9]+)\] ]]; then
+      pct=$(( 100 * BASH_REMATCH[1] / BASH_REMATCH[2] / 10 * 10 ))
+      if [ "$pct" -ne "$last" ]; then
+        last=$pct
+        printf '    compiled %3d%% (%s/%s files, %ds)\n' "$pct" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" $(( $(date +%s) - start ))
+      fi
+    fi
+  done
+}
+
 if [ ! -x "$VENV/bin/python" ]; then
   step "creating virtualenv $VENV"
   "$PY" -m venv "$VENV"
@@ -38,8 +52,7 @@ if ! "$python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LL
   CMAKE_ARGS="$LLAMA_CMAKE_ARGS" FORCE_CMAKE=1 pip install -v --no-cache-dir \
       "llama-cpp-python[server]==$LLAMA_VERSION" 2>&1 \
     | tee "$VENV/llama-build.log" \
-    | grep --line-buffered -oE '^\s*\[[0-9]+/[0-9]+\]' \
-    | awk -v start="$start" -v last=-1 -F'[][/]' '{ pct = int(100 * $2 / $3 / 10) * 10; if (pct != last) { last = pct; printf "    compiled %3d%% (%s/%s files, %ds)\n", pct, $2, $3, systime() - start; fflush() } }' || true
+    | show_build_progress "$start" || true
   "$python" -c 'import llama_cpp' 2>/dev/null || { echo "llama-cpp-python build failed; see $VENV/llama-build.log" >&2; exit 1; }
 else
   step "2/4 llama-cpp-python $LLAMA_VERSION already built"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from peptalk.settings import Settings
+from tests import postgres  # reads PEPTALK_TEST_POSTGRES_URL at import, before the PEPTALK_* sweep below
 from tests.helpers import ROOT, free_port, python, running
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -83,3 +84,16 @@ def all_backend_settings(make_settings: Callable[..., Settings], openai_server: 
         ollama_base_url=ollama_double,
         ollama_models=[OLLAMA_TAG],
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test PostgreSQL server (`scripts/services/postgres.sh`); with CI=true, its absence fails the test."""
+    return postgres.server_url()
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    with postgres.throwaway_database(postgres_url) as url:
+        yield url

@@ -32,17 +32,22 @@ def app_env(openai_server: str, ollama_double: str, **extra: str) -> dict[str, s
         "PEPTALK_OLLAMA_BASE_URL": ollama_double,
         "PEPTALK_OLLAMA_MODELS": OLLAMA_TAG,
         "PEPTALK_MAX_TOKENS": "24",
+        # The servers queue requests one at a time on a shared 2-core machine: allow for slow, not broken.
+        "PEPTALK_REQUEST_TIMEOUT_S": "600",
+        "PEPTALK_FIRST_TOKEN_TIMEOUT_S": "600",
+        "PEPTALK_REQUEST_DEADLINE_S": "900",
         **extra,
     }
 
 
 @pytest.fixture(scope="module")
-def app_url(openai_server: str, ollama_double: str) -> Iterator[str]:
+def app_url(openai_server: str, ollama_double: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     cmd = [python(), "-m", "uvicorn", "langserve_app:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port)]
+    data_dir = str(tmp_path_factory.mktemp("e2e-data"))
     with running(cmd, f"http://127.0.0.1:{port}/healthz", log=ARTIFACTS / "uvicorn-e2e.log",
-                 env=app_env(openai_server, ollama_double)):
+                 env=app_env(openai_server, ollama_double, PEPTALK_DATA_DIR=data_dir)):
         yield f"http://127.0.0.1:{port}"
 
 

@@ -34,8 +34,9 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="module")
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(_env_file=None, max_tokens=24, max_items_per_list=3, log_level="WARNING")
+async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(_env_file=None, max_tokens=24, max_items_per_list=3, log_level="WARNING",
+                        data_dir=tmp_path_factory.mktemp("app-data"))
     async with serving(create_app(settings)) as http:
         yield http
 
@@ -135,8 +136,14 @@ async def test_health_ready_and_models(client: httpx.AsyncClient) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["backends"]["embedded"]["reachable"] is True
     models = (await client.get("/models")).json()
-    assert models == {"default": "embedded:smollm2-135m", "models": ["embedded:smollm2-135m"],
-                      "backends": {"embedded": ["smollm2-135m"]}}
+    assert {key: models[key] for key in ("default", "models", "backends")} == {
+        "default": "embedded:smollm2-135m", "models": ["embedded:smollm2-135m"],
+        "backends": {"embedded": ["smollm2-135m"]}}
+    assert models["routing"]["policy"] == "fallback"
+    assert models["routing"]["fallback_chain"] == ["embedded:smollm2-135m"]
+    [node] = models["nodes"]["embedded:smollm2-135m"]
+    assert node["node"] == "local" and node["state"] == "up" and node["served"] >= 1
+    assert node["latency_ms"]["last"] > 0
 
 
 async def test_readyz_reports_an_unreachable_backend(make_settings: Callable[..., Settings]) -> None:

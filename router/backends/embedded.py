@@ -117,6 +117,7 @@ class EmbeddedBackend(Backend):
     """SmolLM2-135M-Instruct in this process; the default backend."""
 
     name = "embedded"
+    in_process = True
 
     def __init__(self, *, model_name: str, model_path: str | None, n_ctx: int, n_threads: int,
                  temperature: float, max_tokens: int) -> None:
@@ -139,16 +140,19 @@ class EmbeddedBackend(Backend):
         await asyncio.to_thread(runtime.load)
         self.runtime = runtime
 
-    def chat_model(self, model: str) -> BaseChatModel:
+    def chat_model(self, model: str, *, node: str | None = None) -> BaseChatModel:
         if self.runtime is None:
             raise ConfigError("the embedded backend was not started")
         return EmbeddedChatModel(runtime=self.runtime, model_name=model, temperature=self._temperature,
                                  max_tokens=self._max_tokens)
 
     async def check(self) -> BackendStatus:
+        loaded, detail = await self.check_node("local")
+        return BackendStatus(self.name, loaded, detail, self.models(), {"local": {"reachable": loaded, "detail": detail}})
+
+    async def check_node(self, node: str) -> tuple[bool, str]:
         loaded = self.runtime is not None and self.runtime.loaded
-        detail = f"{self.runtime.model_path.name} loaded" if loaded and self.runtime else "model not loaded"
-        return BackendStatus(self.name, loaded, detail, self.models())
+        return loaded, f"{self.runtime.model_path.name} loaded" if loaded and self.runtime else "model not loaded"
 
     async def aclose(self) -> None:
         if self.runtime is not None:

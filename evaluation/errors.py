@@ -1,0 +1,61 @@
+"""Typed errors of the offline evaluation; callers branch on the type, never on the message."""
+
+from __future__ import annotations
+
+
+class EvaluationError(Exception):
+    """Base of every evaluation error."""
+
+
+class DatasetError(EvaluationError, ValueError):
+    """A dataset or shadow-export file is missing or malformed (the message names the line)."""
+
+
+class HumanRatingsError(EvaluationError, ValueError):
+    """A human-ratings file is missing or malformed (the message names the row)."""
+
+
+class JudgeError(EvaluationError):
+    """The judge model could not be called, even after the bounded retries."""
+
+
+class JudgeParseError(EvaluationError, ValueError):
+    """A judge's answer holds no usable score or choice; `problem` says why, `raw` is the answer."""
+
+    def __init__(self, problem: str, raw: str) -> None:
+        super().__init__(f"unparsable judge output ({problem})")
+        self.problem = problem
+        self.raw = raw
+
+
+class MetricUnavailable(EvaluationError):
+    """A similarity metric cannot run here (its model or endpoint cannot be had); `reason` says why."""
+
+    def __init__(self, metric: str, reason: str) -> None:
+        super().__init__(f"{metric} is unavailable: {reason}")
+        self.metric = metric
+        self.reason = reason
+
+
+class CostInputError(EvaluationError, ValueError):
+    """A cost-model input is out of range (a negative count, a zero throughput ...)."""
+
+
+class UnknownPriceError(EvaluationError, KeyError):
+    """The price table has no entry for the named API model."""
+
+    def __init__(self, model: str, known: list[str]) -> None:
+        super().__init__(model)
+        self.model = model
+        self.known = known
+
+    def __str__(self) -> str:
+        return f"no price for model {self.model!r}; the price table has: {', '.join(self.known) or 'nothing'}"
+
+
+class PriceTableError(EvaluationError, ValueError):
+    """A price table file is missing, unreadable or malformed."""
+
+
+class RecordFileError(EvaluationError, ValueError):
+    """An input file of records (calls, shadow exports, scores) cannot be read."""

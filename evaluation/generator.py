@@ -1,0 +1,101 @@
+"""The generator: N prompts x M models x K repeats through the router, timed, into a dataset and call records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+
+from evaluation.records import CallRecord, DatasetItem
+from peptalk.prompt import render_prompt
+from peptalk.schema import PepTalkRequest
+from router.call import META_KEY, Call, ChatLayer
+
+
+def prompt_ids(contexts: list[dict[str, Any]]) -> list[str]:
+    """`user_id@today` per context, made unique with `#n` where a user appears twice on one day."""
+    ids: list[str] = []
+    for context in contexts:
+        base = f"{context['user_id']}@{context['today']}"
+        candidate, suffix = base, 2
+        while candidate in ids:
+            candidate, suffix = f"{base}#{suffix}", suffix + 1
+        ids.append(candidate)
+    return ids
+
+
+async def timed_call(layer: ChatLayer, *, model: str, prompt: str, request: dict[str, Any] | None = None,
+                     prompt_id: str | None = None, repeat: int | None = None) -> CallRecord:
+    """One streamed call: the answer, whole latency, time to first token and tokens; a failure is recorded, not raised."""
+    started_at = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    ttft: float | None = None
+    served = model
+    pieces: list[str] = []
+    input_tokens = output_tokens = 0
+    saw_usage = False
+    record = CallRecord(model=model, started_at=started_at, prompt_id=prompt_id, repeat=repeat, source="generator")
+    try:
+        async for chunk in layer.astream(Call(messages=[HumanMessage(prompt)], request=request, model=model)):
+            meta = chunk.response_metadata.get(META_KEY)
+            if meta and meta.get("model"):
+                served = str(meta["model"])
+            if chunk.content:
+                if ttft is None:
+                    ttft = time.perf_counter() - started
+                pieces.append(chunk.text)
+            if chunk.usage_metadata:
+                saw_usage = True
+                input_tokens += chunk.usage_metadata.get("input_tokens", 0)
+                output_tokens += chunk.usage_metadata.get("output_tokens", 0)
+    except Exception as exc:  # one failed call must not end a long generation run
+        record.error = f"{type(exc).__name__}: {exc}"
+    record.latency_s = time.perf_counter() - started
+    record.ttft_s = ttft
+    record.model = served
+    if record.error is None:
+        record.response = "".join(pieces)
+        if served != model:
+            record.error = f"asked for {model} but {served} answered"
+    if saw_usage:
+        record.input_tokens, record.output_tokens = input_tokens, output_tokens
+    return record
+
+
+def keep_response(records: list[CallRecord], *, keep_repeat: int) -> str | None:
+    """The answer of repeat `keep_repeat`, or of the first repeat that succeeded when that one failed."""
+    ok = [record for record in records if record.error is None and record.response is not None]
+    chosen = next((record for record in ok if record.repeat == keep_repeat), ok[0] if ok else None)
+    return None if chosen is None else chosen.response
+
+
+async def generate(layer: ChatLayer, *, contexts: list[dict[str, Any]], models: list[str], repeats: int,
+                   reference_model: str, keep_repeat: int = 0,
+                   on_call: Callable[[CallRecord], None] | None = None) -> tuple[list[DatasetItem], list[CallRecord]]:
+    """Every context rendered with the production prompt, asked of every model `repeats` times.
+
+    Calls interleave models within each prompt and repeat, so a slow drift of the machine hits every model alike.
+    """
+    items: list[DatasetItem] = []
+    calls: list[CallRecord] = []
+    for prompt_id, context in zip(prompt_ids(contexts), contexts, strict=True):
+        request = PepTalkRequest.model_validate(context)
+        prompt = render_prompt(request)
+        payload = request.model_dump(mode="json")
+        per_model: dict[str, list[CallRecord]] = {model: [] for model in models}
+        for repeat in range(repeats):
+            for model in models:
+                record = await timed_call(layer, model=model, prompt=prompt, request=payload, prompt_id=prompt_id,
+                                          repeat=repeat)
+                per_model[model].append(record)
+                calls.append(record)
+                if on_call is not None:
+                    on_call(record)
+        responses = {model: text for model in models
+                     if (text := keep_response(per_model[model], keep_repeat=keep_repeat)) is not None}
+        items.append(DatasetItem(prompt_id=prompt_id, prompt=prompt, responses=responses,
+                                 reference_model=reference_model, request=payload))
+    return items, calls

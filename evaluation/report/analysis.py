@@ -1,0 +1,228 @@
+"""The report's numbers: quality per model, agreement with humans, cost per model, and the summary verdict."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from evaluation.cost import PriceTable, SelfHosted, TokenMix, api_cost
+from evaluation.errors import CostInputError
+from evaluation.latency import ModelLatency, throughput_tok_s
+from evaluation.records import CallRecord
+from evaluation.report.inputs import HUMAN, ReportData, Score
+
+DEFAULT_TOLERANCE = 0.1  # on the 0-1 quality scale: 1 point out of 10
+DEFAULT_BOTTOM_K = 10  # the study compared the bottom 10 models
+
+
+def quality_rows(scores: list[Score]) -> list[dict[str, Any]]:
+    """Per evaluator and model: n, unparsed, mean, std, median (native scale) and the mean on 0-1, ranked."""
+    groups: dict[tuple[str, str], list[Score]] = defaultdict(list)
+    for score in scores:
+        groups[(score.evaluator, score.model)].append(score)
+    rows: list[dict[str, Any]] = []
+    for (evaluator, model), group in sorted(groups.items()):
+        values = np.asarray([score.score for score in group if score.score is not None], dtype=float)
+        normalised = [score.normalised for score in group if score.normalised is not None]
+        rows.append({"evaluator": evaluator, "model": model, "scale": group[0].scale, "n": int(values.size),
+                     "unparsed": sum(score.score is None for score in group),
+                     "mean": float(values.mean()) if values.size else None,
+                     "std": float(values.std(ddof=1)) if values.size > 1 else (0.0 if values.size else None),
+                     "median": float(np.median(values)) if values.size else None,
+                     "mean_0_1": float(np.mean(normalised)) if normalised else None})
+    by_evaluator: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_evaluator[row["evaluator"]].append(row)
+    for group_rows in by_evaluator.values():
+        ranked = sorted((row for row in group_rows if row["mean"] is not None), key=lambda row: -row["mean"])
+        for rank, row in enumerate(ranked, start=1):
+            row["rank"] = rank
+    return rows
+
+
+def model_means(rows: list[dict[str, Any]], evaluator: str) -> dict[str, float]:
+    """An evaluator's mean 0-1 quality per model."""
+    return {row["model"]: row["mean_0_1"] for row in rows
+            if row["evaluator"] == evaluator and row["mean_0_1"] is not None}
+
+
+def bottom_k(means: dict[str, float], k: int) -> set[str]:
+    return {model for model, _ in sorted(means.items(), key=lambda item: (item[1], item[0]))[:k]}
+
+
+def agreement_rows(data: ReportData, quality: list[dict[str, Any]], k: int = DEFAULT_BOTTOM_K) -> list[dict[str, Any]]:
+    """`agreement.jsonl` when given; otherwise each evaluator's bottom-k Jaccard and Spearman against humans."""
+    if data.agreement:
+        return [row for row in data.agreement if "evaluator" in row and row.get("jaccard") is not None]
+    human = model_means(quality, HUMAN)
+    if len(human) < 2:
+        return []
+    from scipy.stats import kendalltau, spearmanr
+
+    rows = []
+    for evaluator in sorted({row["evaluator"] for row in quality} - {HUMAN}):
+        means = model_means(quality, evaluator)
+        shared = sorted(set(means) & set(human))
+        if len(shared) < 2:
+            continue
+        size = min(k, len(shared) - 1)
+        ours = bottom_k({model: means[model] for model in shared}, size)
+        theirs = bottom_k({model: human[model] for model in shared}, size)
+        spearman = spearmanr([means[m] for m in shared], [human[m] for m in shared]).statistic
+        kendall = kendalltau([means[m] for m in shared], [human[m] for m in shared]).statistic
+        rows.append({"evaluator": evaluator, "k": size, "jaccard": len(ours & theirs) / len(ours | theirs),
+                     "spearman": None if np.isnan(spearman) else float(spearman),
+                     "kendall": None if np.isnan(kendall) else float(kendall), "n_models": len(shared)})
+    return rows
+
+
+def primary_evaluator(quality: list[dict[str, Any]], agreement: list[dict[str, Any]]) -> str | None:
+    """Humans when rated; else the evaluator that agrees best with humans; else the first one by name."""
+    evaluators = sorted({row["evaluator"] for row in quality if row["mean_0_1"] is not None})
+    if HUMAN in evaluators:
+        return HUMAN
+    ranked = sorted((row for row in agreement if row.get("evaluator") in evaluators),
+                    key=lambda row: -(row.get("jaccard") or 0.0))
+    if ranked:
+        return str(ranked[0]["evaluator"])
+    return evaluators[0] if evaluators else None
+
+
+def _mean_mix(records: list[CallRecord]) -> TokenMix | None:
+    inputs = [record.input_tokens for record in records if record.input_tokens is not None and record.error is None]
+    outputs = [record.output_tokens for record in records if record.output_tokens is not None and record.error is None]
+    if not outputs:
+        return None
+    return TokenMix(round(float(np.mean(inputs))) if inputs else 0, round(float(np.mean(outputs))))
+
+
+def cost_rows(calls: list[CallRecord], models: list[str], prices: PriceTable, *, reference: str,
+              hosting: dict[str, float], default_usd_per_hour: float, utilisation: float) -> list[dict[str, Any]]:
+    """Per model: $/1K generated tokens, $/request at its measured token mix, and the saving against `reference`.
+
+    API models are priced from the table; the rest as a node at its (or the default) hourly price running at
+    the throughput measured from its calls.
+    """
+    by_model: dict[str, list[CallRecord]] = defaultdict(list)
+    for record in calls:
+        by_model[record.model].append(record)
+    reference_price = prices.price(reference) if prices.has(reference) else None
+    reference_mix = _mean_mix(by_model.get(reference, []))
+    pooled_mix = _mean_mix(calls) or TokenMix(1000, 1000)  # for a model without calls of its own
+    rows = []
+    for model in models:
+        mix = _mean_mix(by_model.get(model, [])) or pooled_mix
+        row: dict[str, Any] = {"model": model, "input_tokens": mix.input_tokens, "output_tokens": mix.output_tokens}
+        try:
+            if prices.has(model):
+                price = prices.price(model)
+                row.update(kind="api", per_1k_tokens=price.output_per_1k, throughput_tok_s=None,
+                           usd_per_hour=None, per_request=api_cost(price, mix).per_request)
+            else:
+                throughput = throughput_tok_s(by_model.get(model, []))
+                if throughput is None:
+                    rows.append({**row, "kind": "self-hosted", "note": "no throughput measured"})
+                    continue
+                usd_per_hour = hosting.get(model, default_usd_per_hour)
+                node = SelfHosted.of(instance_usd_per_hour=usd_per_hour, throughput_tok_s=round(throughput, 3),
+                                     utilisation=utilisation)
+                row.update(kind="self-hosted", per_1k_tokens=node.per_1k_tokens, throughput_tok_s=throughput,
+                           usd_per_hour=usd_per_hour, per_request=node.per_request(mix))
+        except CostInputError as exc:
+            rows.append({**row, "note": str(exc)})
+            continue
+        if reference_price is not None and row["per_request"]:
+            baseline = api_cost(reference_price, reference_mix or mix).per_request
+            row["reduction_factor"] = baseline / row["per_request"]
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class Verdict:
+    """The summary table and the plain-language verdict."""
+
+    rows: list[dict[str, Any]]
+    reference: str
+    quality_source: str | None
+    candidates: list[str]
+    borderline: list[str]
+    worse: list[str]
+    text: list[str]
+
+
+def _rank(rows: list[dict[str, Any]], key: str, *, descending: bool) -> None:
+    present = [row for row in rows if row.get(key) is not None]
+    for rank, row in enumerate(sorted(present, key=lambda row: row[key], reverse=descending), start=1):
+        row[f"{key}_rank"] = rank
+
+
+def summarize_models(quality: list[dict[str, Any]], agreement: list[dict[str, Any]], latency: list[ModelLatency],
+                     costs: list[dict[str, Any]], *, reference: str,
+                     tolerance: float = DEFAULT_TOLERANCE) -> Verdict:
+    """Ranks every model by quality, p95 latency and cost, and says which could replace `reference`."""
+    source = primary_evaluator(quality, agreement)
+    means = model_means(quality, source) if source else {}
+    p95 = {profile.model: dist.p95 for profile in latency if (dist := profile.get("latency_s")) is not None}
+    errors = {profile.model: profile.error_rate for profile in latency}
+    cost = {row["model"]: row for row in costs}
+    models = sorted(set(means) | set(p95) | set(cost))
+    rows: list[dict[str, Any]] = [{"model": model, "quality": means.get(model), "p95_latency_s": p95.get(model),
+             "per_request": cost.get(model, {}).get("per_request"),
+             "reduction_factor": cost.get(model, {}).get("reduction_factor"),
+             "error_rate": errors.get(model)} for model in models]
+    _rank(rows, "quality", descending=True)
+    _rank(rows, "p95_latency_s", descending=False)
+    _rank(rows, "per_request", descending=False)
+    baseline = means.get(reference)
+    candidates: list[str] = []
+    borderline: list[str] = []
+    worse: list[str] = []
+    for row in rows:
+        if row["model"] == reference:
+            row["verdict"] = "reference"
+        elif baseline is None or row["quality"] is None:
+            row["verdict"] = "no quality data"
+        elif baseline - row["quality"] <= tolerance and (row["error_rate"] or 0.0) <= 0.05:
+            row["verdict"] = "candidate"
+            candidates.append(row["model"])
+        elif baseline - row["quality"] > 2 * tolerance:
+            row["verdict"] = "clearly worse"
+            worse.append(row["model"])
+        else:
+            row["verdict"] = "borderline"
+            borderline.append(row["model"])
+    rows.sort(key=lambda row: (row.get("quality_rank") or 10**6, row["model"]))
+    return Verdict(rows, reference, source, candidates, borderline, worse,
+                   _verdict_text(rows, reference, source, baseline, tolerance, candidates, borderline, worse))
+
+
+def _describe(row: dict[str, Any]) -> str:
+    parts = [f"quality {row['quality']:.2f}"]
+    if row.get("p95_latency_s") is not None:
+        parts.append(f"p95 latency {row['p95_latency_s']:.2f} s")
+    if row.get("reduction_factor") is not None:
+        parts.append(f"{float(row['reduction_factor']):.1f}x cheaper per request")
+    return f"{row['model']} ({', '.join(parts)})"
+
+
+def _verdict_text(rows: list[dict[str, Any]], reference: str, source: str | None, baseline: float | None,
+                  tolerance: float, candidates: list[str], borderline: list[str], worse: list[str]) -> list[str]:
+    if source is None:
+        return ["No quality scores were given, so no model can be recommended yet."]
+    if baseline is None:
+        return [f"The reference model {reference} has no {source} scores, so no model can be compared with it."]
+    by_model = {row["model"]: row for row in rows}
+    text = [f"Quality is the mean {'human rating' if source == HUMAN else source + ' score'} on a 0-1 scale; "
+            f"{reference} scores {baseline:.2f}. A model within {tolerance:.2f} of it, with at most 5% failed "
+            f"calls, is a candidate; one more than {2 * tolerance:.2f} below it is clearly worse."]
+    for label, names in (("Candidates to replace " + reference, candidates), ("Borderline", borderline),
+                         ("Clearly worse", worse)):
+        if names:
+            text.append(f"{label}: " + "; ".join(_describe(by_model[name]) for name in names) + ".")
+    if not candidates:
+        text.append(f"No model is yet good enough to replace {reference}.")
+    return text

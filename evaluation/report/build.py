@@ -1,0 +1,155 @@
+"""`build_report`: inputs -> numbers -> CSVs and figures -> one HTML page with a Markdown twin."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evaluation.cost import load_price_table
+from evaluation.latency import DEFAULT_OUTPUT_CV_THRESHOLD, METRIC_LABELS, latency_by_hour, latency_by_model, latency_rows
+from evaluation.report import analysis, figures
+from evaluation.report.inputs import HUMAN, ReportData, ReportSources, load_report_data
+from evaluation.report.render import FIGURES_DIR, render_pages, write_csv
+
+FIGURE_FILES = {
+    "quality": "quality.png",
+    "agreement": "agreement_jaccard.png",
+    "latency_request": "latency_request.png",
+    "latency_per_token": "latency_per_token.png",
+    "output_tokens": "output_tokens.png",
+    "latency_by_hour": "latency_by_hour.png",
+    "cost_per_1k": "cost_per_1k_tokens.png",
+    "cost_reduction": "cost_reduction.png",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportOptions:
+    """How the report judges: the reference API model, the quality tolerance, node prices, thresholds."""
+
+    reference: str = "openai:gpt-4"
+    tolerance: float = analysis.DEFAULT_TOLERANCE
+    bottom_k: int = analysis.DEFAULT_BOTTOM_K
+    selfhosted_usd_per_hour: float = 1.006
+    utilisation: float = 0.8
+    output_cv_threshold: float = DEFAULT_OUTPUT_CV_THRESHOLD
+
+
+@dataclass
+class ReportResult:
+    """Where the report went and what it contains."""
+
+    html: Path
+    markdown: Path
+    figures: dict[str, Path] = field(default_factory=dict)
+    csvs: dict[str, Path] = field(default_factory=dict)
+    empty_sections: list[str] = field(default_factory=list)
+
+
+def _figure(out_dir: Path, key: str) -> Path:
+    return out_dir / FIGURES_DIR / FIGURE_FILES[key]
+
+
+def _section(data: ReportData, name: str, **values: Any) -> dict[str, Any]:
+    return {"notes": data.notes.get(name, []), "sources": data.sources.get(name, []), "figures": [],
+            "csv": {}, **values}
+
+
+def _add_figure(section: dict[str, Any], out_dir: Path, path: Path | None, alt: str,
+                result: ReportResult, key: str) -> None:
+    if path is not None:
+        section["figures"].append({"src": path.relative_to(out_dir).as_posix(), "alt": alt})
+        result.figures[key] = path
+
+
+def _add_csv(section: dict[str, Any], out_dir: Path, name: str, rows: list[dict[str, Any]],
+             result: ReportResult) -> None:
+    link = write_csv(out_dir, name, rows)
+    if link is not None:
+        section["csv"][name] = link
+        result.csvs[name] = out_dir / link
+
+
+def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOptions | None = None,
+                 step: Callable[[str], None] | None = None) -> ReportResult:
+    """Builds the whole report into `out_dir`; `step(name)` is called as each part finishes (progress)."""
+    options = options or ReportOptions()
+    advance = step or (lambda _: None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = ReportResult(out_dir / "index.html", out_dir / "report.md")
+
+    data = load_report_data(sources)
+    prices = load_price_table(sources.prices)
+    advance("inputs")
+
+    quality_rows = analysis.quality_rows(data.scores)
+    quality = _section(data, "quality", rows=quality_rows, evaluators=data.evaluators)
+    _add_figure(quality, out_dir, figures.quality_figure(data.scores, data.evaluators, _figure(out_dir, "quality")),
+                "Quality scores per model, per evaluator", result, "quality")
+    _add_csv(quality, out_dir, "quality", quality_rows, result)
+    _add_csv(quality, out_dir, "scores", [{**score.__dict__, "normalised": score.normalised}
+                                          for score in data.scores], result)
+    advance("quality")
+
+    agreement_rows = analysis.agreement_rows(data, quality_rows, options.bottom_k)
+    agreement = _section(data, "agreement", rows=sorted(agreement_rows, key=lambda row: -float(row["jaccard"])),
+                         computed=not data.agreement and bool(agreement_rows))
+    if not agreement_rows and not any(score.evaluator == HUMAN for score in data.scores):
+        agreement["notes"] = agreement["notes"] + ["no human ratings and no agreement.jsonl"]
+    _add_figure(agreement, out_dir, figures.agreement_figure(agreement_rows, _figure(out_dir, "agreement")),
+                "Jaccard agreement of each evaluator with humans", result, "agreement")
+    _add_csv(agreement, out_dir, "agreement", agreement["rows"], result)
+    advance("agreement")
+
+    profiles = latency_by_model(data.calls, output_cv_threshold=options.output_cv_threshold)
+    latency = _section(data, "latency", profiles=profiles, metrics=METRIC_LABELS,
+                       threshold=options.output_cv_threshold,
+                       flagged=[profile for profile in profiles if profile.output_length_varies])
+    for key, metric, title in (("latency_request", "latency_s", "Per-request latency"),
+                               ("latency_per_token", "per_token_s", "Per-token latency"),
+                               ("output_tokens", "output_tokens", "Output tokens per response")):
+        _add_figure(latency, out_dir, figures.metric_figure(data.calls, metric, _figure(out_dir, key), title),  # type: ignore[arg-type]
+                    f"{title} per model", result, key)
+    _add_csv(latency, out_dir, "latency", latency_rows(profiles), result)
+    _add_csv(latency, out_dir, "calls", [{**record.model_dump(exclude={"response"}),
+                                          "per_token_s": record.per_token_s} for record in data.calls], result)
+    advance("latency")
+
+    hourly_stats = latency_by_hour(data.calls)
+    hourly_rows = [{"model": model, "hour": hour, **summary.as_dict()}
+                   for model, hours in hourly_stats.items() for hour, summary in hours.items()]
+    hourly = _section(data, "latency", rows=hourly_rows)
+    _add_figure(hourly, out_dir, figures.hourly_figure(hourly_stats, _figure(out_dir, "latency_by_hour")),
+                "Request latency by hour of day, per model", result, "latency_by_hour")
+    _add_csv(hourly, out_dir, "latency_by_hour", hourly_rows, result)
+    advance("latency by hour")
+
+    models = sorted({profile.model for profile in profiles} | ({options.reference} if data.calls else set()))
+    cost_rows = analysis.cost_rows(data.calls, models, prices, reference=options.reference, hosting=data.hosting,
+                                   default_usd_per_hour=options.selfhosted_usd_per_hour,
+                                   utilisation=options.utilisation)
+    cost = _section(data, "cost", rows=cost_rows, prices=prices, options=options)
+    drawn = figures.cost_figures(cost_rows, _figure(out_dir, "cost_per_1k"), _figure(out_dir, "cost_reduction"))
+    _add_figure(cost, out_dir, drawn["cost_per_1k"], "Cost per 1K generated tokens per model", result, "cost_per_1k")
+    _add_figure(cost, out_dir, drawn["cost_reduction"], "Cost reduction against the reference per model", result,
+                "cost_reduction")
+    _add_csv(cost, out_dir, "cost", cost_rows, result)
+    advance("cost")
+
+    verdict = analysis.summarize_models(quality_rows, agreement_rows, profiles, cost_rows,
+                                        reference=options.reference, tolerance=options.tolerance)
+    summary = {"verdict": verdict, "csv": {}, "notes": [], "figures": []}
+    _add_csv(summary, out_dir, "summary", verdict.rows, result)
+
+    sections = {"quality": quality, "agreement": agreement, "latency": latency, "hourly": hourly, "cost": cost}
+    result.empty_sections = [name for name, section in sections.items() if not section["figures"]]
+    render_pages(out_dir, {"generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                           "summary": summary, "options": options, "human": HUMAN, **sections})
+    advance("pages")
+    return result
+
+
+REPORT_STEPS = ("inputs", "quality", "agreement", "latency", "latency by hour", "cost", "pages")

@@ -1,0 +1,22 @@
+"""The router the evaluation calls through: built from the settings, started, and closed afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from peptalk.settings import Settings
+from router import Router, build_backends
+
+
+@asynccontextmanager
+async def open_router(settings: Settings, *, models: list[str]) -> AsyncIterator[Router]:
+    """A started `Router` that knows every model in `models` (`UnknownModelError` names one it does not)."""
+    router = Router(build_backends(settings), default_model=models[0] if models else settings.default_model)
+    for model in models:
+        router.resolve(model)
+    await router.start()
+    try:
+        yield router
+    finally:
+        await router.aclose()

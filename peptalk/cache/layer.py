@@ -1,0 +1,158 @@
+"""`SemanticCacheLayer`: the `ChatLayer` that answers from the semantic cache and fills it from the layer below."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+from langchain_core.messages import AIMessageChunk
+
+from peptalk.cache.cache import CacheHit, SemanticCache
+from peptalk.cache.keys import ANY_MODEL, CacheKey, content_hash
+from peptalk.metrics import CACHE_LOOKUP_SECONDS, CACHE_LOOKUPS
+from peptalk.schema import PepTalkRequest
+from router.call import META_KEY, Call, ChatLayer, meta_chunk
+
+log = logging.getLogger("peptalk.cache")
+
+CacheMode = Literal["use", "bypass", "refresh"]  # per request: `config={"configurable": {"cache": ...}}`
+CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
+CacheScope = Literal["user", "shared"]
+_WORD_START = re.compile(r"(?<=\s)(?=\S)")
+
+
+def pinned_or_default_model(router: Any, call: Call) -> str:
+    """The model a call will be served by, for the cache key: the pinned one, else the routing policy's first pick.
+
+    `Router.plan` is cheap and side-effect-free; its first model is the one the call tries first (a fallback
+    may still serve it from another model).
+    """
+    return call.model or str(router.plan(call)[0])
+
+
+def word_chunks(text: str) -> list[str]:
+    """`text` cut before each word, whitespace kept, so the pieces join back to it exactly."""
+    return [piece for piece in _WORD_START.split(text) if piece]
+
+
+@dataclass(frozen=True)
+class SharedAnswer:
+    """What the leader of a single flight got from the backend, handed to its followers."""
+
+    text: str
+    model: str
+
+
+def _with_facts(chunk: AIMessageChunk, **facts: Any) -> AIMessageChunk:
+    meta = {**(chunk.response_metadata.get(META_KEY) or {}), **facts}
+    return chunk.model_copy(update={"response_metadata": {**chunk.response_metadata, META_KEY: meta}})
+
+
+class SemanticCacheLayer:
+    """Serves hits from the cache as a stream of word chunks; misses stream through and are stored when complete.
+
+    Concurrent identical misses (same key and content) make one call below: the first leads, the rest wait
+    for its answer and get it as a hit.
+    """
+
+    def __init__(self, inner: ChatLayer, cache: SemanticCache, *, model_for: Callable[[Call], str],
+                 scope: CacheScope = "user", model_in_key: bool = True) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.model_for = model_for
+        self.scope = scope
+        self.model_in_key = model_in_key
+        self._flights: dict[tuple[str, str], asyncio.Future[SharedAnswer | None]] = {}
+
+    def key_for(self, call: Call, request: PepTalkRequest, model: str | None = None) -> CacheKey:
+        scope = "shared" if self.scope == "shared" else f"user:{request.user_id}"
+        served = (model or self.model_for(call)) if self.model_in_key else ANY_MODEL
+        return CacheKey(scope=scope, model=served, today=str(request.today), last_login=str(request.last_login))
+
+    async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
+        mode = call.options.get("cache") or "use"
+        if call.request is None or mode == "bypass":
+            CACHE_LOOKUPS.labels("bypass").inc()
+            async for chunk in self._passthrough(call):
+                yield chunk
+            return
+        request = PepTalkRequest.model_construct(**call.request)  # validated upstream, maybe under other limits
+        key = self.key_for(call, request)
+        digest = content_hash(request.content_text())
+        started = time.perf_counter()
+        try:
+            sections = await self.cache.embed(request.content_sections())
+            hit = self.cache.lookup(key, sections) if mode == "use" else None
+        except Exception:
+            log.exception("cache lookup failed; serving without the cache", extra={"request_id": call.request_id})
+            CACHE_LOOKUPS.labels("error").inc()
+            async for chunk in self._passthrough(call):
+                yield chunk
+            return
+        CACHE_LOOKUP_SECONDS.observe(time.perf_counter() - started)
+        if hit is not None:
+            CACHE_LOOKUPS.labels("hit").inc()
+            async for chunk in self._replay(hit.entry.text, model=hit.entry.model, similarity=hit.similarity):
+                yield chunk
+            return
+        CACHE_LOOKUPS.labels("miss" if mode == "use" else mode).inc()
+        flight = (key.digest(), digest)
+        pending = self._flights.get(flight) if mode == "use" else None
+        if pending is not None:
+            shared = await asyncio.shield(pending)
+            if shared is not None:
+                async for chunk in self._replay(shared.text, model=shared.model, similarity=1.0, shared_flight=True):
+                    yield chunk
+                return
+            # The leader failed or was cancelled; this call goes to the backend itself.
+        async for chunk in self._lead(call, request, sections, flight):
+            yield chunk
+
+    async def _lead(self, call: Call, request: PepTalkRequest, sections: Any,
+                    flight: tuple[str, str]) -> AsyncIterator[AIMessageChunk]:
+        """Calls the layer below, streams its answer, and stores it only once it completed."""
+        future: asyncio.Future[SharedAnswer | None] = asyncio.get_running_loop().create_future()
+        self._flights.setdefault(flight, future)
+        answer: SharedAnswer | None = None
+        try:
+            served: str | None = None
+            parts: list[str] = []
+            first = True
+            async for chunk in self.inner.astream(call):
+                if first:
+                    served = (chunk.response_metadata.get(META_KEY) or {}).get("model")
+                    chunk = _with_facts(chunk, cache_hit=False)
+                    first = False
+                parts.append(chunk.text)
+                yield chunk
+            if served is not None:
+                answer = SharedAnswer("".join(parts), served)
+                key = self.key_for(call, request, model=served)  # a fallback's answer is filed under its own model
+                try:
+                    self.cache.put(key, sections, content_hash=flight[1], text=answer.text, model=served)
+                except Exception:
+                    log.exception("storing a cache entry failed", extra={"request_id": call.request_id})
+        finally:
+            if self._flights.get(flight) is future:
+                del self._flights[flight]
+            future.set_result(answer)
+
+    async def _passthrough(self, call: Call) -> AsyncIterator[AIMessageChunk]:
+        first = True
+        async for chunk in self.inner.astream(call):
+            yield _with_facts(chunk, cache_hit=False) if first else chunk
+            first = False
+
+    @staticmethod
+    async def _replay(text: str, *, model: str, similarity: float, **facts: Any) -> AsyncIterator[AIMessageChunk]:
+        yield meta_chunk(model=model, cache_hit=True, similarity=round(similarity, 4), **facts)
+        for piece in word_chunks(text):
+            yield AIMessageChunk(content=piece)
+
+
+__all__ = ["CACHE_MODES", "CacheHit", "CacheMode", "SemanticCacheLayer", "pinned_or_default_model", "word_chunks"]

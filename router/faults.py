@@ -1,0 +1,91 @@
+"""Turns whatever a backend client raised into a typed `BackendUnavailable`: what failed, and may it be retried."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from router.errors import BackendUnavailable, FailureKind
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and its causes and contexts (clients re-raise their own errors `from None`)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _status_and_headers(exc: BaseException) -> tuple[int | None, Any]:
+    """The HTTP status and response headers behind a client error (openai vendors its own httpx, so duck-typed)."""
+    status: int | None = None
+    headers: Any = None
+    for link in _chain(exc):
+        if status is None:
+            code = getattr(link, "status_code", None)  # openai.APIStatusError, ollama.ResponseError
+            if isinstance(code, int) and code > 0:
+                status = code
+        response: Any = getattr(link, "response", None)
+        if headers is None and response is not None and hasattr(response, "headers") and hasattr(response, "status_code"):
+            headers = response.headers
+            status = status or int(response.status_code)
+    return status, headers
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """`Retry-After` as seconds: a number, or an HTTP date; None when absent or unreadable."""
+    value = headers.get("retry-after") if headers is not None else None
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def _is_connect(exc: BaseException) -> bool:
+    if isinstance(exc, (httpx.ConnectError, ConnectionRefusedError)):
+        return True
+    return type(exc).__name__ == "APIConnectionError" and not _is_timeout(exc)  # openai's, without importing it
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return isinstance(exc, (TimeoutError, httpx.TimeoutException)) or type(exc).__name__ == "APITimeoutError"
+
+
+def classify(exc: BaseException, *, model: str, node: str) -> BackendUnavailable:
+    """The failure as a `BackendUnavailable`; retryable: connection refused, timeout, 429, 5xx, a cut connection."""
+    if isinstance(exc, BackendUnavailable):
+        return exc
+    detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:300]
+    status, headers = _status_and_headers(exc)
+    kind: FailureKind
+    retry_after: float | None = None
+    if status == 429:
+        kind, retryable = "rate_limited", True
+        retry_after = retry_after_seconds(headers)
+        detail = f"429 Too Many Requests (Retry-After: {retry_after})"
+    elif status is not None and status >= 500:
+        kind, retryable, detail = "server_error", True, f"{status} from {node}: {detail}"
+    elif status is not None and status >= 400:
+        kind, retryable, detail = "client_error", status in (408, 409), f"{status} from {node}: {detail}"
+    elif any(_is_timeout(link) for link in _chain(exc)):
+        kind, retryable = "timeout", True
+    elif any(_is_connect(link) for link in _chain(exc)):
+        kind, retryable, detail = "connect", True, f"cannot connect to {node}: {detail}"
+    elif any(isinstance(link, (httpx.TransportError, ConnectionError)) for link in _chain(exc)):
+        kind, retryable = "connect", True  # reset, cut mid-response, protocol error
+    else:
+        kind, retryable = "error", False
+    return BackendUnavailable(model, detail, retryable=retryable, retry_after_s=retry_after, kind=kind, node=node)

@@ -1,0 +1,198 @@
+"""A misbehaving model server on 127.0.0.1 for fault tests: it speaks just enough Ollama and OpenAI protocol.
+
+Each chat request takes the next action of a script (the last action repeats):
+- `ok`: a short streamed answer; `slow:S`: the same after S seconds of silence;
+- `hang`: accept the request and never answer;
+- `500`: an Internal Server Error; `429:S`: Too Many Requests with `Retry-After: S`;
+- `die:N`: start a 200 stream, send N tokens, then cut the connection.
+A closed port needs no server: `closed_port_url()`.
+
+The server runs on its own thread and event loop, so a test may call it from sync or async code.
+Production code never imports this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from tests.helpers import free_port
+
+TOKENS = ["Hello", " from", " the", " fault", " server", "."]
+CHAT_PATHS = ("/api/chat", "/v1/chat/completions")
+
+
+def closed_port_url(suffix: str = "") -> str:
+    """A base URL on 127.0.0.1 where nothing listens (connection refused)."""
+    return f"http://127.0.0.1:{free_port()}{suffix}"
+
+
+class FaultServer:
+    """An HTTP server that answers chat requests by script; `chat_requests` counts them (retries included)."""
+
+    def __init__(self, script: list[str], *, tags: tuple[str, ...] = ("starling-lm:7b",)) -> None:
+        self.script = list(script)
+        self.tags = tags
+        self.chat_requests = 0
+        self.request_times: list[float] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._ready = threading.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def set_script(self, script: list[str]) -> None:
+        self.script = list(script)
+
+    def _next_action(self) -> str:
+        self.chat_requests += 1
+        self.request_times.append(time.monotonic())
+        return self.script.pop(0) if len(self.script) > 1 else self.script[0]
+
+    # -- life cycle
+
+    def __enter__(self) -> FaultServer:
+        self._thread = threading.Thread(target=self._run, name="fault-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the fault server did not start")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._server = loop.run_until_complete(asyncio.start_server(self._accept, "127.0.0.1", 0))
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            self._server.close()
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(asyncio.gather(*self._tasks, return_exceptions=True))
+            loop.close()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            await self._handle(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+
+    # -- HTTP
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request_line = (await reader.readline()).decode().strip()
+        if not request_line:
+            return
+        method, path, _ = request_line.split(" ", 2)
+        headers: dict[str, str] = {}
+        while (line := (await reader.readline()).decode().strip()):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
+        path = path.split("?", 1)[0]
+        if method == "GET":
+            await self._get(path, writer)
+        elif path in CHAT_PATHS:
+            request = json.loads(body or b"{}")
+            await self._chat(path == "/api/chat", request.get("model", "model"), self._next_action(), writer)
+        else:
+            await self._send(writer, 404, {"error": f"no route {path}"})
+
+    async def _get(self, path: str, writer: asyncio.StreamWriter) -> None:
+        if path == "/api/tags":
+            await self._send(writer, 200, {"models": [{"name": tag, "model": tag} for tag in self.tags]})
+        elif path == "/v1/models":
+            await self._send(writer, 200, {"object": "list", "data": [{"id": tag, "object": "model"} for tag in self.tags]})
+        elif path == "/api/version":
+            await self._send(writer, 200, {"version": "fault-double"})
+        else:
+            await self._send(writer, 404, {"error": "not found"})
+
+    @staticmethod
+    async def _send(writer: asyncio.StreamWriter, status: int, payload: Any, extra: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload).encode()
+        reason = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}[status]
+        head = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/json", f"Content-Length: {len(body)}",
+                "Connection: close", *(f"{k}: {v}" for k, v in (extra or {}).items())]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        await writer.drain()
+
+    async def _chat(self, ollama: bool, model: str, action: str, writer: asyncio.StreamWriter) -> None:
+        name, _, argument = action.partition(":")
+        if name == "hang":
+            await asyncio.sleep(3600)
+            return
+        if name == "500":
+            await self._send(writer, 500, {"error": "the fault server failed on purpose"})
+            return
+        if name == "429":
+            await self._send(writer, 429, {"error": {"message": "slow down", "type": "rate_limit"}},
+                             {"Retry-After": argument or "1"})
+            return
+        if name == "slow":
+            await asyncio.sleep(float(argument))
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\nContent-Type: "
+                     + (b"application/x-ndjson" if ollama else b"text/event-stream") + b"\r\n\r\n")
+        limit = int(argument) if name == "die" else len(TOKENS)
+        for piece in _pieces(ollama, model, limit, finished=name != "die"):
+            writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            await writer.drain()
+            await asyncio.sleep(0.005)
+        if name == "die":
+            writer.transport.abort()  # cut mid-stream: no terminating chunk
+            return
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+
+def _pieces(ollama: bool, model: str, limit: int, *, finished: bool) -> Iterator[bytes]:
+    for token in TOKENS[:limit]:
+        if ollama:
+            yield (json.dumps({"model": model, "created_at": "2026-11-22T00:00:00Z",
+                               "message": {"role": "assistant", "content": token}, "done": False}) + "\n").encode()
+        else:
+            yield _sse({"id": "fault", "object": "chat.completion.chunk", "created": 0, "model": model,
+                        "choices": [{"index": 0, "delta": {"role": "assistant", "content": token},
+                                     "finish_reason": None}]})
+    if not finished:
+        return
+    if ollama:
+        yield (json.dumps({"model": model, "created_at": "2026-11-22T00:00:00Z",
+                           "message": {"role": "assistant", "content": ""}, "done": True, "done_reason": "stop",
+                           "total_duration": 1000, "load_duration": 0, "prompt_eval_count": 5,
+                           "prompt_eval_duration": 100, "eval_count": limit, "eval_duration": 900}) + "\n").encode()
+    else:
+        yield _sse({"id": "fault", "object": "chat.completion.chunk", "created": 0, "model": model,
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        yield _sse({"id": "fault", "object": "chat.completion.chunk", "created": 0, "model": model, "choices": [],
+                    "usage": {"prompt_tokens": 5, "completion_tokens": limit, "total_tokens": 5 + limit}})
+        yield b"data: [DONE]\n\n"
+
+
+def _sse(payload: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(payload)}\n\n".encode()

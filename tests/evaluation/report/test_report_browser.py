@@ -1,0 +1,43 @@
+"""The report opens in headless Chromium with every figure loaded."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evaluation.report import FIGURE_FILES, ReportSources, build_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists() and shutil.which("chromium") is None,
+                    reason="Debian chromium is missing: run scripts/services/chromium.sh")
+def test_every_image_loads_in_chromium(study_dir: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    result = build_report(ReportSources(eval_dir=study_dir, humans=study_dir / "humans.csv"), tmp_path / "report")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            failed: list[str] = []
+            page.on("requestfailed", lambda request: failed.append(request.url))
+            page.goto(result.html.as_uri(), wait_until="load")
+            images = page.eval_on_selector_all(
+                "img", "els => els.map(e => ({src: e.getAttribute('src'), complete: e.complete, "
+                       "width: e.naturalWidth, height: e.naturalHeight}))")
+            title = page.title()
+            tables = page.locator("table").count()
+        finally:
+            browser.close()
+    assert failed == []
+    assert sorted(image["src"] for image in images) == sorted(f"figures/{name}" for name in FIGURE_FILES.values())
+    for image in images:
+        assert image["complete"] and image["width"] > 0 and image["height"] > 0, image
+    assert "replace openai:gpt-4" in title
+    assert tables >= 5  # summary, quality, agreement, latency, cost

@@ -1,0 +1,209 @@
+"""The semantic cache through the HTTP app in-process: the embedded model below, real MiniLM and FAISS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from langserve_app import create_app
+from peptalk.settings import Settings
+from router.call import Call, ChatLayer
+from tests.test_langserve_app import serving, sse_events
+
+MODEL = "embedded:smollm2-135m"
+BASE = {
+    "user_id": "ada", "today": "2026-11-22", "last_login": "2026-11-21",
+    "completed_tasks": ["Wrote the design doc"],
+    "focused_tasks": ["Review two pull requests", "Call the bank about the loan"],
+    "rituals": ["Morning run"], "goals": ["Ship the beta"],
+}
+
+
+class CountingLayer:
+    """Passes calls to the real layer below and counts them (the backend calls the cache did not save)."""
+
+    def __init__(self, inner: ChatLayer) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    async def astream(self, call: Call) -> AsyncIterator[Any]:
+        self.calls += 1
+        async for chunk in self.inner.astream(call):
+            yield chunk
+
+
+class App:
+    """An app under test: its HTTP client and the counter of backend calls."""
+
+    def __init__(self, http: httpx.AsyncClient, backend: CountingLayer) -> None:
+        self.http = http
+        self.backend = backend
+
+    async def invoke(self, payload: dict[str, Any], cache: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"input": payload}
+        if cache:
+            body["config"] = {"configurable": {"cache": cache}}
+        response = await self.http.post("/peptalk/invoke", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()["output"]
+
+
+def cache_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"max_tokens": 24, "log_level": "WARNING", "data_dir": data_dir}
+    return Settings(_env_file=None, **(values | overrides))
+
+
+async def open_app(settings: Settings):
+    app = create_app(settings)
+    backend = CountingLayer(app.state.cache_layer.inner)
+    app.state.cache_layer.inner = backend
+    return app, backend
+
+
+@pytest.fixture(scope="module")
+async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[App]:
+    application, backend = await open_app(cache_settings(tmp_path_factory.mktemp("cache")))
+    async with serving(application) as http:
+        yield App(http, backend)
+
+
+def hit(output: dict[str, Any]) -> bool:
+    return output["metadata"]["cache_hit"]
+
+
+async def test_a_paraphrase_hits_for_the_same_user_only(app: App) -> None:
+    user = BASE | {"user_id": "para"}
+    first = await app.invoke(user)
+    assert not hit(first) and first["model"] == MODEL
+    calls = app.backend.calls
+    paraphrase = user | {"completed_tasks": ["Wrote design doc"],
+                         "focused_tasks": ["Review 2 pull requests", "Call the bank about my loan"]}
+    second = await app.invoke(paraphrase)
+    assert hit(second) and second["text"] == first["text"] and second["model"] == MODEL
+    assert 0.95 <= second["metadata"]["similarity"] < 1.0
+    assert app.backend.calls == calls
+    other_user = await app.invoke(paraphrase | {"user_id": "someone-else"})
+    assert not hit(other_user) and app.backend.calls == calls + 1
+
+
+@pytest.mark.parametrize(("case", "change"), [
+    ("task moved from focused to completed", {"completed_tasks": ["Wrote the design doc", "Review two pull requests"],
+                                              "focused_tasks": ["Call the bank about the loan"]}),
+    ("different date", {"today": "2026-11-23"}),
+    ("different task list", {"focused_tasks": ["Clean the garage", "Call the bank about the loan"]}),
+])
+async def test_no_false_hits(app: App, case: str, change: dict[str, Any]) -> None:
+    user = BASE | {"user_id": "nofalse"}
+    await app.invoke(user)
+    assert not hit(await app.invoke(user | change)), case
+
+
+async def test_a_streamed_hit_comes_in_chunks(app: App) -> None:
+    user = BASE | {"user_id": "streamer"}
+    cached = await app.invoke(user)
+    response = await app.http.post("/peptalk/stream", json={"input": user})
+    assert response.status_code == 200
+    data = [json.loads(payload) for name, payload in sse_events(response.text) if name == "data"]
+    assert data[0]["model"] == MODEL and data[0]["metadata"]["cache_hit"] is True
+    assert data[0]["metadata"]["similarity"] == pytest.approx(1.0, abs=1e-3)
+    texts = [chunk["text"] for chunk in data if chunk.get("text")]
+    assert len(texts) >= 2 and "".join(texts) == cached["text"]
+
+
+async def test_a_streamed_miss_says_so_and_is_stored(app: App) -> None:
+    user = BASE | {"user_id": "stream-miss"}
+    response = await app.http.post("/peptalk/stream", json={"input": user})
+    data = [json.loads(payload) for name, payload in sse_events(response.text) if name == "data"]
+    assert data[0]["metadata"]["cache_hit"] is False
+    again = await app.invoke(user)
+    assert hit(again) and again["text"] == "".join(chunk.get("text", "") for chunk in data)
+
+
+async def test_batch_serves_hits_and_misses(app: App) -> None:
+    cached = BASE | {"user_id": "batcher"}
+    await app.invoke(cached)
+    response = await app.http.post("/peptalk/batch", json={"inputs": [cached, cached | {"user_id": "batcher-2"}]})
+    assert response.status_code == 200, response.text
+    assert [hit(output) for output in response.json()["output"]] == [True, False]
+
+
+async def test_concurrent_identical_misses_make_one_backend_call(app: App) -> None:
+    user = BASE | {"user_id": "crowd"}
+    calls = app.backend.calls
+    outputs = await asyncio.gather(*(app.invoke(user) for _ in range(4)))
+    assert app.backend.calls == calls + 1
+    assert len({output["text"] for output in outputs}) == 1
+    assert sorted(hit(output) for output in outputs) == [False, True, True, True]
+
+
+async def test_bypass_and_refresh(app: App) -> None:
+    user = BASE | {"user_id": "controls"}
+    first = await app.invoke(user)
+    calls = app.backend.calls
+    bypassed = await app.invoke(user, cache="bypass")
+    assert not hit(bypassed) and app.backend.calls == calls + 1
+    assert hit(await app.invoke(user, cache="use"))
+    refreshed = await app.invoke(user, cache="refresh")
+    assert not hit(refreshed) and app.backend.calls == calls + 2
+    after = await app.invoke(user)
+    assert hit(after) and after["text"] == refreshed["text"]
+    assert first["model"] == after["model"] == MODEL
+
+
+async def test_a_bad_cache_mode_is_a_422(app: App) -> None:
+    body = {"input": BASE, "config": {"configurable": {"cache": "sometimes"}}}
+    for endpoint in ("invoke", "stream"):
+        response = await app.http.post(f"/peptalk/{endpoint}", json=body)
+        assert response.status_code == 422, (endpoint, response.text)
+        assert "cache" in response.text
+
+
+async def test_ttl_expiry_over_http(tmp_path: Path) -> None:
+    application, backend = await open_app(cache_settings(tmp_path, cache_ttl_s=2.0))
+    async with serving(application) as http:
+        client = App(http, backend)
+        await client.invoke(BASE)
+        assert hit(await client.invoke(BASE))
+        await asyncio.sleep(2.2)
+        assert not hit(await client.invoke(BASE))
+    assert backend.calls == 2
+
+
+async def test_lru_eviction_over_http(tmp_path: Path) -> None:
+    application, backend = await open_app(cache_settings(tmp_path, cache_capacity=2))
+    async with serving(application) as http:
+        client = App(http, backend)
+        users = [BASE | {"user_id": name} for name in ("first", "second", "third")]
+        await client.invoke(users[0])
+        await client.invoke(users[1])
+        assert hit(await client.invoke(users[0]))  # "second" is now the least recently used
+        await client.invoke(users[2])
+        assert hit(await client.invoke(users[0]))
+        assert hit(await client.invoke(users[2]))
+        assert not hit(await client.invoke(users[1]))
+
+
+async def test_entries_survive_an_app_restart(tmp_path: Path) -> None:
+    settings = cache_settings(tmp_path)
+    application, backend = await open_app(settings)
+    async with serving(application) as http:
+        first = await App(http, backend).invoke(BASE)
+    assert (tmp_path / "semantic_cache" / "CURRENT").is_file()
+    application, backend = await open_app(settings)
+    async with serving(application) as http:
+        again = await App(http, backend).invoke(BASE)
+    assert hit(again) and again["text"] == first["text"] and backend.calls == 0
+
+
+async def test_the_cache_can_be_switched_off(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    application = create_app(make_settings(cache_enabled=False, data_dir=tmp_path))
+    assert application.state.cache_layer is None
+    async with serving(application) as http:
+        output = (await http.post("/peptalk/invoke", json={"input": BASE})).json()["output"]
+    assert "cache_hit" not in output.get("metadata", {})

@@ -1,0 +1,147 @@
+"""`ShadowLayer` over fake backends: the primary passes through untouched, candidates run in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from peptalk.metrics import SHADOW_CALLS, SHADOW_DROPPED
+from peptalk.shadow.recorder import count_tokens
+from router.errors import ConfigError
+from tests.peptalk.shadow.fakes import ANSWER
+from tests.peptalk.shadow.helpers import CacheHitLayer, collect, fake_router, make_call, make_layer
+
+
+def summary(chunks: list) -> tuple[str, list[dict]]:
+    return "".join(str(chunk.text) for chunk in chunks), [dict(chunk.response_metadata) for chunk in chunks]
+
+
+async def test_misbehaving_candidates_never_change_the_primary(tmp_path: Path) -> None:
+    router = fake_router()
+    baseline = summary(await collect(router, make_call()))
+    layer = make_layer(tmp_path, ("fake:raise", "fake:hang", "fake:garbage", "fake:midstream"), router=router,
+                       timeout_s=0.5)
+    errors_before = SHADOW_CALLS.labels(model="fake:raise", outcome="error")._value.get()
+    await layer.start()
+    started = time.perf_counter()
+    chunks = await collect(layer, make_call())
+    assert time.perf_counter() - started < 0.4  # the hanging candidate is not awaited
+    assert summary(chunks) == baseline
+    await layer.aclose()
+
+    [row] = list(layer.store.read())
+    by_model = {record.model: record for record in row.candidates}
+    assert by_model["fake:raise"].error == "RuntimeError: candidate exploded"
+    assert by_model["fake:hang"].error.startswith("TimeoutError")
+    assert by_model["fake:hang"].latency_s == pytest.approx(0.5, abs=0.3)
+    assert by_model["fake:midstream"].error.startswith("ConnectionError")
+    assert by_model["fake:midstream"].response == ANSWER.split(" ")[0] + " " + " ".join(ANSWER.split(" ")[1:3])
+    garbage = by_model["fake:garbage"]
+    assert garbage.error is None and "garbage" in garbage.response and "\x00" not in garbage.response
+    assert row.primary.response == ANSWER and row.primary.error is None
+    assert SHADOW_CALLS.labels(model="fake:raise", outcome="error")._value.get() == errors_before + 1
+
+
+async def test_full_queue_drops_and_counts_without_blocking(tmp_path: Path) -> None:
+    layer = make_layer(tmp_path, ("fake:hang",), max_in_flight=1, queue_size=2, timeout_s=3600, drain_timeout_s=0.3)
+    metric_before = SHADOW_DROPPED.labels(reason="queue_full")._value.get()
+    await layer.start()
+    await collect(layer, make_call())
+    await asyncio.sleep(0.05)  # the single worker takes the first job and hangs on it
+    started = time.perf_counter()
+    for index in range(9):
+        chunks = await collect(layer, make_call(f"user{index}"))
+        assert "".join(str(chunk.text) for chunk in chunks) == ANSWER
+    assert time.perf_counter() - started < 1.0
+    assert layer.queue_depth == 2
+    assert layer.dropped["queue_full"] == 7
+    assert SHADOW_DROPPED.labels(reason="queue_full")._value.get() == metric_before + 7
+    started = time.perf_counter()
+    await layer.aclose()  # the hung job and the queued ones give up at the drain timeout
+    assert time.perf_counter() - started < 2.0
+    assert layer.dropped["shutdown"] == 3  # the hung job and the two queued behind it
+    assert layer.store.count() == 0
+
+
+async def test_candidates_bypass_the_cache_and_the_pair_records_everything(tmp_path: Path) -> None:
+    router = fake_router()
+    cache = CacheHitLayer(router)
+    layer = make_layer(tmp_path, ("fake:fast", "fake:nousage"), router=router, inner=cache, hash_user_ids=True,
+                       user_id_salt=b"pepper")
+    await layer.start()
+    await collect(layer, make_call("grace"))
+    await layer.aclose()
+    backend = router.backends["fake"]
+    assert cache.calls == 1  # only the primary went through the cache
+    assert len(backend.calls["fast"]) == 2 and len(backend.calls["nousage"]) == 1
+
+    [row] = list(layer.store.read())
+    assert row.user_id == layer.policy.stored_user_id("grace") != "grace" and len(row.user_id) == 64
+    assert row.request["focused_tasks"] == ["Review two pull requests"] and row.request["user_id"] == row.user_id
+    assert row.prompt == "Write Ada a pep talk."
+    assert row.request_id and row.pair_id and row.created_at.tzinfo is not None
+    primary = row.primary
+    assert primary.model == "fake:fast" and primary.cache_hit is True
+    assert primary.response == ANSWER and primary.error is None
+    assert 0 < primary.ttft_s <= primary.latency_s
+    assert (primary.input_tokens, primary.output_tokens, primary.usage_source) == (42, len(ANSWER.split()), "backend")
+    fast, nousage = row.candidates
+    assert fast.model == "fake:fast" and fast.cache_hit is False and fast.usage_source == "backend"
+    assert nousage.usage_source == "counted"
+    assert nousage.output_tokens == count_tokens(ANSWER) and nousage.input_tokens == count_tokens(row.prompt)
+
+
+async def test_a_failing_primary_fails_as_before_and_is_still_compared(tmp_path: Path) -> None:
+    layer = make_layer(tmp_path, ("fake:fast",))
+    await layer.start()
+    with pytest.raises(RuntimeError, match="candidate exploded"):
+        await collect(layer, make_call(model="fake:raise"))
+    await layer.aclose()
+    [row] = list(layer.store.read())
+    assert row.primary.model == "fake:raise" and row.primary.error == "RuntimeError: candidate exploded"
+    assert row.primary.response is None
+    assert row.candidates[0].response == ANSWER
+
+
+async def test_sampling_allow_list_and_a_stopped_layer_pass_the_primary_through(tmp_path: Path) -> None:
+    layer = make_layer(tmp_path, ("fake:fast",), allow_users=("acme:*",))
+    await layer.start()
+    for user in ("ada", "acme:bob", "acme:eve", "other:acme"):
+        await collect(layer, make_call(user))
+    await layer.aclose()
+    assert sorted(row.user_id for row in layer.store.read()) == ["acme:bob", "acme:eve"]
+    chunks = await collect(layer, make_call("acme:late"))  # after shutdown: served, not shadowed
+    assert "".join(str(chunk.text) for chunk in chunks) == ANSWER
+    assert layer.dropped["stopped"] == 1
+
+    never = make_layer(tmp_path / "off", ("fake:fast",), sample_rate=0.0)
+    await never.start()
+    await collect(never, make_call())
+    await never.aclose()
+    assert never.store.count() == 0 and not never.dropped
+
+
+def test_an_unknown_candidate_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="openai:gpt-5"):
+        make_layer(tmp_path, ("openai:gpt-5",))
+
+
+async def test_retention_runs_on_a_schedule(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tests.peptalk.shadow.test_store_contract import pair
+
+    layer = make_layer(tmp_path, ("fake:fast",), retention_days=30, prune_interval_s=0.1)
+    layer.store.migrate()
+    now = dt.datetime.now(dt.timezone.utc)
+    layer.store.write([pair(1, created_at=now - dt.timedelta(days=31)), pair(2, created_at=now - dt.timedelta(days=29))])
+    await layer.start()
+    await asyncio.sleep(0.3)
+    assert [row.pair_id for row in layer.store.read()] == ["pair-00002"]
+    layer.store.write([pair(3, created_at=now - dt.timedelta(days=40))])  # expires while the app runs
+    await asyncio.sleep(0.3)
+    assert [row.pair_id for row in layer.store.read()] == ["pair-00002"]
+    await layer.aclose()
