@@ -8,6 +8,8 @@ the HTTP layer, validation, LangServe, middleware and serving layers are the rea
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -18,7 +20,7 @@ from schemathesis.checks import not_a_server_error
 from langserve_app import create_app
 from peptalk.settings import Settings
 
-FUZZ_EXAMPLES = int(os.environ.get("PEPTALK_FUZZ_EXAMPLES", "50"))
+FUZZ_EXAMPLES = int(os.environ.get("PEPTALK_FUZZ_EXAMPLES", "25"))
 
 
 class CannedChatModel(GenericFakeChatModel):
@@ -34,11 +36,13 @@ class CannedChatModel(GenericFakeChatModel):
 
 
 def fuzzed_app():
-    """The real app over a canned chat model; built at collection, its model loads lazily on the first call."""
-    app = create_app(Settings(_env_file=None, log_level="WARNING", max_tokens=4,
+    """The real app (semantic cache included) over a canned chat model; built at collection, started on first use."""
+    data_dir = Path(tempfile.mkdtemp(prefix="peptalk-fuzz-"))
+    app = create_app(Settings(_env_file=None, log_level="WARNING", max_tokens=4, data_dir=data_dir,
                               rate_limit_per_key_per_minute=0, rate_limit_per_user_per_minute=0))
     canned = CannedChatModel()
-    app.state.router.chat_model = lambda ref: canned  # every model the router resolves answers canned text
+    for backend in app.state.router.backends.values():
+        backend.chat_model = lambda model, **_: canned  # every node of every model answers canned text
     return app
 
 

@@ -40,3 +40,4 @@ def test_a_headless_run_has_no_failures_and_every_row(tmp_path: Path, canned_app
     summary = record["summary"]
     assert summary["model:openai:gpt-4"] > 0
     assert summary["repeated_payloads"] > summary["fresh_payloads"]  # 90% repeats
+    assert summary.get("cache_hits", 0) > 0  # the scenario switches the semantic cache on; repeats hit it
