@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from peptalk.chain import build_chain
 from peptalk.health import routes as health_routes
 from peptalk.logs import configure_logging
-from peptalk.observability import HttpMetricsMiddleware, MetricsLayer, RequestIdMiddleware, configure_tracing
+from peptalk.observability import (HttpMetricsMiddleware, MetricsLayer, RequestIdMiddleware, configure_tracing,
+                                   load_prices)
 from peptalk.observability import routes as observability_routes
 from peptalk.schema import RequestLimits, request_model_for
 from peptalk.security import install_protection
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     shadow = shadow_layer(settings, layer, router)
     layer = shadow or layer
     # -- metrics (issue 8)
-    layer = MetricsLayer(layer)  # outermost: sees the model that really served, cache hits included
+    layer = MetricsLayer(layer, prices=load_prices(settings.price_table))  # outermost: sees what really served
     chain = build_chain(router, layer=layer, request_model=request_model_for(limits))
 
     @asynccontextmanager

@@ -2,7 +2,7 @@
 
 from peptalk.observability.http_metrics import HttpMetricsMiddleware, RequestFacts, current_request_facts
 from peptalk.observability.layer import MetricsLayer
-from peptalk.observability.prices import estimated_cost_usd, price_of
+from peptalk.observability.prices import Prices, TokenPrice, load_prices
 from peptalk.observability.request_id import RequestIdMiddleware
 from peptalk.observability.routes import routes
 from peptalk.observability.tracing import TracingState, configure_tracing, tracing_state
@@ -10,13 +10,14 @@ from peptalk.observability.tracing import TracingState, configure_tracing, traci
 __all__ = [
     "HttpMetricsMiddleware",
     "MetricsLayer",
+    "Prices",
     "RequestFacts",
     "RequestIdMiddleware",
+    "TokenPrice",
     "TracingState",
     "configure_tracing",
     "current_request_facts",
-    "estimated_cost_usd",
-    "price_of",
+    "load_prices",
     "routes",
     "tracing_state",
 ]

@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessageChunk
 
 from peptalk import metrics
 from peptalk.observability.http_metrics import current_request_facts
-from peptalk.observability.prices import estimated_cost_usd
+from peptalk.observability.prices import Prices
 from router.call import META_KEY, Call, ChatLayer
 
 UNKNOWN_MODEL = "unknown"  # a layer answered without a first chunk naming the model
@@ -18,8 +18,9 @@ UNKNOWN_MODEL = "unknown"  # a layer answered without a first chunk naming the m
 class MetricsLayer:
     """Wraps the serving stack; the served model comes from the first chunk's `meta_chunk(model=...)`."""
 
-    def __init__(self, inner: ChatLayer) -> None:
+    def __init__(self, inner: ChatLayer, *, prices: Prices | None = None) -> None:
         self.inner = inner
+        self.prices = prices or Prices()
 
     async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
         facts = current_request_facts.get()
@@ -51,4 +52,4 @@ class MetricsLayer:
             if output_tokens:
                 metrics.TOKENS.labels(model=label, direction="out").inc(output_tokens)
             if input_tokens or output_tokens:
-                metrics.ESTIMATED_COST.labels(model=label).inc(estimated_cost_usd(label, input_tokens, output_tokens))
+                metrics.ESTIMATED_COST.labels(model=label).inc(self.prices.cost_usd(label, input_tokens, output_tokens))

@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from langserve_app import create_app
-from peptalk.observability import MetricsLayer, RequestFacts, current_request_facts, estimated_cost_usd
+from peptalk.observability import MetricsLayer, RequestFacts, current_request_facts, load_prices
 from peptalk.settings import Settings
 from router.call import Call, meta_chunk
 from tests.test_langserve_app import REQUEST, serving
@@ -81,7 +81,7 @@ class PricedLayer:
 async def test_gpt4_usage_is_priced_per_1k_tokens() -> None:
     before = sample("peptalk_estimated_cost_usd_total", model="openai:gpt-4")
     tokens_in = sample("peptalk_tokens_total", model="openai:gpt-4", direction="in")
-    chunks = [chunk async for chunk in MetricsLayer(PricedLayer()).astream(Call(messages=[]))]
+    chunks = [chunk async for chunk in MetricsLayer(PricedLayer(), prices=load_prices()).astream(Call(messages=[]))]
     assert len(chunks) == 3  # the layer passes every chunk through
     assert sample("peptalk_estimated_cost_usd_total", model="openai:gpt-4") - before == pytest.approx(
         (300 * 0.03 + 50 * 0.06) / 1000)
@@ -108,7 +108,13 @@ async def test_a_failure_after_the_first_chunk_is_recorded_for_the_request() -> 
     assert facts.model_label() == "openai:gpt-4"
 
 
-def test_prices() -> None:
-    assert estimated_cost_usd("openai:gpt-4", 1000, 1000) == pytest.approx(0.09)
-    assert estimated_cost_usd("embedded:smollm2-135m", 1000, 1000) == 0.0
-    assert estimated_cost_usd("ollama:starling-lm:7b", 10_000, 10_000) == 0.0
+def test_prices_come_from_the_cost_models_table(tmp_path) -> None:
+    prices = load_prices()  # evaluation/prices/api.yaml, December 2023
+    assert prices.cost_usd("openai:gpt-4", 1000, 1000) == pytest.approx(0.09)
+    assert prices.cost_usd("openai:gpt-3.5-turbo", 1000, 1000) == pytest.approx(0.003)
+    assert prices.cost_usd("embedded:smollm2-135m", 1000, 1000) == 0.0
+    assert prices.cost_usd("ollama:gpt-4", 1000, 1000) == 0.0  # self-hosted, whatever its name
+    assert prices.cost_usd("openai:my-vllm-model", 1000, 1000) == 0.0  # not in the table
+    custom = tmp_path / "prices.yaml"
+    custom.write_text('as_of: "2026-11"\nmodels:\n  gpt-4:\n    input_per_1k: "1"\n    output_per_1k: "2"\n')
+    assert load_prices(custom).cost_usd("openai:gpt-4", 1000, 1000) == pytest.approx(3.0)
