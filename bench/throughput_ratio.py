@@ -56,8 +56,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench-throughput")
+    parser.add_argument("--path", choices=["cache", "upstream"], default="cache",
+                        help="cache: hits of the semantic cache; upstream: the service over an instant upstream.")
     args = parser.parse_args()
-    has_cache = (ROOT / "peptalk" / "cache" / "__init__.py").is_file()  # not find_spec: an editable install may answer
+    # Not find_spec: an editable install of another checkout may answer for a missing subpackage.
+    has_cache = args.path == "cache" and (ROOT / "peptalk" / "cache" / "__init__.py").is_file()
 
     echo_port = free_port()
     echo_cmd = [python(), "-m", "uvicorn", "bench.echo_app:app", "--port", str(echo_port), "--log-level", "warning",
@@ -72,11 +75,11 @@ def main() -> None:
             warm_cache(url)
             peptalk = load("peptalk", url, args, args.out)
     else:
-        path = "no cache on this branch: GPT-4 through an instant OpenAI-protocol upstream (service minus model)"
+        path = "GPT-4 through an instant OpenAI-protocol upstream, cache off (the service minus model and cache)"
         upstream_port = free_port()
         upstream_cmd = [python(), "-m", "tests.doubles.openai_canned", "--port", str(upstream_port)]
         with running(upstream_cmd, f"http://127.0.0.1:{upstream_port}/v1/models", log=args.out / "upstream.log"):
-            env |= {"PEPTALK_BACKENDS": "openai", "PEPTALK_DEFAULT_MODEL": "openai:gpt-4",
+            env |= {"PEPTALK_CACHE_ENABLED": "false", "PEPTALK_BACKENDS": "openai", "PEPTALK_DEFAULT_MODEL": "openai:gpt-4",
                     "PEPTALK_OPENAI_MODELS": "gpt-4", "PEPTALK_OPENAI_API_KEY": "bench",
                     "PEPTALK_OPENAI_BASE_URL": f"http://127.0.0.1:{upstream_port}/v1"}
             with started_app(env, log=args.out / "app.log") as url:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evaluation.cost import PriceTable, load_price_table
+from evaluation.errors import PriceTableError
+from router.errors import ConfigError
 
 # Only API backends are billed per token; self-hosted ones (embedded, ollama) cost their hardware, which the
 # cost model (`peptalk cost`) accounts for, so their per-call estimate is 0.
@@ -49,5 +51,8 @@ class Prices:
 
 
 def load_prices(path: Path | None = None) -> Prices:
-    """The prices in `path` (`PEPTALK_PRICE_TABLE`), or the shipped December 2023 table; `PriceTableError` if bad."""
-    return Prices(load_price_table(path))
+    """The prices in `path` (`PEPTALK_PRICE_TABLE`), or the shipped December 2023 table; `ConfigError` if bad."""
+    try:
+        return Prices(load_price_table(path))
+    except PriceTableError as exc:
+        raise ConfigError(f"PEPTALK_PRICE_TABLE: {exc}") from exc

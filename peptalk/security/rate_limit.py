@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from collections import Counter
 from typing import Any
 
@@ -67,9 +68,9 @@ class RateLimitMiddleware:
                  max_body_bytes: int, clock: Clock | None = None) -> None:
         self.app = app
         self.pattern = generation_path_pattern(prefix)
-        options = {"clock": clock} if clock else {}
-        self.keys = TokenBuckets(per_key_per_minute, **options) if per_key_per_minute else None
-        self.users = TokenBuckets(per_user_per_minute, **options) if per_user_per_minute else None
+        tick = clock or time.monotonic
+        self.keys = TokenBuckets(per_key_per_minute, clock=tick) if per_key_per_minute else None
+        self.users = TokenBuckets(per_user_per_minute, clock=tick) if per_user_per_minute else None
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:

@@ -118,3 +118,12 @@ def test_prices_come_from_the_cost_models_table(tmp_path) -> None:
     custom = tmp_path / "prices.yaml"
     custom.write_text('as_of: "2026-11"\nmodels:\n  gpt-4:\n    input_per_1k: "1"\n    output_per_1k: "2"\n')
     assert load_prices(custom).cost_usd("openai:gpt-4", 1000, 1000) == pytest.approx(3.0)
+
+
+def test_a_bad_price_table_stops_start_up_with_a_config_error(tmp_path) -> None:
+    from router.errors import ConfigError
+
+    broken = tmp_path / "prices.yaml"
+    broken.write_text("models: [")
+    with pytest.raises(ConfigError, match="PEPTALK_PRICE_TABLE"):
+        load_prices(broken)
