@@ -62,6 +62,7 @@ def app(name: str, candidate_url: str, args: argparse.Namespace, *, shadow: bool
     env = {"PEPTALK_BACKENDS": "embedded,openai", "PEPTALK_OPENAI_BASE_URL": candidate_url,
            "PEPTALK_OPENAI_API_KEY": "bench", "PEPTALK_OPENAI_MODELS": "candidate",
            "PEPTALK_MAX_TOKENS": str(args.max_tokens), "PEPTALK_LOG_LEVEL": "WARNING",
+           "PEPTALK_EMBEDDED_THREADS": str(args.threads),
            "PEPTALK_DATA_DIR": str(LOGS / name)}
     if shadow:
         env |= {"PEPTALK_SHADOW_CANDIDATES": "openai:candidate", "PEPTALK_SHADOW_QUEUE_SIZE": str(args.requests * 4),
@@ -87,6 +88,7 @@ def main() -> None:
     parser.add_argument("--first-token-s", type=float, default=2.5, help="remote candidate: delay before its answer")
     parser.add_argument("--candidate-tokens", type=int, default=48)
     parser.add_argument("--max-in-flight", type=int, default=8, help="shadow calls at once (remote GPU nodes scale)")
+    parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads of each app's embedded model")
     parser.add_argument("--order", choices=["interleaved", "phased"], default="interleaved")
     args = parser.parse_args()
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -117,7 +119,7 @@ def main() -> None:
         store.close()
     candidate_latencies = [row.candidates[0].latency_s for row in rows if row.candidates[0].latency_s]
     print(f"candidate={args.candidate} order={args.order} requests={args.requests} max_tokens={args.max_tokens} "
-          f"load average {os.getloadavg()[0]:.1f}")
+          f"threads={args.threads} load average {os.getloadavg()[0]:.1f}")
     for name in ("off", "on"):
         values = latencies[name]
         print(f"primary, shadowing {name:3}: p50 {1000 * statistics.median(values):6.0f} ms   "

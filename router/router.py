@@ -93,7 +93,7 @@ class Router:
         if call.model is None:
             return self.policy.candidates(call)
         pinned = self.resolve(call.model)
-        if not self.config.pinned_fallback:
+        if not self.config.pinned_fallback or call.options.get("fallback") is False:  # shadow calls never fall back
             return [pinned]
         return [pinned, *(ref for ref in self.policy.chain if ref != pinned)]
 

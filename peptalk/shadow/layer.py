@@ -104,6 +104,8 @@ class ShadowLayer:
             self._drop("stopped")
             return
         try:
+            if recorder.model is None:  # failed before the router named the model: log the one it would try first
+                recorder.model = call.model or str(self.router.plan(call)[0])
             prompt = prompt_text(call.messages)
             job = ShadowJob(pair_id=uuid.uuid4().hex, call=call, prompt=prompt,
                             primary=recorder.finish(prompt=prompt, error=error))
@@ -149,7 +151,9 @@ class ShadowLayer:
             recorder = StreamRecorder(model)
             error: BaseException | str | None = None
             outcome = "ok"
+            # Pinned, without fallback: the answer must come from this candidate or be logged as its failure.
             call = Call(messages=job.call.messages, request=job.call.request, model=model,
+                        options={"fallback": False, "deadline_s": self.policy.timeout_s},
                         request_id=job.call.request_id)
             try:
                 async with asyncio.timeout(self.policy.timeout_s):

@@ -192,6 +192,12 @@ async def test_pinned_model_does_not_fall_back_unless_configured() -> None:
         chunks, _ = await collect(lenient, call(model=OLLAMA))
         assert meta(chunks)["model"] == OPENAI and meta(chunks)["fallbacks"][0]["model"] == OLLAMA
 
+        # A shadow call must hear from its candidate or fail: `fallback: False` overrides the setting.
+        served = gpt.chat_requests
+        with pytest.raises(AllBackendsFailed):
+            await collect(lenient, call(model=OLLAMA, options={"fallback": False}))
+        assert gpt.chat_requests == served
+
 
 async def test_fallback_to_the_real_embedded_model(gguf_path: object) -> None:
     router = make_router(ollama=[closed_port_url()], embedded=True, fallback_chain=[OLLAMA, "embedded:smollm2-135m"],

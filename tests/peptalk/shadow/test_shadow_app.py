@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-import langserve_app
+from router import registry
 from langserve_app import create_app
 from peptalk.settings import Settings
 from peptalk.shadow import SqlShadowStore
@@ -23,7 +23,7 @@ from tests.test_langserve_app import serving
 @pytest.fixture
 def with_fake_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     """The app's router also knows `fake:<behaviour>` models (the 3 s `fake:slow` among them)."""
-    monkeypatch.setattr(langserve_app, "build_backends",
+    monkeypatch.setattr(registry, "build_backends",
                         lambda settings: {**build_backends(settings), "fake": FakeBackend(delay_s=3.0)})
 
 
@@ -84,3 +84,20 @@ async def test_a_3s_candidate_does_not_slow_the_primary(make_settings: Callable[
     assert p95(latencies["on"]) <= 1.5 * p95(latencies["off"]) + 0.1, latencies
     rows = list(SqlShadowStore.from_url(on.resolved_database_url()).read())
     assert len(rows) == 11 and all(row.candidates[0].latency_s >= 3.0 for row in rows)  # the candidate really ran
+
+
+@pytest.mark.slow
+async def test_the_log_sees_cache_hits_and_candidates_skip_the_cache(make_settings: Callable[..., Settings],
+                                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeBackend()
+    monkeypatch.setattr(registry, "build_backends", lambda settings: {**build_backends(settings), "fake": fake})
+    settings = shadow_settings(make_settings, tmp_path, "fake:fast", cache_enabled=True)
+    async with serving(create_app(settings)) as client:
+        first = await invoke(client, "ada")
+        second = await invoke(client, "ada")  # the same request again: served from the semantic cache
+    assert first[0] == second[0] == 200 and second[1]["metadata"]["cache_hit"] is True
+    rows = sorted(SqlShadowStore.from_url(settings.resolved_database_url()).read(), key=lambda row: row.created_at)
+    assert [row.primary.cache_hit for row in rows] == [False, True]
+    assert rows[1].primary.response == first[1]["text"]
+    assert len(fake.calls["fast"]) == 2  # the candidate really ran both times
+    assert all(row.candidates[0].cache_hit is False for row in rows)
