@@ -17,13 +17,20 @@ from pydantic import ValidationError
 from peptalk.chain import build_chain
 from peptalk.health import routes as health_routes
 from peptalk.logs import configure_logging
+from peptalk.observability import (HttpMetricsMiddleware, MetricsLayer, RequestIdMiddleware, configure_tracing,
+                                   load_prices)
+from peptalk.observability import routes as observability_routes
 from peptalk.schema import RequestLimits, request_model_for
+from peptalk.security import install_protection
 from peptalk.settings import Settings, get_settings
 from peptalk.shadow.factory import shadow_layer
 from router.call import ChatLayer
 from router.errors import AllBackendsFailed, StreamInterrupted, UnknownModelError
 from router.registry import build_router
 from router.router import Router, seconds_header
+
+
+CHAIN_PATH = "/peptalk"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # -- shadow traffic (issue 9)
     shadow = shadow_layer(settings, layer, router)
     layer = shadow or layer
+    # -- metrics (issue 8)
+    layer = MetricsLayer(layer, prices=load_prices(settings.price_table))  # outermost: sees what really served
     chain = build_chain(router, layer=layer, request_model=request_model_for(limits))
 
     @asynccontextmanager
@@ -69,10 +78,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await semantic_cache.aclose()
             await router.aclose()
 
+    configure_tracing()
+    docs = settings.docs_enabled
     app = FastAPI(
         title="peptalk",
         description="Daily pep talks from small language models, with GPT-4 as one backend among several.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
     app.state.router = router
@@ -101,9 +115,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": str(exc), "model": exc.model, "reason": exc.kind}, status_code=502)
 
     # -- middleware (issue 8: request ids, metrics, API keys, rate limits)
-    add_routes(app, chain, path="/peptalk", dependencies=[Depends(refuse_when_unroutable)])
+    # Starlette runs the last added first: request id -> metrics -> API key -> rate limit -> envelope -> routes.
+    install_protection(app, settings, prefix=CHAIN_PATH)
+    app.add_middleware(HttpMetricsMiddleware)  # type: ignore[arg-type]
+    app.add_middleware(RequestIdMiddleware)  # type: ignore[arg-type]
+    add_routes(app, chain, path=CHAIN_PATH, dependencies=[Depends(refuse_when_unroutable)],
+               disabled_endpoints=None if settings.playground_enabled else ["playground"])
     app.include_router(health_routes)
     # -- further routes (issue 8: /metrics)
+    app.include_router(observability_routes)
     return app
 
 

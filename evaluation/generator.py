@@ -62,6 +62,7 @@ async def timed_call(layer: ChatLayer, *, model: str, prompt: str, request: dict
             record.error = f"asked for {model} but {served} answered"
     if saw_usage:
         record.input_tokens, record.output_tokens = input_tokens, output_tokens
+        record.usage_source = "backend"
     return record
 
 

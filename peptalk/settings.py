@@ -204,6 +204,27 @@ class Settings(BaseSettings):
 
 
     # --- observability and protection (issue 8) ---
+    # Dev mode needs no API key; outside it every endpoint but /healthz needs one of `api_keys`.
+    # Unset, dev mode is on exactly when no key is configured, so setting keys alone protects the service.
+    dev_mode: bool | None = None
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    docs_enabled: bool = True  # /docs, /redoc and /openapi.json
+    playground_enabled: bool = True  # /peptalk/playground/
+    # Token buckets: N requests per minute, bursts of up to N; 0 switches that limit off.
+    rate_limit_per_key_per_minute: int = Field(default=600, ge=0)
+    rate_limit_per_user_per_minute: int = Field(default=60, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)  # larger request bodies get a 413
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _api_keys_from_csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    def resolved_dev_mode(self) -> bool:
+        """`dev_mode`, or, when unset, whether no API key is configured."""
+        if self.dev_mode is not None:
+            return self.dev_mode
+        return not any(key.get_secret_value() for key in self.api_keys)
 
     @field_validator("backends", "openai_models", "ollama_models", mode="before")
     @classmethod

@@ -6,6 +6,7 @@ import typer
 
 from peptalk.cli.cost import cost_app
 from peptalk.cli.eval import eval_app
+from peptalk.cli.loadtest import loadtest_app
 from peptalk.cli.models import app as models_app
 from peptalk.cli.probe import probe
 from peptalk.cli.rate import app as rate_app
@@ -22,6 +23,7 @@ app.command()(serve)
 app.command()(probe)
 app.add_typer(cost_app, name="cost")
 app.add_typer(eval_app, name="eval")
+app.add_typer(loadtest_app, name="loadtest")
 app.add_typer(models_app, name="models")
 app.add_typer(rate_app, name="rate")
 app.add_typer(shadow_app, name="shadow")

@@ -20,6 +20,7 @@ async def test_every_prompt_model_and_repeat_is_called_and_timed() -> None:
     assert items[0].request == contexts[0] and contexts[0]["focused_tasks"][0] in items[0].prompt
     first = calls[0]
     assert (first.source, first.repeat, first.input_tokens, first.output_tokens) == ("generator", 0, 11, 5)
+    assert first.usage_source == "backend"
     assert first.latency_s is not None and first.ttft_s is not None and 0 <= first.ttft_s <= first.latency_s
     assert sorted({call.repeat for call in calls}) == [0, 1, 2]
 

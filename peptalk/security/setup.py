@@ -1,0 +1,43 @@
+"""Installs the protection middleware from the settings, and refuses an unprotected production set-up."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from peptalk.security.api_keys import ApiKeyMiddleware
+from peptalk.security.envelope import EnvelopeMiddleware
+from peptalk.security.rate_limit import RateLimitMiddleware
+from peptalk.settings import Settings
+from router.errors import ConfigError
+
+log = logging.getLogger("peptalk.security")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def api_keys(settings: Settings) -> list[str]:
+    """The configured keys in clear; outside dev mode at least one is required."""
+    keys = [key.get_secret_value() for key in settings.api_keys if key.get_secret_value()]
+    if not settings.resolved_dev_mode() and not keys:
+        raise ConfigError("PEPTALK_DEV_MODE=false needs at least one key in PEPTALK_API_KEYS")
+    return keys
+
+
+def install_protection(app: FastAPI, settings: Settings, *, prefix: str) -> None:
+    """Adds envelope fixes, rate limiting outside them, then API keys outermost (the last added runs first)."""
+    keys = api_keys(settings)
+    app.add_middleware(EnvelopeMiddleware, prefix=prefix, max_body_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+    if settings.rate_limit_per_key_per_minute or settings.rate_limit_per_user_per_minute:
+        app.add_middleware(RateLimitMiddleware, prefix=prefix,  # type: ignore[arg-type]
+                           per_key_per_minute=settings.rate_limit_per_key_per_minute,
+                           per_user_per_minute=settings.rate_limit_per_user_per_minute,
+                           max_body_bytes=settings.max_body_bytes)
+    if settings.resolved_dev_mode():
+        if settings.host not in LOOPBACK_HOSTS:
+            log.warning("dev mode: no API key is needed, yet the service binds a public interface",
+                        extra={"host": settings.host})
+        if keys:
+            log.warning("PEPTALK_DEV_MODE=true: the keys in PEPTALK_API_KEYS are not enforced")
+        return
+    app.add_middleware(ApiKeyMiddleware, keys=keys)  # type: ignore[arg-type]
