@@ -13,8 +13,8 @@ apps in alternation (`interleaved`) or all to one, then all to the other (`phase
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -63,7 +63,8 @@ def app(name: str, candidate_url: str, args: argparse.Namespace, *, shadow: bool
            "PEPTALK_OPENAI_API_KEY": "bench", "PEPTALK_OPENAI_MODELS": "candidate",
            "PEPTALK_MAX_TOKENS": str(args.max_tokens), "PEPTALK_LOG_LEVEL": "WARNING",
            "PEPTALK_EMBEDDED_THREADS": str(args.threads),
-           "PEPTALK_DATA_DIR": str(LOGS / name)}
+           "PEPTALK_DATA_DIR": str(LOGS / name),
+           "PEPTALK_CACHE_ENABLED": "false"}  # every request really reaches the primary model
     if shadow:
         env |= {"PEPTALK_SHADOW_CANDIDATES": "openai:candidate", "PEPTALK_SHADOW_QUEUE_SIZE": str(args.requests * 4),
                 "PEPTALK_SHADOW_MAX_IN_FLIGHT": str(args.max_in_flight)}
@@ -93,8 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     LOGS.mkdir(parents=True, exist_ok=True)
     for name in ("off", "on"):
-        with contextlib.suppress(FileNotFoundError):
-            (LOGS / name / "peptalk.db").unlink()
+        shutil.rmtree(LOGS / name, ignore_errors=True)
     cmd, candidate_url = candidate_server(args.candidate, args)
     latencies: dict[str, list[float]] = {"off": [], "on": []}
     off_server, off_url = app("off", candidate_url, args, shadow=False)

@@ -21,7 +21,8 @@ MODEL = "embedded:smollm2-135m"
 
 
 def app_env(database: Path) -> dict[str, str]:
-    return {"PEPTALK_DATABASE_URL": sqlite_url(database), "PEPTALK_MAX_TOKENS": "8", "PEPTALK_LOG_LEVEL": "INFO",
+    return {"PEPTALK_DATA_DIR": str(database.parent), "PEPTALK_DATABASE_URL": sqlite_url(database),
+            "PEPTALK_MAX_TOKENS": "8", "PEPTALK_LOG_LEVEL": "INFO",
             "PEPTALK_SHADOW_CANDIDATES": MODEL, "PEPTALK_SHADOW_HASH_USER_IDS": "false",
             "PEPTALK_SHADOW_BATCH_SIZE": "2", "PEPTALK_SHADOW_FLUSH_INTERVAL_S": "0.2",
             "PEPTALK_SHADOW_DRAIN_TIMEOUT_S": "250"}
