@@ -46,6 +46,20 @@ def fuzzed_app():
     return app
 
 
+@pytest.fixture(autouse=True, scope="module")
+def sse_exit_event_per_loop():
+    """sse-starlette (<2) keeps one global exit `Event`, bound to the first event loop that streamed.
+
+    Schemathesis serves the app on its own loop, so other tests' streams in this process would leave it bound
+    to theirs; a fresh one is made on first use in each loop.
+    """
+    from sse_starlette.sse import AppStatus
+
+    AppStatus.should_exit_event = None
+    yield
+    AppStatus.should_exit_event = None
+
+
 schema = schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app())
 schema.config.generation.update(max_examples=FUZZ_EXAMPLES, no_shrink=True, database="none", deterministic=True)
 schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
