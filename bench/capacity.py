@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loadtest.runner import RunConfig, run, started_app  # noqa: E402
+from loadtest.runner import RunConfig, exit_on_sigterm, run, started_app  # noqa: E402
 from loadtest.scenarios import SCENARIOS  # noqa: E402
 
 
@@ -32,10 +32,13 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=40)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench-capacity")
+    parser.add_argument("--env", action="append", default=[], help="Extra NAME=VALUE for the app (repeatable).")
     args = parser.parse_args()
+    exit_on_sigterm()
     scenario = SCENARIOS["all-miss"]
     env = {**scenario.env(), "PEPTALK_CACHE_ENABLED": "false", "PEPTALK_MAX_TOKENS": str(args.max_tokens),
-           "PEPTALK_DATA_DIR": str(args.out / "app-data")}
+           "PEPTALK_DATA_DIR": str(args.out / "app-data"),
+           **dict(pair.split("=", 1) for pair in args.env)}
     print(f"embedded SmolLM2-135M, max_tokens {args.max_tokens}, mix invoke=1,stream=1, {args.duration} s per step")
     print("users | req/s | invoke p50 / p95 ms | stream p95 ms (last byte) | first token p50 / p95 ms | failures")
     with started_app(env, log=args.out / "app.log") as url:

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from loadtest.payloads import PayloadSampler  # noqa: E402
-from loadtest.runner import RunConfig, run, started_app  # noqa: E402
+from loadtest.runner import RunConfig, exit_on_sigterm, run, started_app  # noqa: E402
 from loadtest.scenarios import SCENARIOS  # noqa: E402
 from peptalk.synthetic import load_contexts  # noqa: E402
 from tests.helpers import free_port, python, running  # noqa: E402
@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--path", choices=["cache", "upstream"], default="cache",
                         help="cache: hits of the semantic cache; upstream: the service over an instant upstream.")
     args = parser.parse_args()
+    exit_on_sigterm()
     # Not find_spec: an editable install of another checkout may answer for a missing subpackage.
     has_cache = args.path == "cache" and (ROOT / "peptalk" / "cache" / "__init__.py").is_file()
 

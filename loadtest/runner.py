@@ -137,6 +137,13 @@ def app_env_for(config: RunConfig) -> dict[str, str]:
     return {"PEPTALK_DATA_DIR": str(config.out_dir / "app-data"), **config.scenario.env(), **config.app_env}
 
 
+def exit_on_sigterm() -> None:
+    """Turns SIGTERM into `SystemExit`, so the started app and Locust are stopped by the `finally` blocks."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def masked(env: dict[str, str]) -> dict[str, str]:
     """`env` with secret-looking values hidden, for the run record."""
     secret = ("KEY", "SECRET", "SALT", "PASSWORD", "TOKEN")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
@@ -124,6 +124,7 @@ class Router:
         deadline = loop.time() + float(call.options.get("deadline_s") or self.config.deadline_s)
         candidates = self.plan(call)
         fallbacks: list[dict[str, str]] = []
+        failure: BackendUnavailable | None = None
         for index, ref in enumerate(candidates):
             following = candidates[index + 1] if index + 1 < len(candidates) else None
             if loop.time() >= deadline:
@@ -146,7 +147,7 @@ class Router:
                                            "reason": failure.kind, "detail": failure.reason})
         retry_after = self.seconds_until_available(candidates)
         raise AllBackendsFailed([f"{entry['model']}: {entry['detail']}" for entry in fallbacks],
-                                retry_after_s=retry_after or None)
+                                retry_after_s=retry_after or None) from failure
 
     async def _open(self, ref: ModelRef, call: Call, deadline: float) -> NodeStream:
         """A stream of `ref` that has its first token, after retries over its nodes; else `BackendUnavailable`."""
@@ -187,7 +188,8 @@ class Router:
         stream.attempts = len(tried)
         return stream
 
-    async def _serve(self, stream: NodeStream, call: Call, fallbacks: list[dict[str, str]]) -> AsyncIterator[AIMessageChunk]:
+    async def _serve(self, stream: NodeStream, call: Call,
+                     fallbacks: list[dict[str, str]]) -> AsyncGenerator[AIMessageChunk, None]:
         ref, node = stream.node.ref, stream.node
         facts: dict[str, Any] = {"model": str(ref)}
         if fallbacks:

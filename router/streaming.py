@@ -7,7 +7,7 @@ transparently; `NodeStream.rest` yields the remainder, where a failure becomes `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessageChunk, BaseMessage
@@ -31,7 +31,7 @@ class NodeStream:
     attempts: int = field(default=1, init=False)  # tries this model needed, retries included
     _closed: bool = field(default=False, init=False)
 
-    async def rest(self) -> AsyncIterator[AIMessageChunk]:
+    async def rest(self) -> AsyncGenerator[AIMessageChunk, None]:
         """The buffered chunks, then the rest of the stream; the node's outcome is recorded when it ends."""
         loop = asyncio.get_running_loop()
         sent = 0

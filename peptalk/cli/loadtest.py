@@ -55,7 +55,7 @@ def run(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from loadtest.errors import LoadTestError
-    from loadtest.runner import RunConfig
+    from loadtest.runner import RunConfig, exit_on_sigterm
     from loadtest.runner import run as run_locust
     from loadtest.scenarios import SCENARIOS, parse_mix
 
@@ -67,6 +67,7 @@ def run(
         weights = parse_mix(mix) if mix else None
     except ValueError as exc:
         raise _fail(f"--mix: {exc}") from exc
+    exit_on_sigterm()
     config = RunConfig(scenario=SCENARIOS[scenario], users=users, duration_s=duration, out_dir=out, url=url,
                        spawn_rate=spawn_rate, app_env=_env_pairs(env), mix=weights, repeat_share=repeat_share,
                        api_key=api_key, think_time_s=think_time, batch_size=batch_size)

@@ -76,7 +76,8 @@ class ShadowLayer:
             async for chunk in self.inner.astream(call):
                 yield chunk
             return
-        recorder: StreamRecorder | None = StreamRecorder()
+        # The first chunk names the model that served; a call that fails before any chunk keeps the pinned one.
+        recorder: StreamRecorder | None = StreamRecorder(model=call.model)
         error: BaseException | None = None
         try:
             async for chunk in self.inner.astream(call):

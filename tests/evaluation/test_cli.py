@@ -124,7 +124,9 @@ def test_eval_run_end_to_end(openai_server: str, tmp_path: Path) -> None:
     assert len(by_evaluator[f"judge-comparer-reason:{JUDGE}"]) == 2  # the non-reference model only
     assert len(by_evaluator[f"judge-selector:{JUDGE}"]) == 4
     for row in by_evaluator[f"judge-scorer:{JUDGE}"] + by_evaluator[f"judge-comparer-reason:{JUDGE}"]:
-        assert isinstance(row["raw"], str)  # the judge's words are kept, parsable or not
+        # The judge's words are kept, parsable or not; a judge call that failed (a timeout on a loaded
+        # machine) has no words but must say why, and is never given a score.
+        assert isinstance(row["raw"], str) or row["problem"]
         assert (row["score"] is None) == (not row["parsed"])
         assert row["parsed"] or row["problem"]
         if row["parsed"]:

@@ -34,11 +34,13 @@ async def test_misbehaving_candidates_never_change_the_primary(tmp_path: Path) -
 
     [row] = list(layer.store.read())
     by_model = {record.model: record for record in row.candidates}
-    raised = by_model["fake:raise"].error
-    assert raised.startswith("AllBackendsFailed") and "candidate exploded" in raised
+    assert by_model["fake:raise"].error.startswith("AllBackendsFailed")  # the router's typed error (issue 3)
+    assert "RuntimeError: candidate exploded" in by_model["fake:raise"].error
     assert by_model["fake:hang"].error.startswith("TimeoutError")
     assert by_model["fake:hang"].latency_s == pytest.approx(0.5, abs=0.3)
+    # The router types a failure after the first token (issue 3) and keeps the cause in the message.
     assert by_model["fake:midstream"].error.startswith("StreamInterrupted")
+    assert "ConnectionError: stream cut" in by_model["fake:midstream"].error
     assert by_model["fake:midstream"].response == ANSWER.split(" ")[0] + " " + " ".join(ANSWER.split(" ")[1:3])
     garbage = by_model["fake:garbage"]
     assert garbage.error is None and "garbage" in garbage.response and "\x00" not in garbage.response
@@ -98,12 +100,13 @@ async def test_candidates_bypass_the_cache_and_the_pair_records_everything(tmp_p
 async def test_a_failing_primary_fails_as_before_and_is_still_compared(tmp_path: Path) -> None:
     layer = make_layer(tmp_path, ("fake:fast",))
     await layer.start()
-    with pytest.raises(AllBackendsFailed, match="candidate exploded"):
+    with pytest.raises(AllBackendsFailed, match="candidate exploded") as info:
         await collect(layer, make_call(model="fake:raise"))
+    assert isinstance(info.value.__cause__.__cause__, RuntimeError)  # the backend's own error, kept as the cause
     await layer.aclose()
     [row] = list(layer.store.read())
-    assert row.primary.error.startswith("AllBackendsFailed") and "candidate exploded" in row.primary.error
-    assert row.primary.model == "fake:raise"
+    assert row.primary.model == "fake:raise" and row.primary.error.startswith("AllBackendsFailed")
+    assert "RuntimeError: candidate exploded" in row.primary.error
     assert row.primary.response is None
     assert row.candidates[0].response == ANSWER
 

@@ -33,7 +33,8 @@ def test_requests_over_http_are_mirrored_to_real_candidates(openai_server: str, 
            "PEPTALK_DATA_DIR": str(tmp_path), "PEPTALK_DATABASE_URL": sqlite_url(database),
            "PEPTALK_SHADOW_CANDIDATES": ",".join(CANDIDATES),
            "PEPTALK_SHADOW_USER_ID_SALT": "pepper", "PEPTALK_SHADOW_TIMEOUT_S": "240",
-           "PEPTALK_SHADOW_DRAIN_TIMEOUT_S": "400"}
+           "PEPTALK_SHADOW_DRAIN_TIMEOUT_S": "400",
+           "PEPTALK_DATA_DIR": str(tmp_path / "data")}  # a fresh semantic cache: no hit left by an earlier run
     cmd = [python(), "-m", "uvicorn", "langserve_app:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port)]
     answers = []
