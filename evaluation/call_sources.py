@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from evaluation.errors import RecordFileError
+from evaluation.jsonl import read_jsonl
 from evaluation.records import CallRecord, ShadowExportRow
 
 
 def _jsonl(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise RecordFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RecordFileError(f"{path}:{number}: not JSON ({exc.msg})") from exc
-        if not isinstance(row, dict):
-            raise RecordFileError(f"{path}:{number}: expected a JSON object")
-        yield number, row
+    return read_jsonl(Path(path), error=RecordFileError)
 
 
 def load_calls(path: Path) -> list[CallRecord]:
