@@ -91,43 +91,38 @@ async def _probe(settings: Any, models: list[str], schedule: Any, request: Any, 
     from evaluation.probe import Prober
     from evaluation.probe_store import ProbeStore
     from peptalk.db import make_engine, upgrade
+    from evaluation.routing import open_router
     from router.errors import ConfigError, UnknownModelError
-    from router.registry import build_backends
-    from router.router import Router
 
-    try:
-        router = Router(build_backends(settings), default_model=settings.default_model)
-        chosen = [str(router.resolve(name)) for name in models] or router.known_models()
-    except (ConfigError, UnknownModelError) as exc:
-        raise _fail(str(exc)) from exc
     engine = make_engine(database_url)
     await asyncio.to_thread(upgrade, engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    per_slot = len(chosen) * (schedule.warmup + schedule.measured)
     try:
-        await router.start()
-        with Progress(TextColumn("probe slot {task.fields[slot]}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.fields[errors]} error(s)"), TimeElapsedColumn()) as progress:
-            task = progress.add_task("probe", total=per_slot, slot=0, errors=0)
-            counts = {"errors": 0}
+        # The router config's nodes, retries and breakers apply; a probed model never falls back to another.
+        async with open_router(settings, models=models) as router:
+            chosen = [str(router.resolve(name)) for name in models] or router.known_models()
+            per_slot = len(chosen) * (schedule.warmup + schedule.measured)
+            with Progress(TextColumn("probe slot {task.fields[slot]}"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.fields[errors]} error(s)"), TimeElapsedColumn()) as progress:
+                task = progress.add_task("probe", total=per_slot, slot=0, errors=0)
+                counts = {"errors": 0}
 
-            def on_call(call: Any) -> None:
-                counts["errors"] += call.error is not None
-                done = progress.tasks[0].completed
-                if done >= per_slot:
-                    progress.reset(task, total=per_slot)
-                progress.update(task, advance=1, slot=call.slot, errors=counts["errors"])
+                def on_call(call: Any) -> None:
+                    counts["errors"] += call.error is not None
+                    done = progress.tasks[0].completed
+                    if done >= per_slot:
+                        progress.reset(task, total=per_slot)
+                    progress.update(task, advance=1, slot=call.slot, errors=counts["errors"])
 
-            prober = Prober(router, ProbeStore(engine), models=chosen, request=request, schedule=schedule,
-                            on_call=on_call)
-            return await prober.run(stop)
-    except ConfigError as exc:
+                prober = Prober(router, ProbeStore(engine), models=chosen, request=request, schedule=schedule,
+                                on_call=on_call)
+                return await prober.run(stop)
+    except (ConfigError, UnknownModelError) as exc:
         raise _fail(str(exc)) from exc
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-        await router.aclose()
         engine.dispose()
