@@ -81,12 +81,34 @@ class SemanticCache:
             similarity = float(self.layout.section_similarities(query, stored).min())
             if similarity >= self.threshold and (best is None or similarity > best.similarity):
                 best = CacheHit(entries[entry_id], min(similarity, 1.0))
-        if best is not None and best.entry.id is not None:
-            self.store.touch(best.entry.id, now)
-            best.entry.hits += 1
-            best.entry.last_used_at = now
-            self._changes += 1
+        if best is not None:
+            self._touch(best.entry, now)
         return best
+
+    def exact(self, key: CacheKey, content_hash: str, *, touch: bool = True) -> CacheHit | None:
+        """The newest live entry stored for this exact request (same key, same content), found without embedding.
+
+        Such an entry is also what `lookup` would find (every list at similarity 1), so this is a shortcut,
+        not a second policy. `touch=False` only looks.
+        """
+        found = self.store.find(key.digest(), content_hash)
+        if not found:
+            return None
+        now = self.clock()
+        live = [entry for entry in self.store.get(found).values() if entry.created_at >= now - self.ttl_s]
+        if not live:
+            return None
+        entry = max(live, key=lambda candidate: candidate.created_at)
+        if touch:
+            self._touch(entry, now)
+        return CacheHit(entry, 1.0)
+
+    def _touch(self, entry: CacheEntry, now: float) -> None:
+        if entry.id is not None:
+            self.store.touch(entry.id, now)
+            entry.hits += 1
+            entry.last_used_at = now
+            self._changes += 1
 
     def put(self, key: CacheKey, sections: np.ndarray, *, content_hash: str, text: str, model: str) -> int:
         """Stores an answer (replacing one for the identical request) and evicts the least recently used beyond capacity."""

@@ -21,6 +21,7 @@ from router.call import META_KEY, Call, ChatLayer, meta_chunk
 log = logging.getLogger("peptalk.cache")
 
 CacheMode = Literal["use", "bypass", "refresh"]  # per request: `config={"configurable": {"cache": ...}}`
+WHOLE_ANSWER = "whole_answer"  # call option: the caller joins the answer anyway, so a hit comes as one chunk
 CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
 CacheScope = Literal["user", "shared"]
 _WORD_START = re.compile(r"(?<=\s)(?=\S)")
@@ -74,6 +75,13 @@ class SemanticCacheLayer:
         served = (model or self.model_for(call)) if self.model_in_key else ANY_MODEL
         return CacheKey(scope=scope, model=served, today=str(request.today), last_login=str(request.last_login))
 
+    def has_exact_hit(self, call: Call) -> bool:
+        """Whether `astream(call)` would answer from an entry stored for this exact request; only looks."""
+        if call.request is None or (call.options.get("cache") or "use") != "use":
+            return False
+        request = PepTalkRequest.model_construct(**call.request)
+        return self.cache.exact(self.key_for(call, request), content_hash(request.content_text()), touch=False) is not None
+
     async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
         mode = call.options.get("cache") or "use"
         if call.request is None or mode == "bypass":
@@ -86,8 +94,11 @@ class SemanticCacheLayer:
         digest = content_hash(request.content_text())
         started = time.perf_counter()
         try:
-            sections = await self.cache.embed(request.content_sections())
-            hit = self.cache.lookup(key, sections) if mode == "use" else None
+            # An exact repeat is answered before embedding: MiniLM is the only slow step of a lookup.
+            hit = self.cache.exact(key, digest) if mode == "use" else None
+            if hit is None:
+                sections = await self.cache.embed(request.content_sections())
+                hit = self.cache.lookup(key, sections) if mode == "use" else None
         except Exception:
             log.exception("cache lookup failed; serving without the cache", extra={"request_id": call.request_id})
             CACHE_LOOKUPS.labels("error").inc()
@@ -97,7 +108,8 @@ class SemanticCacheLayer:
         CACHE_LOOKUP_SECONDS.observe(time.perf_counter() - started)
         if hit is not None:
             CACHE_LOOKUPS.labels("hit").inc()
-            async for chunk in self._replay(hit.entry.text, model=hit.entry.model, similarity=hit.similarity):
+            async for chunk in self._replay(hit.entry.text, model=hit.entry.model, similarity=hit.similarity,
+                                            whole=bool(call.options.get(WHOLE_ANSWER))):
                 yield chunk
             return
         CACHE_LOOKUPS.labels("miss" if mode == "use" else mode).inc()
@@ -106,7 +118,8 @@ class SemanticCacheLayer:
         if pending is not None:
             shared = await asyncio.shield(pending)
             if shared is not None:
-                async for chunk in self._replay(shared.text, model=shared.model, similarity=1.0, shared_flight=True):
+                async for chunk in self._replay(shared.text, model=shared.model, similarity=1.0, shared_flight=True,
+                                                whole=bool(call.options.get(WHOLE_ANSWER))):
                     yield chunk
                 return
             # The leader failed or was cancelled; this call goes to the backend itself.
@@ -149,10 +162,12 @@ class SemanticCacheLayer:
             first = False
 
     @staticmethod
-    async def _replay(text: str, *, model: str, similarity: float, **facts: Any) -> AsyncIterator[AIMessageChunk]:
+    async def _replay(text: str, *, model: str, similarity: float, whole: bool = False,
+                      **facts: Any) -> AsyncIterator[AIMessageChunk]:
         yield meta_chunk(model=model, cache_hit=True, similarity=round(similarity, 4), **facts)
-        for piece in word_chunks(text):
+        for piece in [text] if whole else word_chunks(text):
             yield AIMessageChunk(content=piece)
 
 
-__all__ = ["CACHE_MODES", "CacheHit", "CacheMode", "SemanticCacheLayer", "pinned_or_default_model", "word_chunks"]
+__all__ = ["CACHE_MODES", "WHOLE_ANSWER", "CacheHit", "CacheMode", "SemanticCacheLayer", "pinned_or_default_model",
+           "word_chunks"]

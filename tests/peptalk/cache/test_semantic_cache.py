@@ -99,6 +99,39 @@ async def test_entries_expire_after_the_ttl() -> None:
     assert cache.purge_expired() == 1 and len(cache) == 0
 
 
+def exact(cache: SemanticCache, payload: dict[str, Any], **kw: Any):
+    return cache.exact(key(payload, **kw), PepTalkRequest(**payload).content_text())
+
+
+async def test_an_exact_repeat_is_found_without_embedding_and_nothing_else_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = make_cache()
+    await put(cache, BASE, "Go Ada!")
+
+    def no_embedding(texts: Any) -> Any:
+        raise AssertionError("an exact lookup must not embed")
+
+    monkeypatch.setattr(cache.embedder, "embed", no_embedding)
+    hit = exact(cache, BASE)
+    assert hit is not None and hit.entry.text == "Go Ada!" and hit.similarity == 1.0
+    assert exact(cache, PARAPHRASE) is None  # near hits are the semantic lookup's job
+    for changed in MUST_MISS.values():
+        assert exact(cache, changed) is None
+    assert exact(cache, BASE | {"user_id": "grace"}) is None
+    assert exact(cache, BASE, model="openai:gpt-4") is None
+
+
+async def test_an_exact_lookup_honours_the_ttl_and_touches_only_when_asked() -> None:
+    clock = Clock()
+    cache = make_cache(ttl_s=60.0, clock=clock)
+    await put(cache, BASE, "Go Ada!")
+    request_key, digest = key(BASE), PepTalkRequest(**BASE).content_text()
+    assert cache.exact(request_key, digest, touch=False) is not None
+    assert cache.exact(request_key, digest).entry.hits == 1  # the peek above did not count
+    assert cache.exact(request_key, digest).entry.hits == 2
+    clock.now += 61
+    assert cache.exact(request_key, digest) is None
+
+
 async def test_the_least_recently_used_entry_is_evicted_at_capacity() -> None:
     clock = Clock()
     cache = make_cache(capacity=2, clock=clock)
