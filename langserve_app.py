@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await semantic_cache.aclose()
             await router.aclose()
 
-    configure_tracing()
+    tracing = configure_tracing()
     docs = settings.docs_enabled
     app = FastAPI(
         title="peptalk",
@@ -114,8 +114,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def stream_interrupted(_: Request, exc: StreamInterrupted) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "model": exc.model, "reason": exc.kind}, status_code=502)
 
-    # -- middleware (issue 8: request ids, metrics, API keys, rate limits)
-    # Starlette runs the last added first: request id -> metrics -> API key -> rate limit -> envelope -> routes.
+    # -- middleware (issue 8: request ids, metrics, API keys, rate limits, the exact-hit fast path)
+    # Starlette runs the last added first: request id -> metrics -> API key -> rate limit -> envelope
+    # -> exact-hit fast path -> routes.
+    if cache_layer is not None and settings.cache_fast_path and not tracing.enabled:
+        from peptalk.fast_path import ChainCalls, ExactHitFastPath
+
+        app.add_middleware(ExactHitFastPath, prefix=CHAIN_PATH, layer=layer, cache_layer=cache_layer,  # type: ignore[arg-type]
+                           calls=ChainCalls(request_model_for(limits), router.known_models()),
+                           max_body_bytes=settings.max_body_bytes)
     install_protection(app, settings, prefix=CHAIN_PATH)
     app.add_middleware(HttpMetricsMiddleware)  # type: ignore[arg-type]
     app.add_middleware(RequestIdMiddleware)  # type: ignore[arg-type]

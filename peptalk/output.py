@@ -25,14 +25,18 @@ class PepTalkOutputParser(BaseTransformOutputParser[dict[str, Any]]):
         generation = result[0]
         if not isinstance(generation, ChatGeneration):
             return {"text": generation.text}
-        message: BaseMessage = generation.message
-        output: dict[str, Any] = {"text": message.text}
-        reported = dict(message.response_metadata.get(META_KEY) or {})
-        if "model" in reported:
-            output["model"] = reported.pop("model")
-        usage = getattr(message, "usage_metadata", None)
-        if usage:
-            reported["usage"] = dict(usage)
-        if reported:
-            output["metadata"] = reported
-        return output
+        return output_of(generation.message)
+
+
+def output_of(message: BaseMessage) -> dict[str, Any]:
+    """`{"text", "model"?, "metadata"?}` for a message or one chunk of it."""
+    output: dict[str, Any] = {"text": message.text}
+    reported = dict(message.response_metadata.get(META_KEY) or {})
+    if "model" in reported:
+        output["model"] = reported.pop("model")
+    usage = getattr(message, "usage_metadata", None)
+    if usage:
+        reported["usage"] = dict(usage)
+    if reported:
+        output["metadata"] = reported
+    return output

@@ -116,6 +116,7 @@ class Settings(BaseSettings):
     cache_capacity: int = Field(default=10000, ge=1)
     cache_hnsw_above: int = Field(default=4096, ge=0)  # entries above which the index switches flat -> HNSW
     cache_save_interval_s: float = Field(default=300.0, gt=0)
+    cache_fast_path: bool = True  # exact repeats answered in front of LangServe (off while LangSmith traces)
     cache_dir: Path | None = None  # default: <data_dir>/semantic_cache
 
     # --- shadow traffic (issue 9) ---

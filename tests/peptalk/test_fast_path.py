@@ -1,0 +1,206 @@
+"""The exact-hit fast path in the real app: the embedded model, real MiniLM and FAISS, real shadow log.
+
+LangServe's answers to the same cache hits are the reference: a first app (fast path off) fills the cache
+and records them, and a second app on the same data folder (fast path on) must answer alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+
+from langchain_core.messages import AIMessageChunk
+
+from langserve_app import create_app
+from peptalk.chain import build_chain
+from peptalk.fast_path import ChainCalls, NotHandled
+from peptalk.schema import PepTalkRequest
+from peptalk.settings import Settings
+from peptalk.shadow import SqlShadowStore
+from router import registry
+from router.call import Call, meta_chunk
+from router.registry import build_backends, build_router
+from tests.peptalk.shadow.fakes import FakeBackend
+from tests.test_langserve_app import serving, sse_events
+
+MODEL = "embedded:smollm2-135m"
+ADA = {
+    "user_id": "ada", "today": "2026-11-22", "last_login": "2026-11-21",
+    "completed_tasks": ["Wrote the design doc"],
+    "focused_tasks": ["Review two pull requests", "Call the bank about the loan"],
+    "rituals": ["Morning run"], "goals": ["Ship the beta"],
+}
+GRACE = ADA | {"user_id": "grace"}
+HITS = {
+    "invoke": ("invoke", {"input": ADA}),
+    "invoke, pinned, cache use": ("invoke", {"input": ADA, "config": {"configurable": {"model": MODEL, "cache": "use"}}}),
+    "batch": ("batch", {"inputs": [ADA, GRACE], "kwargs": {}}),
+    "stream": ("stream", {"input": GRACE}),
+}
+FAST = "x-peptalk-fast-path"
+
+
+def app_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"max_tokens": 16, "temperature": 0.0, "log_level": "WARNING", "data_dir": data_dir}
+    return Settings(_env_file=None, **(values | overrides))
+
+
+def comparable(endpoint: str, response: httpx.Response) -> Any:
+    """The response without its run ids (fresh per request), with the shape of its metadata kept."""
+    if endpoint == "stream":
+        events = sse_events(response.text)
+        return [(name, sorted(json.loads(data)) if name == "metadata" else data) for name, data in events]
+    body = response.json()
+    return body["output"], {key: len(value) if isinstance(value, list) else sorted(value) if isinstance(value, dict)
+                            else type(value).__name__ for key, value in body["metadata"].items()}
+
+
+async def post(client: httpx.AsyncClient, endpoint: str, body: dict[str, Any]) -> httpx.Response:
+    return await client.post(f"/peptalk/{endpoint}", json=body)
+
+
+@pytest.fixture(scope="module")
+async def filled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, httpx.Response]]:
+    """A data folder whose cache holds ada's and grace's answers, and LangServe's answers to the HITS."""
+    data_dir = tmp_path_factory.mktemp("fast-path")
+    async with serving(create_app(app_settings(data_dir, cache_fast_path=False))) as client:
+        for payload in (ADA, GRACE):
+            response = await post(client, "invoke", {"input": payload})
+            assert response.status_code == 200 and response.json()["output"]["metadata"]["cache_hit"] is False
+        reference = {name: await post(client, endpoint, body) for name, (endpoint, body) in HITS.items()}
+    return data_dir, reference
+
+
+@pytest.fixture(scope="module")
+async def fast(filled: tuple[Path, dict[str, httpx.Response]]) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(create_app(app_settings(filled[0]))) as client:  # loads the cache snapshot
+        yield client
+
+
+@pytest.mark.parametrize("name", list(HITS))
+async def test_exact_hits_get_langserves_answer_from_the_fast_path(name: str, filled, fast) -> None:
+    endpoint, body = HITS[name]
+    reference = filled[1][name]
+    assert reference.status_code == 200 and FAST not in reference.headers
+    response = await post(fast, endpoint, body)
+    assert response.status_code == 200, response.text
+    assert response.headers[FAST] == "exact-cache-hit"
+    assert response.headers["content-type"] == reference.headers["content-type"]
+    assert comparable(endpoint, response) == comparable(endpoint, reference)
+    assert "cache_hit" in response.text and response.headers["x-request-id"]
+
+
+PARAPHRASE = ADA | {"completed_tasks": ["Wrote design doc"],
+                    "focused_tasks": ["Review 2 pull requests", "Call the bank about my loan"]}
+PASSED_ON = {
+    "near hit": ("invoke", {"input": PARAPHRASE}, 200),
+    "miss": ("invoke", {"input": ADA | {"today": "2026-11-23"}}, 200),
+    "cache bypass": ("invoke", {"input": ADA, "config": {"configurable": {"cache": "bypass"}}}, 200),
+    "cache refresh": ("stream", {"input": GRACE, "config": {"configurable": {"cache": "refresh"}}}, 200),
+    "batch with one miss": ("batch", {"inputs": [ADA, ADA | {"user_id": "linus"}]}, 200),
+    "invalid input": ("invoke", {"input": ADA | {"today": "someday"}}, 422),
+    "unknown model": ("invoke", {"input": ADA, "config": {"configurable": {"model": "ollama:nope"}}}, 422),
+    "empty batch": ("batch", {"inputs": []}, 200),
+}
+
+
+@pytest.mark.parametrize("name", list(PASSED_ON))
+async def test_everything_else_is_answered_by_langserve(name: str, fast) -> None:
+    endpoint, body, status = PASSED_ON[name]
+    response = await post(fast, endpoint, body)
+    assert response.status_code == status, response.text
+    assert FAST not in response.headers
+    if status == 422:
+        assert "today" in response.text or "model" in response.text
+
+
+async def test_a_near_hit_is_still_a_semantic_hit_behind_the_fast_path(fast) -> None:
+    output = (await post(fast, "invoke", {"input": PARAPHRASE})).json()["output"]
+    assert output["metadata"]["cache_hit"] is True and output["metadata"]["similarity"] < 1.0
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_fast_path_hits_are_counted_and_shadowed(filled, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "build_backends",
+                        lambda settings: {**build_backends(settings), "fake": FakeBackend(delay_s=0.0)})
+    settings = app_settings(filled[0], shadow_candidates="fake:fast", shadow_hash_user_ids=False,
+                            shadow_flush_interval_s=0.1, database_url=f"sqlite:///{tmp_path / 'shadow.db'}")
+    hits_before = sample("peptalk_cache_lookups_total", result="hit")
+    served_before = sample("peptalk_requests_total", route="/peptalk/invoke", model=MODEL, status="200")
+    async with serving(create_app(settings)) as client:
+        response = await post(client, "invoke", {"input": ADA})
+        assert response.headers[FAST] == "exact-cache-hit"
+    assert sample("peptalk_cache_lookups_total", result="hit") == hits_before + 1
+    assert sample("peptalk_requests_total", route="/peptalk/invoke", model=MODEL, status="200") == served_before + 1
+    rows = list(SqlShadowStore.from_url(settings.resolved_database_url()).read())
+    assert len(rows) == 1
+    assert rows[0].request_id == response.headers["x-request-id"]
+    assert rows[0].primary.cache_hit is True and rows[0].primary.model == MODEL
+    assert rows[0].candidates[0].model == "fake:fast" and rows[0].candidates[0].response
+
+
+async def test_tracing_turns_the_fast_path_off(filled, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANGSMITH_TRACING", "true")
+    monkeypatch.setenv("LANGSMITH_API_KEY", "lsv2-test")
+    monkeypatch.setenv("LANGSMITH_ENDPOINT", "http://127.0.0.1:9")  # nothing listens: traces are dropped
+    app = create_app(app_settings(filled[0]))
+    assert not any(middleware.cls.__name__ == "ExactHitFastPath" for middleware in app.user_middleware)
+
+
+CALLS = ChainCalls(PepTalkRequest, [MODEL, "openai:gpt-4"])
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    (None, (None, {})),
+    ({}, (None, {})),
+    ({"configurable": None}, (None, {})),
+    ({"configurable": {"model": MODEL}}, (MODEL, {})),
+    ({"configurable": {"cache": "use", "model": None}}, (None, {"cache": "use"})),
+])
+def test_configs_the_fast_path_takes(config: Any, expected: Any) -> None:
+    assert CALLS.options(config) == expected
+
+
+@pytest.mark.parametrize("config", [
+    {"configurable": {"cache": "bypass"}}, {"configurable": {"cache": "refresh"}},
+    {"configurable": {"model": "ollama:unknown"}}, {"configurable": {"temperature": 1}},
+    {"configurable": []}, {"tags": ["x"]}, [{"configurable": {}}], "use",
+])
+def test_configs_it_leaves_to_langserve(config: Any) -> None:
+    with pytest.raises(NotHandled):
+        CALLS.options(config)
+
+
+class Capturing:
+    """A serving layer that records the call the chain hands it and answers one word."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+
+    async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
+        self.calls.append(call)
+        yield meta_chunk(model=MODEL)
+        yield AIMessageChunk(content="Go!")
+
+
+async def test_the_call_is_the_one_the_chain_builds() -> None:
+    capturing = Capturing()
+    chain = build_chain(build_router(Settings(_env_file=None)), layer=capturing)
+    await chain.ainvoke(ADA, config={"configurable": {"model": MODEL, "cache": "use"}})
+    expected = capturing.calls[0]
+    call, request = CALLS.call(ADA, MODEL, {"cache": "use"})
+    CALLS.add_messages(call, request)
+    assert (call.messages, call.request, call.model, call.options) == (
+        expected.messages, expected.request, expected.model, expected.options)
+    with pytest.raises(NotHandled):
+        CALLS.call(ADA | {"today": "someday"}, None, {})
