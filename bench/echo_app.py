@@ -1,18 +1,24 @@
 """A bare FastAPI app with peptalk's invoke, batch and stream envelopes and no work: the throughput ceiling.
 
-    python -m uvicorn bench.echo_app:app --port 8002
+    ECHO_ANSWER_WORDS=150 python -m uvicorn bench.echo_app:app --port 8002
+
+`ECHO_ANSWER_WORDS` (default 12) sets the length of the answer, so the load generator reads as many bytes
+and stream events from the echo as from the pep talks it is compared with.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-TEXT = "You finished the report; today the slides move the beta forward."
+SENTENCE = "You finished the report; today the slides move the beta forward.".split(" ")
+WORDS = int(os.environ.get("ECHO_ANSWER_WORDS", "12"))
+TEXT = " ".join(SENTENCE[index % len(SENTENCE)] for index in range(WORDS))
 app = FastAPI()
 
 
@@ -48,6 +54,7 @@ async def stream(request: Request) -> StreamingResponse:
         yield f"event: data\ndata: {json.dumps({'text': '', 'model': answer['model']})}\n\n".encode()
         for word in TEXT.split(" "):
             yield f"event: data\ndata: {json.dumps({'text': word + ' '})}\n\n".encode()
+        yield b'event: data\ndata: {"text": ""}\n\n'
         yield b"event: end\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream")

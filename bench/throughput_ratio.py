@@ -6,6 +6,9 @@ Each target gets the same users, mix and payloads. peptalk runs with the semanti
 exists: the hot set is sent once to fill the cache, then every Locust request repeats one of its payloads.
 Without the cache, the closest path is used and said so: GPT-4 through an instant OpenAI-protocol upstream
 (`tests/doubles/openai_canned.py`), i.e. the whole service minus the model. Target: ratio >= 0.8.
+
+peptalk runs first. The echo then answers with as many words as peptalk's answers had, so Locust (which
+shares the machine and parses every stream event) reads as many bytes and events from both targets.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from loadtest.payloads import PayloadSampler  # noqa: E402
 from loadtest.runner import RunConfig, exit_on_sigterm, run, started_app  # noqa: E402
 from loadtest.scenarios import SCENARIOS  # noqa: E402
+from peptalk.cache.layer import word_chunks  # noqa: E402
 from peptalk.synthetic import load_contexts  # noqa: E402
 from tests.helpers import free_port, python, running  # noqa: E402
 
@@ -45,10 +49,20 @@ def load(name: str, url: str, args: argparse.Namespace, out: Path) -> tuple[int,
     return totals(result.stats_csv)
 
 
-def warm_cache(url: str) -> None:
+def warm_cache(url: str) -> list[str]:
+    """Sends each hot payload once (filling the cache, if any); returns the answers."""
     sampler = PayloadSampler(load_contexts(), repeat_share=1.0, hot_set=HOT_SET, prefill=True)
+    texts = []
     for payload in sampler.sent:
-        httpx.post(f"{url}/peptalk/invoke", json={"input": payload}, timeout=600).raise_for_status()
+        response = httpx.post(f"{url}/peptalk/invoke", json={"input": payload}, timeout=600)
+        response.raise_for_status()
+        texts.append(response.json()["output"]["text"])
+    return texts
+
+
+def answer_words(texts: list[str]) -> int:
+    """The mean number of streamed pieces (words) in the answers."""
+    return max(1, round(sum(len(word_chunks(text)) for text in texts) / len(texts)))
 
 
 def main() -> None:
@@ -63,17 +77,11 @@ def main() -> None:
     # Not find_spec: an editable install of another checkout may answer for a missing subpackage.
     has_cache = args.path == "cache" and (ROOT / "peptalk" / "cache" / "__init__.py").is_file()
 
-    echo_port = free_port()
-    echo_cmd = [python(), "-m", "uvicorn", "bench.echo_app:app", "--port", str(echo_port), "--log-level", "warning",
-                "--no-access-log"]
-    with running(echo_cmd, f"http://127.0.0.1:{echo_port}/healthz", log=args.out / "echo.log"):
-        echo = load("echo", f"http://127.0.0.1:{echo_port}", args, args.out)
-
     env = {**SCENARIOS["cache-hit-heavy"].env(), "PEPTALK_DATA_DIR": str(args.out / "app-data")}
     if has_cache:
         path = "cache hit (semantic cache over the embedded model)"
         with started_app(env, log=args.out / "app.log") as url:
-            warm_cache(url)
+            words = answer_words(warm_cache(url))
             peptalk = load("peptalk", url, args, args.out)
     else:
         path = "GPT-4 through an instant OpenAI-protocol upstream, cache off (the service minus model and cache)"
@@ -84,9 +92,18 @@ def main() -> None:
                     "PEPTALK_OPENAI_MODELS": "gpt-4", "PEPTALK_OPENAI_API_KEY": "bench",
                     "PEPTALK_OPENAI_BASE_URL": f"http://127.0.0.1:{upstream_port}/v1"}
             with started_app(env, log=args.out / "app.log") as url:
+                words = answer_words(warm_cache(url))
                 peptalk = load("peptalk", url, args, args.out)
 
-    print(f"peptalk path: {path}")
+    # The echo answers with as many words as the pep talks did, so Locust reads as much from both.
+    echo_port = free_port()
+    echo_cmd = [python(), "-m", "uvicorn", "bench.echo_app:app", "--port", str(echo_port), "--log-level", "warning",
+                "--no-access-log"]
+    with running(echo_cmd, f"http://127.0.0.1:{echo_port}/healthz", log=args.out / "echo.log",
+                 env={"ECHO_ANSWER_WORDS": str(words)}):
+        echo = load("echo", f"http://127.0.0.1:{echo_port}", args, args.out)
+
+    print(f"peptalk path: {path}; answers of {words} words from both")
     for name, (requests, failures, rps, p95) in (("echo", echo), ("peptalk", peptalk)):
         p95_text = ", ".join(f"{row} {ms:.0f} ms" for row, ms in p95.items())
         print(f"{name:8s} {requests} requests, {failures} failures, {rps:.1f} req/s; p95: {p95_text}")
