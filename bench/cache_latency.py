@@ -82,7 +82,7 @@ def synthetic_sections(rng: np.random.Generator, n: int, dim: int) -> np.ndarray
     return vectors / np.linalg.norm(vectors, axis=2, keepdims=True)
 
 
-def lookup_by_size(sizes: list[int], lookups: int) -> None:
+def lookup_by_size(sizes: list[int], lookups: int, ef_searches: list[int]) -> None:
     rng = np.random.default_rng(7)
     for size in sizes:
         for scope in ("shared", "user"):
@@ -97,17 +97,23 @@ def lookup_by_size(sizes: list[int], lookups: int) -> None:
             vectors = np.stack([cache.layout.compose(sections[n], keys[n].digest()) for n in range(size)])
             cache.index.add(ids, vectors)  # bulk load; one insert at a time gives the same index, slower
             build = time.perf_counter() - started
-            timings, found = [], 0
-            for n in rng.integers(0, size, lookups):
-                noisy = sections[n] + 0.01 * rng.standard_normal(sections[n].shape).astype(np.float32)
-                noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-                started = time.perf_counter()
-                found += cache.lookup(keys[n], noisy) is not None
-                timings.append(time.perf_counter() - started)
-            timings.sort()
-            print(f"{size:>7} entries, {scope:>6} scope, {cache.index.kind}: lookup p50 "
-                  f"{1000 * statistics.median(timings):.3f} ms, p99 {1000 * timings[int(0.99 * (len(timings) - 1))]:.3f} ms,"
-                  f" hit rate {found / lookups:.2f} (load {build:.0f} s)")
+            queries = rng.integers(0, size, lookups)
+            for ef_search in ef_searches:
+                cache.index.set_ef_search(ef_search)
+                timings, found = [], 0
+                for n in queries:
+                    noisy = sections[n] + 0.01 * rng.standard_normal(sections[n].shape).astype(np.float32)
+                    noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+                    started = time.perf_counter()
+                    found += cache.lookup(keys[n], noisy) is not None
+                    timings.append(time.perf_counter() - started)
+                timings.sort()
+                ef = f" efSearch {ef_search}" if cache.index.kind == "hnsw" else ""
+                print(f"{size:>7} entries, {scope:>6} scope, {cache.index.kind}{ef}: lookup p50 "
+                      f"{1000 * statistics.median(timings):.3f} ms, p99 {1000 * timings[int(0.99 * (len(timings) - 1))]:.3f}"
+                      f" ms, hit rate {found / lookups:.2f} (load {build:.0f} s)")
+                if cache.index.kind != "hnsw":
+                    break
 
 
 def main() -> None:
@@ -117,10 +123,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--lookups", type=int, default=500)
     parser.add_argument("--skip-model", action="store_true")
+    parser.add_argument("--ef-search", default="32", help="HNSW efSearch values to try on each index, e.g. 32,64,128")
     args = parser.parse_args()
     if not args.skip_model:
         asyncio.run(hit_against_miss_and_embedding(args.requests, args.max_tokens))
-    lookup_by_size([int(size) for size in args.sizes.split(",")], args.lookups)
+    lookup_by_size([int(size) for size in args.sizes.split(",")], args.lookups,
+                   [int(ef) for ef in args.ef_search.split(",")])
 
 
 if __name__ == "__main__":

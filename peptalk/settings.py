@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     cache_ttl_s: float = Field(default=86400.0, gt=0)
     cache_capacity: int = Field(default=10000, ge=1)
     cache_hnsw_above: int = Field(default=4096, ge=0)  # entries above which the index switches flat -> HNSW
+    cache_hnsw_ef_search: int = Field(default=64, ge=1, le=4096)  # HNSW search breadth: recall against lookup time
     cache_save_interval_s: float = Field(default=300.0, gt=0)
     cache_fast_path: bool = True  # exact repeats answered in front of LangServe (off while LangSmith traces)
     cache_dir: Path | None = None  # default: <data_dir>/semantic_cache

@@ -23,7 +23,8 @@ def build_semantic_cache(settings: Settings, *, embedder: Embedder | None = None
     """The cache the settings describe: MiniLM, FAISS and SQLite, saved under `cache_dir` (or `data_dir`)."""
     return SemanticCache(
         embedder=embedder or MiniLMEmbedder(),
-        index_factory=partial(FaissIndex, hnsw_above=settings.cache_hnsw_above),
+        index_factory=partial(FaissIndex, hnsw_above=settings.cache_hnsw_above,
+                              ef_search=settings.cache_hnsw_ef_search),
         store=SqliteCacheStore(),
         snapshots=SnapshotDir(settings.cache_dir or settings.data_dir / "semantic_cache"),
         threshold=settings.cache_threshold,

@@ -103,6 +103,15 @@ class FaissIndex(VectorIndex):
         if len(self._dead) * 2 > self._index.ntotal:
             self._rebuild("flat" if len(self) <= self.hnsw_above else "hnsw")
 
+    def set_ef_search(self, ef_search: int) -> None:
+        """How wide an HNSW search looks: higher finds more of the true nearest vectors, and takes longer."""
+        faiss = _faiss()
+        self.ef_search = ef_search
+        self._params = None
+        inner = faiss.downcast_index(self._index.index)
+        if isinstance(inner, faiss.IndexHNSW):
+            inner.hnsw.efSearch = ef_search
+
     def _search_params(self) -> Any:
         faiss = _faiss()
         if self._params is None and self._dead:

@@ -90,3 +90,20 @@ def test_switches_from_flat_to_hnsw_above_the_threshold() -> None:
     assert index.kind == "flat"
     index.add([20], unit_vectors(1, seed=1))
     assert index.kind == "hnsw" and len(index) == 21
+
+
+def test_a_wider_hnsw_search_finds_more_true_neighbours() -> None:
+    index = FaissIndex(DIM, hnsw_above=0, ef_search=1)
+    vectors = unit_vectors(3000)
+    index.add(list(range(3000)), vectors)
+    index.remove([0, 1, 2])  # searches then carry a tombstone filter, which must get the new breadth too
+    noise = 0.15 * np.random.default_rng(5).standard_normal((300, DIM)).astype(np.float32)
+    queries = vectors[3:303] + noise
+
+    def recall() -> float:
+        return sum(index.search(query, 1)[0][0] == entry_id for entry_id, query in enumerate(queries, start=3)) / 300
+
+    narrow = recall()
+    index.set_ef_search(256)
+    wide = recall()
+    assert wide >= 0.97 and wide > narrow
