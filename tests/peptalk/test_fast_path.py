@@ -26,16 +26,11 @@ from peptalk.shadow import SqlShadowStore
 from router import registry
 from router.call import Call, meta_chunk
 from router.registry import build_backends, build_router
+from tests.peptalk.cache.test_cache_http import BASE as ADA
 from tests.peptalk.shadow.fakes import FakeBackend
 from tests.test_langserve_app import serving, sse_events
 
 MODEL = "embedded:smollm2-135m"
-ADA = {
-    "user_id": "ada", "today": "2026-11-22", "last_login": "2026-11-21",
-    "completed_tasks": ["Wrote the design doc"],
-    "focused_tasks": ["Review two pull requests", "Call the bank about the loan"],
-    "rituals": ["Morning run"], "goals": ["Ship the beta"],
-}
 GRACE = ADA | {"user_id": "grace"}
 HITS = {
     "invoke": ("invoke", {"input": ADA}),
