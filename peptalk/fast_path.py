@@ -35,7 +35,7 @@ from peptalk.cache.layer import WHOLE_ANSWER, SemanticCacheLayer, word_chunks
 from peptalk.output import output_of
 from peptalk.prompt import pep_talk_prompt, prompt_variables
 from peptalk.schema import PepTalkRequest
-from peptalk.security.asgi import BodyTooLarge, Receive, Send, read_body, replaying
+from peptalk.security.asgi import BodyTooLarge, Receive, Send, read_body, replaying, send_json
 from router.call import Call, ChatLayer
 
 log = logging.getLogger("peptalk.fast_path")
@@ -133,8 +133,9 @@ class ExactHitFastPath:
             return
         try:
             body = await read_body(receive, limit=self.max_body_bytes)
-        except BodyTooLarge:
-            body = b""  # unreachable behind the envelope check, which answers 413 first
+        except BodyTooLarge as exc:  # the envelope check in front answers this first, with the same limit
+            await send_json(send, 413, {"detail": str(exc)})
+            return
         planned = self._plan(endpoint, body)
         if planned is None or not await self._answer(planned, send):
             await self.app(scope, replaying(body, receive), send)
@@ -171,7 +172,7 @@ class ExactHitFastPath:
         """Sends the answer; False (nothing sent) when the serving layers failed before it was complete.
 
         A hit is replayed from memory without suspending, so the whole answer is gathered first and sent in
-        one write: a stream's events arrive together, as they would from LangServe for the same hit.
+        one write: a stream gets LangServe's events for the same hit, all in one piece.
         """
         try:
             for call in planned.calls:
