@@ -1,4 +1,4 @@
-"""Where timed calls come from: the generator's `calls.jsonl`, shadow exports, and the probe tables."""
+"""Where timed calls come from: the generator's `calls.jsonl`, shadow exports (any format), and the probe tables."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from evaluation.errors import RecordFileError
 from evaluation.jsonl import read_jsonl
 from evaluation.records import CallRecord, ShadowExportRow
+from evaluation.shadow_export import ShadowExportError, load_shadow_export
 
 
 def _jsonl(path: Path) -> Iterable[tuple[int, dict[str, object]]]:
@@ -39,12 +40,10 @@ def shadow_calls(row: ShadowExportRow) -> list[CallRecord]:
     return calls
 
 
-def load_shadow_export(path: Path) -> list[CallRecord]:
-    """Every call of a `peptalk shadow export` JSONL file (primary and candidates)."""
-    records = []
-    for number, row in _jsonl(path):
-        try:
-            records.extend(shadow_calls(ShadowExportRow.model_validate(row)))
-        except ValidationError as exc:
-            raise RecordFileError(f"{path}:{number}: not a shadow export row: {exc.errors()[0]['msg']}") from exc
-    return records
+def load_shadow_calls(path: Path) -> list[CallRecord]:
+    """Every call of a `peptalk shadow export` file, JSONL, CSV or Parquet (primary and candidates)."""
+    try:
+        rows = load_shadow_export(path)
+    except ShadowExportError as exc:
+        raise RecordFileError(str(exc)) from exc
+    return [call for row in rows for call in shadow_calls(row)]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evaluation.call_sources import load_calls, load_shadow_export
+from evaluation.call_sources import load_calls, load_shadow_calls
 from evaluation.errors import RecordFileError
 from evaluation.records import CallRecord
 
@@ -163,7 +163,7 @@ def load_report_data(sources: ReportSources) -> ReportData:
 
 def _load_calls(sources: ReportSources, data: ReportData) -> None:
     for path, loader in [(path, load_calls) for path in sources.call_files()] + \
-                        [(path, load_shadow_export) for path in sources.shadow]:
+                        [(path, load_shadow_calls) for path in sources.shadow]:
         try:
             data.calls.extend(loader(path))
             data.used("latency", str(path))

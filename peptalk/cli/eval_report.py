@@ -15,7 +15,8 @@ def report(
     agreement: Path | None = typer.Option(None, help="agreement.jsonl (default: in --eval-dir)."),
     humans: Path | None = typer.Option(None, help="Human ratings, CSV or JSONL (prompt_id, model, rater, score)."),
     calls: list[Path] | None = typer.Option(None, "--calls", help="calls.jsonl of timed calls; repeat it."),
-    shadow: list[Path] | None = typer.Option(None, "--shadow", help="A `peptalk shadow export` JSONL; repeat it."),
+    shadow: list[Path] | None = typer.Option(
+        None, "--shadow", help="A `peptalk shadow export` (JSONL, CSV or Parquet); repeat it."),
     probes: bool = typer.Option(False, "--probes", help="Read the probe runs from the database."),
     database_url: str | None = typer.Option(None, help="Database with the probe runs (default PEPTALK_DATABASE_URL)."),
     prices: Path | None = typer.Option(None, help="API price table YAML (default PEPTALK_PRICE_TABLE, or the shipped "

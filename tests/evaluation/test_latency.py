@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.call_sources import load_calls, load_shadow_export
+from evaluation.call_sources import load_calls, load_shadow_calls
 from evaluation.errors import RecordFileError
 from evaluation.latency import latency_by_hour, latency_by_model, percentile, summarize, throughput_tok_s
-from evaluation.records import CallRecord
+from evaluation.records import CallRecord, ShadowExportRow
+from evaluation.shadow_export import write_shadow_export
 
 
 def test_percentiles_of_one_to_ten() -> None:
@@ -86,7 +87,7 @@ def test_loaders_read_calls_and_shadow_exports(tmp_path: Path) -> None:
            "primary": {"model": "openai:gpt-4", "latency_s": 2.0},
            "candidates": [{"model": "ollama:s", "latency_s": 1.0}, {"model": "ollama:t", "error": "down"}]}
     shadow.write_text(json.dumps(row) + "\n")
-    records = load_shadow_export(shadow)
+    records = load_shadow_calls(shadow)
     assert [record.model for record in records] == ["openai:gpt-4", "ollama:s", "ollama:t"]
     assert {record.source for record in records} == {"shadow"}
     assert records[1].started_at.hour == 7 and records[1].prompt_id == "r1"
@@ -94,3 +95,29 @@ def test_loaders_read_calls_and_shadow_exports(tmp_path: Path) -> None:
     bad.write_text('{"model": "x"}\nnot json\n')
     with pytest.raises(RecordFileError, match=":2:"):
         load_calls(bad)
+
+
+@pytest.mark.parametrize("export_format", ["jsonl", "csv", "parquet"])
+def test_shadow_exports_feed_the_latency_loader_in_every_format(tmp_path: Path, export_format: str) -> None:
+    start = dt.datetime(2026, 11, 2, 7, tzinfo=dt.timezone.utc)
+    rows = [ShadowExportRow(pair_id=f"p{n}", request_id=f"r{n}", created_at=start + dt.timedelta(hours=n),
+                            user_id="u", request={}, prompt="p",
+                            primary=CallRecord(model="openai:gpt-4", latency_s=2.0 + n, output_tokens=10),
+                            candidates=[CallRecord(model="ollama:s", latency_s=1.0 + n),
+                                        CallRecord(model="ollama:t", error="down")])
+            for n in range(3)]
+    path = tmp_path / f"shadow.{export_format}"
+    assert write_shadow_export(rows, path) == 3
+    records = load_shadow_calls(path)
+    assert [record.model for record in records] == ["openai:gpt-4", "ollama:s", "ollama:t"] * 3
+    assert [record.latency_s for record in records if record.model == "ollama:s"] == [1.0, 2.0, 3.0]
+    assert [record.started_at.hour for record in records[::3]] == [7, 8, 9]
+    profiles = {profile.model: profile for profile in latency_by_model(records)}
+    assert set(profiles) == {"openai:gpt-4", "ollama:s", "ollama:t"}
+
+
+def test_an_unreadable_shadow_export_is_a_record_file_error(tmp_path: Path) -> None:
+    broken = tmp_path / "shadow.csv"
+    broken.write_text("not,a,shadow\nexport,at,all\n")
+    with pytest.raises(RecordFileError):
+        load_shadow_calls(broken)
