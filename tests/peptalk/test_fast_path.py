@@ -144,6 +144,17 @@ async def test_fast_path_hits_are_counted_and_shadowed(filled, tmp_path: Path,
     assert rows[0].candidates[0].model == "fake:fast" and rows[0].candidates[0].response
 
 
+async def test_exact_hits_still_need_an_api_key_and_count_against_the_rate_limit(filled) -> None:
+    settings = app_settings(filled[0], dev_mode=False, api_keys="key-1", rate_limit_per_user_per_minute=2)
+    async with serving(create_app(settings)) as client:
+        refused = await post(client, "invoke", {"input": ADA})
+        answered = [await client.post("/peptalk/invoke", json={"input": ADA}, headers={"X-API-Key": "key-1"})
+                    for _ in range(3)]
+    assert refused.status_code == 401 and FAST not in refused.headers
+    assert [response.status_code for response in answered] == [200, 200, 429]
+    assert answered[0].headers[FAST] == "exact-cache-hit" and "retry-after" in answered[2].headers
+
+
 async def test_tracing_turns_the_fast_path_off(filled, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANGSMITH_TRACING", "true")
     monkeypatch.setenv("LANGSMITH_API_KEY", "lsv2-test")
