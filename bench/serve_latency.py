@@ -53,7 +53,8 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "uvicorn", "langserve_app:create_app", "--factory", "--port", str(port),
            "--log-level", "warning"]
-    env = {"PEPTALK_MAX_TOKENS": str(args.max_tokens), "PEPTALK_LOG_LEVEL": "WARNING"}
+    # Cache off: this measures the model serving path; a repeated prompt would otherwise be a cache hit.
+    env = {"PEPTALK_MAX_TOKENS": str(args.max_tokens), "PEPTALK_LOG_LEVEL": "WARNING", "PEPTALK_CACHE_ENABLED": "false"}
     with running(cmd, f"{url}/readyz", log=ROOT / "var" / "bench-serve.log", env=env), httpx.Client(timeout=120) as client:
         client.post(f"{url}/peptalk/invoke", json={"input": REQUEST})  # warm-up
         contexts = load_contexts()
