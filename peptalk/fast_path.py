@@ -1,7 +1,8 @@
 """Exact cache hits answered in front of LangServe: the same envelopes, without its per-request machinery.
 
-LangServe spends about 40 ms of CPU per request on this machine (callback managers, run trees, config
-merging, SSE framing). That caps the service near 21 req/s even when the answer is already cached.
+LangServe spends about 30 ms of CPU per request on the 2-core development machine (callback managers, run
+trees, config merging, SSE framing). That caps the service near 35 req/s even when the answer is already
+cached; answered here, a hit costs under 1 ms (BENCHMARKS.md).
 
 A request is answered here only when every input it carries is an exact repeat of a cached request
 (same user scope, model, dates and lists) under cache mode `use`. It then goes through the same serving
