@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/throughput_ratio.py --users 8 --duration 30
 
-Each target gets the same users, mix and payloads. peptalk runs with the semantic cache (issue 4) when it
-exists: the hot set is sent once to fill the cache, then every Locust request repeats one of its payloads.
-Without the cache, the closest path is used and said so: GPT-4 through an instant OpenAI-protocol upstream
+Each target gets the same users, mix and payloads. With `--path cache` (the default) peptalk runs with the
+semantic cache: the hot set is sent once to fill it, then every Locust request repeats one of its payloads.
+`--path upstream` turns the cache off and serves GPT-4 through an instant OpenAI-protocol upstream
 (`tests/doubles/openai_canned.py`), i.e. the whole service minus the model. Target: ratio >= 0.8.
 
 peptalk runs first. The echo then answers with as many words as peptalk's answers had, so Locust (which
@@ -74,11 +74,9 @@ def main() -> None:
                         help="cache: hits of the semantic cache; upstream: the service over an instant upstream.")
     args = parser.parse_args()
     exit_on_sigterm()
-    # Not find_spec: an editable install of another checkout may answer for a missing subpackage.
-    has_cache = args.path == "cache" and (ROOT / "peptalk" / "cache" / "__init__.py").is_file()
 
     env = {**SCENARIOS["cache-hit-heavy"].env(), "PEPTALK_DATA_DIR": str(args.out / "app-data")}
-    if has_cache:
+    if args.path == "cache":
         path = "cache hit (semantic cache over the embedded model)"
         with started_app(env, log=args.out / "app.log") as url:
             words = answer_words(warm_cache(url))

@@ -185,8 +185,7 @@ class ExactHitFastPath:
             else:
                 outputs = [output_of(add_ai_message_chunks(*await self._chunks(call))) for call in planned.calls]
         except Exception:
-            # Only when the entry went away between the check and the answer, and the backend then failed:
-            # LangServe answers instead, with its usual status for the failure.
+            # Nothing was sent yet, so LangServe can still answer, with its usual status for whatever failed.
             log.warning("fast path failed before answering; LangServe answers", exc_info=True)
             return False
         if planned.endpoint == "stream":
