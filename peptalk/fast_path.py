@@ -1,8 +1,8 @@
 """Exact cache hits answered in front of LangServe: the same envelopes, without its per-request machinery.
 
-LangServe spends about 30 ms of CPU per request on the 2-core development machine (callback managers, run
-trees, config merging, SSE framing). That caps the service near 35 req/s even when the answer is already
-cached; answered here, a hit costs under 1 ms (BENCHMARKS.md).
+LangServe's per-request machinery (callback managers, run trees, config merging, SSE framing) costs 8 to 17 ms
+of CPU per cached answer on the 2-core development machine, and caps the service near 35 req/s even when the
+answer is already cached. Answered here, a hit costs about 0.5 ms (`bench/fast_path_cost.py`, BENCHMARKS.md).
 
 A request is answered here only when every input it carries is an exact repeat of a cached request
 (same user scope, model, dates and lists) under cache mode `use`. It then goes through the same serving
