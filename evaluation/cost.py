@@ -9,13 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from evaluation.errors import CostInputError, PriceTableError, UnknownPriceError
+from evaluation.errors import CostInputError
+# The price table is a leaf shared with serving; it is re-exported here for the cost model's callers.
+from peptalk.price_table import ApiPrice, PriceTable, load_price_table
 
 DAYS_PER_MONTH = 30
 MONTHS_PER_YEAR = 12
@@ -36,57 +34,6 @@ def _decimal(value: float | int | str | Decimal, name: str, *, positive: bool = 
     if number < 0 or (positive and number == 0):
         raise CostInputError(f"{name} must be {'positive' if positive else 'zero or more'}, got {value}")
     return number
-
-
-@dataclass(frozen=True)
-class ApiPrice:
-    """What an API model costs per 1K input and per 1K output tokens."""
-
-    model: str
-    input_per_1k: Decimal
-    output_per_1k: Decimal
-
-
-@dataclass(frozen=True)
-class PriceTable:
-    """API prices with the date they were read off the vendor's page."""
-
-    as_of: str
-    currency: str
-    prices: dict[str, ApiPrice]
-    source: str = ""
-
-    def price(self, model: str) -> ApiPrice:
-        """The price of `model`; a `backend:model` name is looked up by its model part too (`openai:gpt-4`)."""
-        for candidate in (model, model.partition(":")[2]):
-            if candidate in self.prices:
-                return self.prices[candidate]
-        raise UnknownPriceError(model, sorted(self.prices))
-
-    def has(self, model: str) -> bool:
-        return model in self.prices or model.partition(":")[2] in self.prices
-
-
-def load_price_table(path: Path | None = None) -> PriceTable:
-    """The price table in `path`, or the shipped one (`evaluation/prices/api.yaml`, December 2023)."""
-    try:
-        if path is None:
-            text = resources.files("evaluation").joinpath("prices/api.yaml").read_text(encoding="utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as exc:
-        raise PriceTableError(f"cannot read price table {path}: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("models"), dict) or "as_of" not in data:
-        raise PriceTableError(f"price table {path or 'api.yaml'} needs `as_of` and a `models` mapping")
-    prices = {}
-    for model, entry in data["models"].items():
-        try:
-            prices[str(model)] = ApiPrice(str(model), _decimal(entry["input_per_1k"], f"{model}.input_per_1k"),
-                                          _decimal(entry["output_per_1k"], f"{model}.output_per_1k"))
-        except (KeyError, TypeError, CostInputError) as exc:
-            raise PriceTableError(f"price table entry {model!r} is malformed: {exc}") from exc
-    return PriceTable(str(data["as_of"]), str(data.get("currency", "USD")), prices, str(data.get("source", "")))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# The price table is a leaf that serving shares; its errors are defined there and re-exported here.
+from peptalk.errors import PriceTableError, UnknownPriceError
+
 
 class EvaluationError(Exception):
     """Base of every evaluation error."""
@@ -39,22 +42,6 @@ class MetricUnavailable(EvaluationError):
 
 class CostInputError(EvaluationError, ValueError):
     """A cost-model input is out of range (a negative count, a zero throughput ...)."""
-
-
-class UnknownPriceError(EvaluationError, KeyError):
-    """The price table has no entry for the named API model."""
-
-    def __init__(self, model: str, known: list[str]) -> None:
-        super().__init__(model)
-        self.model = model
-        self.known = known
-
-    def __str__(self) -> str:
-        return f"no price for model {self.model!r}; the price table has: {', '.join(self.known) or 'nothing'}"
-
-
-class PriceTableError(EvaluationError, ValueError):
-    """A price table file is missing, unreadable or malformed."""
 
 
 class RecordFileError(EvaluationError, ValueError):

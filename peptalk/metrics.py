@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+# The router defines its own metrics (it imports nothing of peptalk); they share the default registry.
+from router.metrics import BREAKER_STATE, FALLBACKS, NODE_OUTSTANDING, RETRIES
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128)
 
 # Requests, per route and served model.
@@ -21,12 +24,6 @@ CACHE_LOOKUPS = Counter("peptalk_cache_lookups_total", "Cache lookups by result"
 CACHE_LOOKUP_SECONDS = Histogram("peptalk_cache_lookup_seconds", "Cache lookup time, embedding included",
                                  buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1))
 CACHE_ENTRIES = Gauge("peptalk_cache_entries", "Entries in the semantic cache")
-
-# Router.
-FALLBACKS = Counter("peptalk_fallbacks_total", "Fallbacks from one model to the next", ["from_model", "to_model", "reason"])
-RETRIES = Counter("peptalk_retries_total", "Retried backend calls", ["model", "reason"])
-BREAKER_STATE = Gauge("peptalk_breaker_state", "Node state: 0 up, 1 cooling down, 2 down", ["model", "node"])
-NODE_OUTSTANDING = Gauge("peptalk_node_outstanding_requests", "Requests in flight per node", ["model", "node"])
 
 # Shadow traffic.
 SHADOW_QUEUE_DEPTH = Gauge("peptalk_shadow_queue_depth", "Shadow jobs waiting")

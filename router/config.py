@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from peptalk.settings import Settings
 from router.errors import ConfigError
+from router.settings import Attempts, Backoff, Failures, PolicyName, RouterSettings, Seconds, default_of
 
-PolicyName = Literal["fallback", "weighted", "sticky"]
+__all__ = ["BackendConfig", "BreakerConfig", "ModelConfig", "PolicyName", "RetryConfig", "RouterConfig", "Timeouts",
+           "load_router_config", "read_yaml"]
 
 
 class _Strict(BaseModel):
@@ -21,26 +22,26 @@ class _Strict(BaseModel):
 class RetryConfig(_Strict):
     """Bounded retries of one model, only on retryable failures."""
 
-    attempts: int = Field(default=3, ge=1, le=10)  # tries per model, the first included
-    backoff_s: float = Field(default=0.1, ge=0)  # first backoff; doubles each retry, plus up to as much jitter
-    backoff_max_s: float = Field(default=2.0, ge=0)
-    retry_after_cap_s: float = Field(default=5.0, ge=0)  # a 429's Retry-After is honoured up to this
+    attempts: Attempts = default_of("retry_attempts")
+    backoff_s: Backoff = default_of("retry_backoff_s")
+    backoff_max_s: Backoff = default_of("retry_backoff_max_s")
+    retry_after_cap_s: Backoff = default_of("retry_after_cap_s")
 
 
 class BreakerConfig(_Strict):
     """When a node is taken out, and for how long."""
 
-    failures: int = Field(default=3, ge=1)  # failures in a row that open the breaker
-    cooldown_s: float = Field(default=5.0, gt=0)  # first cooldown; doubles each time a probe fails
-    max_cooldown_s: float = Field(default=60.0, gt=0)
+    failures: Failures = default_of("breaker_failures")
+    cooldown_s: Seconds = default_of("breaker_cooldown_s")
+    max_cooldown_s: Seconds = default_of("breaker_max_cooldown_s")
 
 
 class BackendConfig(_Strict):
     """Per-backend overrides: its nodes and timeouts."""
 
     nodes: list[str] = Field(default_factory=list)
-    timeout_s: float | None = Field(default=None, gt=0)
-    first_token_timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: Seconds | None = None
+    first_token_timeout_s: Seconds | None = None
 
 
 class ModelConfig(_Strict):
@@ -60,14 +61,14 @@ class Timeouts:
 class RouterConfig(_Strict):
     """Everything the router decides with; see the README's router section."""
 
-    policy: PolicyName = "fallback"
+    policy: PolicyName = default_of("routing_policy")
     fallback_chain: list[str] = Field(default_factory=list)  # empty: the default model alone
     weights: dict[str, float] = Field(default_factory=dict)
-    sticky_salt: str = "peptalk"
-    pinned_fallback: bool = False
-    timeout_s: float = Field(default=120.0, gt=0)
-    first_token_timeout_s: float = Field(default=60.0, gt=0)
-    deadline_s: float = Field(default=180.0, gt=0)
+    sticky_salt: str = default_of("sticky_salt")
+    pinned_fallback: bool = default_of("pinned_fallback")
+    timeout_s: Seconds = default_of("request_timeout_s")
+    first_token_timeout_s: Seconds = default_of("first_token_timeout_s")
+    deadline_s: Seconds = default_of("request_deadline_s")
     retry: RetryConfig = Field(default_factory=RetryConfig)
     breaker: BreakerConfig = Field(default_factory=BreakerConfig)
     backends: dict[str, BackendConfig] = Field(default_factory=dict)
@@ -93,7 +94,7 @@ class RouterConfig(_Strict):
         return list(per_backend.nodes) if per_backend else []
 
 
-def _from_settings(settings: Settings) -> dict[str, Any]:
+def _from_settings(settings: RouterSettings) -> dict[str, Any]:
     return {
         "policy": settings.routing_policy,
         "fallback_chain": settings.fallback_chain,
@@ -137,7 +138,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def load_router_config(settings: Settings) -> RouterConfig:
+def load_router_config(settings: RouterSettings) -> RouterConfig:
     """The settings' router values, with the YAML file's keys (`PEPTALK_ROUTER_CONFIG`) laid over them."""
     values = _from_settings(settings)
     source = "settings"

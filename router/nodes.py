@@ -9,7 +9,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from peptalk import metrics
+from router import metrics
 from router.base import ModelRef, NodeState
 from router.breaker import CircuitBreaker, Verdict
 from router.config import BreakerConfig

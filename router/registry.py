@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from peptalk.settings import Settings
 from router.backends.embedded import EmbeddedBackend
 from router.backends.ollama import OllamaBackend
 from router.backends.openai import OpenAIBackend
 from router.base import Backend
 from router.errors import ConfigError
+from router.settings import RouterSettings
 
 if TYPE_CHECKING:
     from router.router import Router
 
 
-def _embedded(settings: Settings) -> Backend:
+def _embedded(settings: RouterSettings) -> Backend:
     return EmbeddedBackend(
         model_name=settings.embedded_model_name,
         model_path=str(settings.embedded_model_path) if settings.embedded_model_path else None,
@@ -27,7 +27,7 @@ def _embedded(settings: Settings) -> Backend:
     )
 
 
-def _openai(settings: Settings) -> Backend:
+def _openai(settings: RouterSettings) -> Backend:
     return OpenAIBackend(
         models=settings.openai_models,
         base_url=settings.openai_base_url,
@@ -39,7 +39,7 @@ def _openai(settings: Settings) -> Backend:
     )
 
 
-def _ollama(settings: Settings) -> Backend:
+def _ollama(settings: RouterSettings) -> Backend:
     return OllamaBackend(
         models=settings.ollama_models,
         base_urls=settings.ollama_base_urls or [settings.ollama_base_url],
@@ -49,14 +49,14 @@ def _ollama(settings: Settings) -> Backend:
     )
 
 
-BACKENDS: dict[str, Callable[[Settings], Backend]] = {
+BACKENDS: dict[str, Callable[[RouterSettings], Backend]] = {
     "embedded": _embedded,
     "openai": _openai,
     "ollama": _ollama,
 }
 
 
-def build_backends(settings: Settings) -> dict[str, Backend]:
+def build_backends(settings: RouterSettings) -> dict[str, Backend]:
     """One backend object per enabled backend; nothing is loaded or connected yet."""
     unknown = [name for name in settings.backends if name not in BACKENDS]
     if unknown:
@@ -64,7 +64,7 @@ def build_backends(settings: Settings) -> dict[str, Backend]:
     return {name: BACKENDS[name](settings) for name in settings.backends}
 
 
-def build_router(settings: Settings) -> Router:
+def build_router(settings: RouterSettings) -> Router:
     """The router the settings describe: backends, plus the policy, nodes and fault tolerance of the router config."""
     from router.config import load_router_config
     from router.router import Router

@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
 from tenacity import RetryCallState
 
-from peptalk import metrics
+from router import metrics
 from router.base import Backend, BackendStatus, ModelRef
 from router.call import META_KEY, Call, meta_chunk
 from router.config import RouterConfig

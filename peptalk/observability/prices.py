@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evaluation.cost import PriceTable, load_price_table
-from evaluation.errors import PriceTableError
+from peptalk.errors import PriceTableError
+from peptalk.price_table import PriceTable, load_price_table
 from router.errors import ConfigError
 
 # Only API backends are billed per token; self-hosted ones (embedded, ollama) cost their hardware, which the
@@ -27,7 +27,7 @@ SELF_HOSTED = TokenPrice(0.0, 0.0)
 
 @dataclass
 class Prices:
-    """Looks up a `backend:model`'s per-token price in the cost model's table (`evaluation/prices/api.yaml`)."""
+    """Looks up a `backend:model`'s per-token price in the cost model's table (`peptalk/prices/api.yaml`)."""
 
     table: PriceTable | None = None
     _cache: dict[str, TokenPrice] = field(default_factory=dict)

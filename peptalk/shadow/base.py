@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from evaluation.records import ShadowExportRow
+from peptalk.records import ShadowExportRow
 
 CallRole = Literal["primary", "candidate"]
 

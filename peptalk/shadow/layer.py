@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from langchain_core.messages import AIMessageChunk
 
-from evaluation.records import CallRecord, ShadowExportRow
 from peptalk.metrics import SHADOW_CALLS, SHADOW_DROPPED, SHADOW_QUEUE_DEPTH
+from peptalk.records import CallRecord, ShadowExportRow
 from peptalk.shadow.base import ShadowStore
 from peptalk.shadow.policy import ShadowPolicy
 from peptalk.shadow.recorder import StreamRecorder, prompt_text

@@ -10,7 +10,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from evaluation.records import CallRecord
+from peptalk.records import CallRecord
 from router.call import META_KEY
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")

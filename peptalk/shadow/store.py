@@ -10,8 +10,8 @@ from sqlalchemy import (JSON, Boolean, Column, DateTime, Engine, Float, ForeignK
                         Text, UniqueConstraint, delete, func, insert, select, tuple_)
 from sqlalchemy.exc import SQLAlchemyError
 
-from evaluation.records import CallRecord, ShadowExportRow
 from peptalk.db import make_engine, upgrade
+from peptalk.records import CallRecord, ShadowExportRow
 from peptalk.shadow.base import CallRole, ModelStats, ShadowStore
 from peptalk.shadow.errors import ShadowStoreError
 

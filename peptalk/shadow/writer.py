@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 
-from evaluation.records import ShadowExportRow
 from peptalk.metrics import SHADOW_DROPPED
+from peptalk.records import ShadowExportRow
 from peptalk.shadow.base import ShadowStore
 
 log = logging.getLogger("peptalk.shadow")

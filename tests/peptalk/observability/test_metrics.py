@@ -109,7 +109,7 @@ async def test_a_failure_after_the_first_chunk_is_recorded_for_the_request() -> 
 
 
 def test_prices_come_from_the_cost_models_table(tmp_path) -> None:
-    prices = load_prices()  # evaluation/prices/api.yaml, December 2023
+    prices = load_prices()  # peptalk/prices/api.yaml, December 2023
     assert prices.cost_usd("openai:gpt-4", 1000, 1000) == pytest.approx(0.09)
     assert prices.cost_usd("openai:gpt-3.5-turbo", 1000, 1000) == pytest.approx(0.003)
     assert prices.cost_usd("embedded:smollm2-135m", 1000, 1000) == 0.0

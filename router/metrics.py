@@ -1,0 +1,10 @@
+"""The router's Prometheus metrics, defined once here; peptalk's `/metrics` serves them with its own."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+FALLBACKS = Counter("peptalk_fallbacks_total", "Fallbacks from one model to the next", ["from_model", "to_model", "reason"])
+RETRIES = Counter("peptalk_retries_total", "Retried backend calls", ["model", "reason"])
+BREAKER_STATE = Gauge("peptalk_breaker_state", "Node state: 0 up, 1 cooling down, 2 down", ["model", "node"])
+NODE_OUTSTANDING = Gauge("peptalk_node_outstanding_requests", "Requests in flight per node", ["model", "node"])

@@ -1,0 +1,70 @@
+"""The layers hold: import contracts (import-linter), what importing the app loads, and mypy on every package."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import ROOT
+
+# Packages only the offline evaluation, the rating UI or the load tests need (the `eval`/`loadtest` extras).
+NOT_SERVING = ("evaluation", "loadtest", "locust", "sacrebleu", "sklearn", "matplotlib", "pyarrow", "scipy.stats")
+
+
+def _tool(name: str) -> str:
+    """The console script `name` of this interpreter's environment."""
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
+    assert found, f"{name} is not installed; `make test` installs it (the `test` extra)"
+    return found
+
+
+def _run(cmd: list[str], *, timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
+def test_import_contracts_hold() -> None:
+    result = _run([_tool("lint-imports"), "--no-cache"])
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "0 broken" in result.stdout
+
+
+def _loaded_after(statement: str) -> set[str]:
+    code = f"import json, sys\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
+    result = _run([sys.executable, "-c", code], timeout_s=120)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def _offending(modules: set[str]) -> list[str]:
+    return sorted(name for name in modules if any(name == bad or name.startswith(bad + ".") for bad in NOT_SERVING))
+
+
+def test_importing_the_app_loads_no_evaluation_or_load_test_module() -> None:
+    modules = _loaded_after("import langserve_app\nlangserve_app.create_app")
+    assert "langserve_app" in modules and "peptalk.settings" in modules
+    assert _offending(modules) == []
+
+
+def test_building_the_app_loads_no_evaluation_or_load_test_module() -> None:
+    modules = _loaded_after("from langserve_app import create_app\nfrom peptalk.settings import Settings\n"
+                            "create_app(Settings(_env_file=None, cache_enabled=False))")
+    assert "langserve" in modules
+    assert _offending(modules) == []
+
+
+def test_importing_the_router_loads_nothing_of_the_app() -> None:
+    modules = _loaded_after("import router\nimport router.registry")
+    assert "router.router" in modules
+    assert sorted(name for name in modules if name.split(".")[0] in {"peptalk", "evaluation", "langserve_app"}) == []
+
+
+def test_mypy_is_clean_on_every_package() -> None:
+    result = _run([sys.executable, "-m", "mypy", "--no-error-summary", "peptalk", "router", "evaluation"],
+                  timeout_s=900)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
