@@ -196,6 +196,7 @@ class ExactHitFastPath:
             await send({"type": "http.response.body", "body": b"".join(events), "more_body": False})
             return True
         run_ids = [str(uuid.uuid4()) for _ in outputs]
+        body: dict[str, Any]
         if planned.endpoint == "invoke":
             body = {"output": outputs[0], "metadata": {"run_id": run_ids[0], "feedback_tokens": []}}
         else:

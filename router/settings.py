@@ -40,7 +40,7 @@ class RouterSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PEPTALK_", env_file=".env", extra="ignore")
 
     # Which backends exist and which model answers when a request names none.
-    backends: Annotated[list[BackendName], NoDecode] = Field(default_factory=lambda: ["embedded"])
+    backends: Annotated[list[BackendName], NoDecode] = Field(default_factory=lambda: list[BackendName](["embedded"]))
     default_model: str = "embedded:smollm2-135m"
 
     # Generation, shared by every backend.

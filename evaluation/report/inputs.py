@@ -205,7 +205,7 @@ def _load_hosting(sources: ReportSources, data: ReportData) -> None:
     import yaml
 
     try:
-        raw = yaml.safe_load(sources.hosting.read_text(encoding="utf-8")) or {}
+        raw: Any = yaml.safe_load(sources.hosting.read_text(encoding="utf-8")) or {}
         data.hosting = {str(model): float(price) for model, price in dict(raw.get("models", raw)).items()}
         data.used("cost", str(sources.hosting))
     except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError) as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -31,7 +31,7 @@ def _faiss() -> Any:
     return _faiss_module
 
 
-def _ids(ids: Sequence[int]) -> np.ndarray:
+def _ids(ids: Collection[int]) -> np.ndarray:
     return np.asarray(list(ids), dtype=np.int64)
 
 
@@ -90,7 +90,7 @@ class FaissIndex(VectorIndex):
         if self.kind == "flat" and len(self) > self.hnsw_above:
             self._rebuild("hnsw")
 
-    def remove(self, ids: Sequence[int]) -> None:
+    def remove(self, ids: Collection[int]) -> None:
         present = self._live.intersection(ids)
         if not present:
             return

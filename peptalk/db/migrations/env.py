@@ -7,7 +7,7 @@ from alembic import context
 from peptalk.db.engine import make_engine
 
 config = context.config
-engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"))
+engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url") or "")
 
 with engine.begin() as connection:
     context.configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
