@@ -22,15 +22,6 @@ class JudgeError(EvaluationError):
     """The judge model could not be called, even after the bounded retries."""
 
 
-class JudgeParseError(EvaluationError, ValueError):
-    """A judge's answer holds no usable score or choice; `problem` says why, `raw` is the answer."""
-
-    def __init__(self, problem: str, raw: str) -> None:
-        super().__init__(f"unparsable judge output ({problem})")
-        self.problem = problem
-        self.raw = raw
-
-
 class MetricUnavailable(EvaluationError):
     """A similarity metric cannot run here (its model or endpoint cannot be had); `reason` says why."""
 

@@ -63,22 +63,8 @@ class Backend(abc.ABC):
     async def start(self) -> None:
         """Loads or connects what the backend needs; raises `ConfigError` when it cannot."""
 
-    async def check(self) -> BackendStatus:
-        """Whether the backend can answer now, on any of its nodes (used by `/readyz`)."""
-        urls = self.nodes()
-        results = [await self.check_node(url) for url in urls]
-        nodes: dict[str, dict[str, object]] = {url: {"reachable": ok, "detail": detail}
-                                               for url, (ok, detail) in zip(urls, results, strict=True)}
-        reachable = any(ok for ok, _ in results)
-        failing = "; ".join(detail for ok, detail in results if not ok)
-        return BackendStatus(self.name, reachable, failing if not reachable else ", ".join(d for _, d in results),
-                             self.models(), nodes)
-
     async def check_node(self, node: str) -> tuple[bool, str]:
-        """Whether `node` can answer now, and a one-line detail."""
-        if type(self).check is not Backend.check:  # a backend that only overrides `check` (one node)
-            status = await self.check()
-            return status.reachable, status.detail
+        """Whether `node` can answer now, and a one-line detail (`Router.status` asks every node, for `/readyz`)."""
         return True, node
 
     async def aclose(self) -> None:

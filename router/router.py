@@ -9,7 +9,6 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
 from tenacity import RetryCallState
 
@@ -45,9 +44,6 @@ class Router:
         self.policy = self._policy()
 
     def _node(self, backend: Backend, ref: ModelRef, url: str) -> Node:
-        if url == backend.nodes()[0]:
-            # The backend's default node: asked without `node=`, so single-node backends need not take it.
-            return Node(ref, url, lambda: backend.chat_model(ref.model), self.config.breaker)
         return Node(ref, url, lambda: backend.chat_model(ref.model, node=url), self.config.breaker)
 
     def _refs(self, names: list[str], what: str) -> list[ModelRef]:
@@ -79,10 +75,6 @@ class Router:
         if backend is None or ref.model not in backend.models():
             raise UnknownModelError(name, self.known_models())
         return ref
-
-    def chat_model(self, ref: ModelRef) -> BaseChatModel:
-        """The LangChain chat model of `ref`'s first node (no balancing, retries or fallback)."""
-        return self.pools[ref].nodes[0].chat_model()
 
     def plan(self, call: Call) -> list[ModelRef]:
         """The models `astream(call)` would try, in order; cheap, deterministic and free of side effects.

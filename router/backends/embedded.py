@@ -15,7 +15,7 @@ from pydantic import ConfigDict
 
 from router.backends.embedded_runtime import EmbeddedRuntime, TokenEvent, default_gguf_path
 from router.backends.messages import to_role_dicts
-from router.base import Backend, BackendStatus
+from router.base import Backend
 from router.errors import ConfigError
 
 
@@ -145,10 +145,6 @@ class EmbeddedBackend(Backend):
             raise ConfigError("the embedded backend was not started")
         return EmbeddedChatModel(runtime=self.runtime, model_name=model, temperature=self._temperature,
                                  max_tokens=self._max_tokens)
-
-    async def check(self) -> BackendStatus:
-        loaded, detail = await self.check_node("local")
-        return BackendStatus(self.name, loaded, detail, self.models(), {"local": {"reachable": loaded, "detail": detail}})
 
     async def check_node(self, node: str) -> tuple[bool, str]:
         loaded = self.runtime is not None and self.runtime.loaded

@@ -26,9 +26,10 @@ async def backend(request: pytest.FixtureRequest, openai_server: str, ollama_dou
 
 
 async def test_is_ready_and_lists_its_models(backend: Backend) -> None:
-    status = await backend.check()
-    assert status.reachable, status.detail
-    assert status.models == backend.models() and backend.models()
+    assert backend.models() and backend.nodes()
+    for node in backend.nodes():
+        reachable, detail = await backend.check_node(node)
+        assert reachable, detail
 
 
 async def test_ainvoke_returns_text_and_usage(backend: Backend) -> None:

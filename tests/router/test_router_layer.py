@@ -6,12 +6,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 
-from router import Backend, BackendStatus, ModelRef, Router
+from router import Backend, ModelRef, Router
 from router.call import META_KEY, Call
 
 
 class OneNodeBackend(Backend):
-    """A backend in the foundation's style: `chat_model(model)` and `check()` only."""
+    """A minimal backend: one in-process node, `chat_model` and `check_node` only."""
 
     name = "fake"
 
@@ -21,11 +21,11 @@ class OneNodeBackend(Backend):
     def models(self) -> list[str]:
         return ["echo"]
 
-    def chat_model(self, model: str) -> BaseChatModel:  # type: ignore[override]
+    def chat_model(self, model: str, *, node: str | None = None) -> BaseChatModel:
         return GenericFakeChatModel(messages=iter([AIMessage(content="one two three four")]))
 
-    async def check(self) -> BackendStatus:
-        return BackendStatus(self.name, self.reachable, "fake detail", self.models())
+    async def check_node(self, node: str) -> tuple[bool, str]:
+        return self.reachable, "fake detail"
 
 
 async def test_a_one_node_backend_serves_through_the_router() -> None:

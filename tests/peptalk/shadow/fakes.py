@@ -71,6 +71,6 @@ class FakeBackend(Backend):
     def models(self) -> list[str]:
         return ["fast", "slow", "raise", "hang", "garbage", "midstream", "nousage"]
 
-    def chat_model(self, model: str) -> BaseChatModel:
+    def chat_model(self, model: str, *, node: str | None = None) -> BaseChatModel:
         calls = self.calls.setdefault(model, [])
         return FakeChatModel(behaviour=model, delay_s=self.delay_s, calls=calls)  # type: ignore[arg-type]
