@@ -64,7 +64,7 @@ def list_models(
         for entry in entries:
             typer.echo(json.dumps(entry.model_dump()))
         return
-    table = Table(title="Model catalog (SLaM study, Table I; * = approximate, see router/catalog/slam.yaml)")
+    table = Table(title="Model catalog (SLaM study, Table I as printed; * = see the row's note in router/catalog/slam.yaml)")
     for column in ("tag", "backend", "bits", "params (B)", "size (GB)", "memory (MB)"):
         table.add_column(column, justify="left" if column in ("tag", "backend") else "right")
 
@@ -72,7 +72,7 @@ def list_models(
         return "-" if value is None else str(value)
 
     for entry in entries:
-        table.add_row(entry.tag + ("*" if entry.approximate else ""), entry.backend, cell(entry.bits),
+        table.add_row(entry.tag + ("*" if entry.in_study and entry.notes else ""), entry.backend, cell(entry.bits),
                       cell(entry.params_b), cell(entry.size_gb), cell(entry.memory_mb))
     Console(width=120).print(table)
 

@@ -22,7 +22,6 @@ class CatalogEntry(BaseModel):
     params_b: float | None = Field(default=None, description="parameters, in billions")
     size_gb: float | None = None
     memory_mb: int | None = None
-    approximate: bool = False  # corrected from a garbled transcription; check the paper
     in_study: bool = True
     notes: str = ""
 

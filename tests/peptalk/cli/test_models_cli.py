@@ -30,7 +30,7 @@ def test_list_shows_the_study_variants_and_the_other_models() -> None:
             "zephyr:7b-beta-q3_K_L", "gpt-4", "smollm2-135m"} <= tags
     assert all(entry["bits"] in (2, 3, 4) and entry["memory_mb"] > entry["size_gb"] * 500 for entry in study)
     table = runner.invoke(app, ["models", "list", "--family", "vicuna"])
-    assert table.exit_code == 0 and "vicuna:7b-q3_K_L*" in table.output and "zephyr" not in table.output
+    assert table.exit_code == 0 and "vicuna:7b-q2_K_L*" in table.output and "zephyr" not in table.output
 
 
 def test_list_rejects_an_unknown_family() -> None:
