@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from peptalk.chain import build_chain
+from peptalk.docs_pages import install_docs
 from peptalk.health import routes as health_routes
 from peptalk.logs import configure_logging
 from peptalk.observability import (HttpMetricsMiddleware, MetricsLayer, RequestIdMiddleware, configure_tracing,
@@ -84,10 +85,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="peptalk",
         description="Daily pep talks from small language models, with GPT-4 as one backend among several.",
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        docs_url=None,  # /docs and /redoc: install_docs serves them without a CDN
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
     )
+    if docs:
+        install_docs(app)
     app.state.settings = settings
     app.state.router = router
     app.state.semantic_cache = semantic_cache

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from langchain_core.runnables import ConfigurableField, Runnable, RunnableLambda
+from pydantic import Field, WithJsonSchema
 
 from peptalk.output import PepTalkOutputParser
 from peptalk.prompt import pep_talk_prompt, prompt_variables
@@ -17,24 +18,40 @@ MODEL_FIELD = "model"
 CACHE_FIELD = "cache"
 
 
+CACHE_MODES = ("use", "bypass", "refresh")
+
+
+def _optional_choice(choices: tuple[str, ...]) -> Any:
+    """`Literal[choices] | None` for validation, published as a plain string enum.
+
+    A `null` may still be sent (it means "unset", like leaving the key out), but the schema has no
+    `{"type": "null"}` branch and no `null` default: LangServe's playground cannot render the branch
+    (`Unknown type`, a blank page) and flags the default as invalid.
+    """
+    return Annotated[Literal[choices] | None,  # type: ignore[valid-type]
+                     WithJsonSchema({"type": "string", "enum": list(choices)}),
+                     Field(json_schema_extra=_without_default)]
+
+
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 def configurable_model(router: Router, layer: ChatLayer | None = None) -> Runnable:
     """The routed chat model, with `model` and `cache` settable per call (`config={"configurable": {...}}`)."""
-    from typing import Literal
-
-    known = tuple(router.known_models())
     return RoutedChatModel(layer=layer or router).configurable_fields(
         model=ConfigurableField(
             id=MODEL_FIELD,
             name="Model",
             description=f"`backend:model` that answers; default {router.default}.",
-            annotation=Literal[known] | None,  # type: ignore[valid-type]
+            annotation=_optional_choice(tuple(router.known_models())),
         ),
         cache_mode=ConfigurableField(
             id=CACHE_FIELD,
             name="Cache",
             description="Semantic cache for this call: use (default), bypass (neither read nor write), or "
                         "refresh (skip the lookup, store the new answer).",
-            annotation=Literal["use", "bypass", "refresh"] | None,
+            annotation=_optional_choice(CACHE_MODES),
         ),
     )
 
