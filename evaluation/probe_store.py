@@ -42,6 +42,8 @@ probe_calls = sa.Table(
     sa.Column("output_tokens", sa.Integer),
     sa.Column("response_chars", sa.Integer),
     sa.Column("error", sa.Text),
+    sa.Index("ix_probe_calls_run_slot", "run_id", "slot"),
+    sa.Index("ix_probe_calls_model_started", "model", "started_at"),
 )
 
 

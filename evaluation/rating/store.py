@@ -31,6 +31,7 @@ assignments_table = sa.Table(
     sa.Column("unit_id", sa.String(512), primary_key=True),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_rating_assignments_unit", "unit_id"),
 )
 submissions_table = sa.Table(
     "rating_submissions", metadata,
@@ -54,6 +55,7 @@ scores_table = sa.Table(
     sa.Column("criteria", sa.JSON, nullable=True),
     sa.Column("comment", sa.Text, nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_rating_scores_prompt_model", "prompt_id", "model"),
 )
 
 SaveOutcome = Literal["created", "updated", "duplicate"]
