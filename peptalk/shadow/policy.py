@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from peptalk.settings import Settings
 from peptalk.shadow.errors import ShadowConfigError
@@ -14,23 +15,28 @@ from router.errors import UnknownModelError
 from router.router import Router
 
 
+def _default(name: str) -> Any:
+    """The default of setting `name`: written once, in `Settings`."""
+    return Settings.model_fields[name].get_default(call_default_factory=True)
+
+
 @dataclass(frozen=True)
 class ShadowPolicy:
     """What `PEPTALK_SHADOW_*` says, checked: candidates, sampling, allow-list, limits and user-id hashing."""
 
     candidates: tuple[str, ...]
-    sample_rate: float = 1.0
+    sample_rate: float = _default("shadow_sample_rate")
     allow_users: tuple[str, ...] = ()  # user ids or fnmatch patterns (`acme:*` for a tenant); empty: everyone
-    max_in_flight: int = 2
-    queue_size: int = 100
-    timeout_s: float = 120.0
-    hash_user_ids: bool = True
+    max_in_flight: int = _default("shadow_max_in_flight")
+    queue_size: int = _default("shadow_queue_size")
+    timeout_s: float = _default("shadow_timeout_s")
+    hash_user_ids: bool = _default("shadow_hash_user_ids")
     user_id_salt: bytes = b""
-    batch_size: int = 50
-    flush_interval_s: float = 1.0
-    retention_days: int = 30
-    prune_interval_s: float = 3600.0
-    drain_timeout_s: float = 30.0
+    batch_size: int = _default("shadow_batch_size")
+    flush_interval_s: float = _default("shadow_flush_interval_s")
+    retention_days: int = _default("shadow_retention_days")
+    prune_interval_s: float = _default("shadow_prune_interval_s")
+    drain_timeout_s: float = _default("shadow_drain_timeout_s")
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     @classmethod
