@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Creates or reuses the virtualenv and installs peptalk in the order that avoids this machine's traps.
-# Usage: scripts/bootstrap.sh [extra]   (extra: "test" also installs the test tools)
+# Usage: scripts/bootstrap.sh [extra]
+#   no extra: what serving needs (`make serve`); "eval" / "loadtest": the offline evaluation or the load tests;
+#   "test": everything, the test tools included (`make test`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

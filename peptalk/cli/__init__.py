@@ -34,9 +34,23 @@ def _root() -> None:
     """Serve pep talks from small language models and prove the swap from GPT-4 is safe."""
 
 
+# Packages of the `eval` and `loadtest` extras, which a serving install (`make serve`) leaves out.
+EXTRA_OF = {"scipy": "eval", "sklearn": "eval", "sacrebleu": "eval", "matplotlib": "eval", "pyarrow": "eval",
+            "jinja2": "eval", "itsdangerous": "eval", "multipart": "eval", "python_multipart": "eval",
+            "locust": "loadtest"}
+
+
 def main() -> None:
     """Entry point of the `peptalk` script."""
-    app()
+    try:
+        app()
+    except ModuleNotFoundError as exc:
+        extra = EXTRA_OF.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        typer.echo(f"error: this command needs the `{extra}` extra ({exc.name} is not installed): "
+                   f"run `make test`, or `.venv/bin/pip install -e '.[{extra}]'`", err=True)
+        raise SystemExit(2) from exc
 
 
 __all__ = ["app", "main"]
