@@ -80,7 +80,8 @@ async def evaluate(items: list[DatasetItem], *, settings: Settings, judge_model:
         model = judge_model or settings.eval_judge_model
         cache = judge_cache(settings)
         try:
-            async with open_router(judge_settings(settings, model), models=[model]) as router:
+            async with open_router(judge_settings(settings, model), models=[model],
+                                   role="judge (--judge or PEPTALK_EVAL_JUDGE_MODEL)") as router:
                 client = JudgeClient(router, model=model, cache=cache, temperature=settings.eval_judge_temperature,
                                      max_tokens=settings.eval_judge_max_tokens,
                                      max_attempts=settings.eval_judge_max_attempts,

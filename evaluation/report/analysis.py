@@ -79,16 +79,22 @@ def agreement_rows(data: ReportData, quality: list[dict[str, Any]], k: int = DEF
     return rows
 
 
-def primary_evaluator(quality: list[dict[str, Any]], agreement: list[dict[str, Any]]) -> str | None:
-    """Humans when rated; else the evaluator that agrees best with humans; else the first one by name."""
+def primary_evaluator(quality: list[dict[str, Any]], agreement: list[dict[str, Any]],
+                      reference: str | None = None) -> str | None:
+    """Humans when rated; else, among evaluators that also score `reference` (so a verdict is possible), the
+    one that agrees best with humans, else an absolute LLM judge (`judge-scorer`), else the first by name."""
     evaluators = sorted({row["evaluator"] for row in quality if row["mean_0_1"] is not None})
     if HUMAN in evaluators:
         return HUMAN
+    if reference is not None:
+        # Similarity metrics compare each model with the reference's answer, so they never score the reference.
+        evaluators = [name for name in evaluators if reference in model_means(quality, name)] or evaluators
     ranked = sorted((row for row in agreement if row.get("evaluator") in evaluators),
                     key=lambda row: -(row.get("jaccard") or 0.0))
     if ranked:
         return str(ranked[0]["evaluator"])
-    return evaluators[0] if evaluators else None
+    judges = [name for name in evaluators if name.startswith("judge-scorer")]
+    return (judges or evaluators)[0] if evaluators else None
 
 
 def _mean_mix(records: list[CallRecord]) -> TokenMix | None:
@@ -164,7 +170,7 @@ def summarize_models(quality: list[dict[str, Any]], agreement: list[dict[str, An
                      costs: list[dict[str, Any]], *, reference: str,
                      tolerance: float = DEFAULT_TOLERANCE) -> Verdict:
     """Ranks every model by quality, p95 latency and cost, and says which could replace `reference`."""
-    source = primary_evaluator(quality, agreement)
+    source = primary_evaluator(quality, agreement, reference)
     means = model_means(quality, source) if source else {}
     p95 = {profile.model: dist.p95 for profile in latency if (dist := profile.get("latency_s")) is not None}
     errors = {profile.model: profile.error_rate for profile in latency}
@@ -216,7 +222,10 @@ def _verdict_text(rows: list[dict[str, Any]], reference: str, source: str | None
     if baseline is None:
         return [f"The reference model {reference} has no {source} scores, so no model can be compared with it."]
     by_model = {row["model"]: row for row in rows}
-    text = [f"Quality is the mean {'human rating' if source == HUMAN else source + ' score'} on a 0-1 scale; "
+    text = [] if source == HUMAN else [f"No human ratings were given, so quality comes from {source}, the evaluator "
+                                         f"that scores {reference} too (and, when agreement was measured, agrees "
+                                         "best with humans)."]
+    text += [f"Quality is the mean {'human rating' if source == HUMAN else source + ' score'} on a 0-1 scale; "
             f"{reference} scores {baseline:.2f}. A model within {tolerance:.2f} of it, with at most 5% failed "
             f"calls, is a candidate; one more than {2 * tolerance:.2f} below it is clearly worse."]
     for label, names in (("Candidates to replace " + reference, candidates), ("Borderline", borderline),

@@ -302,6 +302,19 @@ def run_command(
         raise _fail("give --dataset, or --models to generate a dataset first")
     _evaluate_and_write(items, out=out, judge=judge, judges=kinds, metrics=names, humans=ratings, bottom_k=bottom_k,
                         orders=orders, seed=seed)
+    if dataset is not None:
+        _keep_calls(dataset, out)
+
+
+def _keep_calls(dataset: Path, out: Path) -> None:
+    """Copies the generator's `calls.jsonl` (beside the dataset) into --out, so `eval report --eval-dir` finds it."""
+    import shutil
+
+    calls = dataset.parent / "calls.jsonl"
+    target = out / "calls.jsonl"
+    if calls.is_file() and calls.resolve() != target.resolve():
+        shutil.copyfile(calls, target)
+        typer.echo(f"copied {calls} to {target} (timed calls for `peptalk eval report --eval-dir {out}`)")
 
 
 eval_app.command("report")(report)  # issue 6: the one-command report

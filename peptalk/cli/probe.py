@@ -102,7 +102,7 @@ async def _probe(settings: Any, models: list[str], schedule: Any, request: Any, 
         loop.add_signal_handler(signum, stop.set)
     try:
         # The router config's nodes, retries and breakers apply; a probed model never falls back to another.
-        async with open_router(settings, models=models) as router:
+        async with open_router(settings, models=models, role="--models or PEPTALK_PROBE_MODELS") as router:
             chosen = [str(router.resolve(name)) for name in models] or router.known_models()
             per_slot = len(chosen) * (schedule.warmup + schedule.measured)
             with Progress(TextColumn("probe slot {task.fields[slot]}"), BarColumn(), MofNCompleteColumn(),

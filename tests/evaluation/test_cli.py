@@ -40,7 +40,9 @@ def write_dataset(path: Path) -> Path:
     (["run", "--dataset", "{tmp}/d.jsonl", "--out", "{tmp}/o", "--judges", "scorer,oracle"], "unknown judge oracle"),
     (["similarity", "--dataset", "{tmp}/d.jsonl", "--out", "{tmp}/o", "--metrics", "rouge"], "unknown metric rouge"),
     (["run", "--dataset", "{tmp}/d.jsonl", "--out", "{tmp}/o", "--judge", "nope:model", "--metrics", ""],
-     "unknown model 'nope:model'"),
+     "judge (--judge or PEPTALK_EVAL_JUDGE_MODEL): unknown model 'nope:model'"),
+    (["generate", "--models", "embedded:smollm2-135m,ollama:nope", "--out", "{tmp}/d2.jsonl"],
+     "--models: unknown model 'ollama:nope'"),
     (["run", "--dataset", "{tmp}/d.jsonl", "--out", "{tmp}/o", "--judges", "", "--humans", "{tmp}/h.csv"],
      "header lacks"),
     (["run", "--out", "{tmp}/o"], "give --dataset, or --models"),
@@ -56,7 +58,16 @@ def test_bad_input_exits_2_with_a_message(tmp_path: Path, args: list[str], messa
     result = peptalk_eval(*[arg.format(tmp=tmp_path) for arg in args], timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and "default model" not in result.stderr
+
+
+def test_run_on_a_generated_dataset_keeps_its_timed_calls_for_the_report(tmp_path: Path) -> None:
+    dataset = write_dataset(tmp_path / "d.jsonl")
+    (tmp_path / "calls.jsonl").write_text(json.dumps({"model": "a:x", "latency_s": 1.0}) + "\n")
+    result = peptalk_eval("run", "--dataset", str(dataset), "--out", str(tmp_path / "run1"), "--judges", "",
+                          "--metrics", "tfidf", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "run1" / "calls.jsonl").read_text() == (tmp_path / "calls.jsonl").read_text()
 
 
 def test_similarity_and_agreement_steps(tmp_path: Path) -> None:
