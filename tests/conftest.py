@@ -34,13 +34,23 @@ def gguf_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def openai_server(gguf_path: Path) -> Iterator[str]:
-    """`python -m llama_cpp.server` on 127.0.0.1 standing in for GPT-4; yields its `/v1` base URL."""
+def llama_cpp_server(gguf_path: Path) -> Iterator[str]:
+    """`python -m llama_cpp.server` on 127.0.0.1 (lax: it accepts what OpenAI rejects); yields its `/v1` base URL."""
     port = free_port()
     cmd = [python(), "-m", "llama_cpp.server", "--model", str(gguf_path), "--model_alias", OPENAI_ALIAS,
            "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "2048",
            "--interrupt_requests", "False"]  # queue concurrent requests instead of cutting the running one off
     with running(cmd, f"http://127.0.0.1:{port}/v1/models", log=ARTIFACTS / "openai-server.log"):
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+@pytest.fixture(scope="session")
+def openai_server(llama_cpp_server: str) -> Iterator[str]:
+    """The GPT-4 stand-in: llama_cpp.server behind a proxy that enforces OpenAI's request rules; its `/v1` URL."""
+    port = free_port()
+    cmd = [python(), "-m", "tests.doubles.openai_proxy", "--port", str(port), "--upstream", llama_cpp_server,
+           "--model", OPENAI_ALIAS]
+    with running(cmd, f"http://127.0.0.1:{port}/openapi.json", log=ARTIFACTS / "openai-proxy.log"):
         yield f"http://127.0.0.1:{port}/v1"
 
 
