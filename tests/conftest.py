@@ -54,9 +54,11 @@ def openai_server(llama_cpp_server: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/v1"
 
 
-def start_ollama_double(gguf_path: Path, *, tags: list[str], pullable: list[str] = (), name: str = "ollama-double"):
+def start_ollama_double(gguf_path: Path, *, tags: list[str], pullable: list[str] = (), name: str = "ollama-double",
+                        extra_args: list[str] = ()):
     port = free_port()
-    cmd = [python(), "-m", "tests.doubles.ollama_server", "--port", str(port), "--model-path", str(gguf_path)]
+    cmd = [python(), "-m", "tests.doubles.ollama_server", "--port", str(port), "--model-path", str(gguf_path),
+           *extra_args]
     for tag in tags:
         cmd += ["--tag", tag]
     for tag in pullable:
