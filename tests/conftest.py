@@ -18,6 +18,9 @@ OPENAI_ALIAS = "gpt-4"
 OLLAMA_TAG = "starling-lm:7b"
 TEST_MAX_TOKENS = 24  # quality is not under test; keep generations short
 
+# scripts/test.sh sets this: there a skipped test is a failure (a missing service, a missing browser ...).
+REQUIRE_SERVICES = os.environ.get("PEPTALK_TEST_REQUIRE_SERVICES", "").lower() in ("1", "true", "yes")
+
 for _name in [name for name in os.environ if name.startswith("PEPTALK_")]:
     del os.environ[_name]  # tests build their settings explicitly
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -109,3 +112,14 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database, dropped after the test."""
     with postgres.throwaway_database(postgres_url) as url:
         yield url
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under the test command, a skip is reported as a failure: nothing it promises may go unchecked."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SERVICES and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.longrepr = f"skipped under scripts/test.sh, which allows no skips: {reason}"
