@@ -129,3 +129,16 @@ async def test_the_fault_server_crash_action_matches_the_double() -> None:
         router = make_router(ollama=[ollama.url])
         chunks, _ = await collect(router, call())
         assert text(chunks) == "".join(TOKENS) and ollama.chat_requests == 2  # retried once, then served
+
+
+def test_warmup_reports_the_first_requests_real_load(gguf_path: Path) -> None:
+    """`peptalk models warmup` reads `load_duration`: the first request pays the load, the next one does not."""
+    import re
+
+    port, server = start_ollama_double(gguf_path, tags=["fresh:1b"], name="ollama-fresh", extra_args=["--load-s", "0.5"])
+    with server:
+        result = CliRunner().invoke(app, ["models", "warmup", "fresh:1b", "-n", "2", "--max-tokens", "2",
+                                          "--ollama-url", f"http://127.0.0.1:{port}"])
+    assert result.exit_code == 0, result.output
+    loads = [int(value) for value in re.findall(r"\(load (\d+) ms", result.output)]
+    assert len(loads) == 2 and loads[0] >= 500 and loads[1] < loads[0], result.output

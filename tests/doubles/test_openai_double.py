@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from tests.doubles.openai_canned import create_double
-from tests.doubles.openai_rules import OPENAI_FIELDS, validate_chat
+from tests.doubles.openai_rules import OPENAI_FIELDS, OpenAIError, validate_chat
 from tests.helpers import serving
 
 GOOD = {"model": "gpt-4", "messages": [{"role": "system", "content": "Be kind."},
@@ -126,6 +126,6 @@ def test_targets_differ_where_the_engines_do() -> None:
     for lax in ("vllm", "llamacpp"):
         validate_chat(both, target=lax)
         validate_chat(_with(top_k=5), target=lax)  # ignored by the engine, not rejected
-    with pytest.raises(Exception, match="only allowed when 'stream' is enabled"):
+    with pytest.raises(OpenAIError, match="only allowed when 'stream' is enabled"):
         validate_chat(_with(stream_options={"include_usage": True}), target="vllm")
     validate_chat(_with(model=...), target="azure")  # the deployment in the URL names the model
