@@ -64,8 +64,14 @@ def _is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, (TimeoutError, httpx.TimeoutException)) or type(exc).__name__ == "APITimeoutError"
 
 
+def _is_in_stream_error(exc: BaseException) -> bool:
+    """Ollama's `{"error": ...}` line inside a 200 stream (its runner failed): `ResponseError` without a status."""
+    return type(exc).__name__ == "ResponseError" and getattr(exc, "status_code", None) == -1  # ollama's, not imported
+
+
 def classify(exc: BaseException, *, model: str, node: str) -> BackendUnavailable:
-    """The failure as a `BackendUnavailable`; retryable: connection refused, timeout, 429, 5xx, a cut connection."""
+    """The failure as a `BackendUnavailable`; retryable: connection refused, timeout, 429, 5xx, a cut connection,
+    an error line in the stream."""
     if isinstance(exc, BackendUnavailable):
         return exc
     detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:300]
@@ -80,6 +86,9 @@ def classify(exc: BaseException, *, model: str, node: str) -> BackendUnavailable
         kind, retryable, detail = "server_error", True, f"{status} from {node}: {detail}"
     elif status is not None and status >= 400:
         kind, retryable, detail = "client_error", status in (408, 409), f"{status} from {node}: {detail}"
+    elif any(_is_in_stream_error(link) for link in _chain(exc)):
+        # The server failed while generating; a new request gets a new runner, so it may be retried.
+        kind, retryable, detail = "server_error", True, f"error in the stream from {node}: {detail}"
     elif any(_is_timeout(link) for link in _chain(exc)):
         kind, retryable = "timeout", True
     elif any(_is_connect(link) for link in _chain(exc)):

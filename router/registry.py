@@ -36,6 +36,8 @@ def _openai(settings: RouterSettings) -> Backend:
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
         timeout_s=settings.request_timeout_s,
+        target=settings.openai_target,
+        api_version=settings.openai_api_version,
     )
 
 

@@ -7,6 +7,8 @@ for service in scripts/services/*.sh; do
   [ -e "$service" ] && bash "$service"
 done
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+# Every service above is part of the test command: a test that would skip (no PostgreSQL, no Chromium) fails.
+export PEPTALK_TEST_REQUIRE_SERVICES=1
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

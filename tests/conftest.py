@@ -18,6 +18,9 @@ OPENAI_ALIAS = "gpt-4"
 OLLAMA_TAG = "starling-lm:7b"
 TEST_MAX_TOKENS = 24  # quality is not under test; keep generations short
 
+# scripts/test.sh sets this: there a skipped test is a failure (a missing service, a missing browser ...).
+REQUIRE_SERVICES = os.environ.get("PEPTALK_TEST_REQUIRE_SERVICES", "").lower() in ("1", "true", "yes")
+
 for _name in [name for name in os.environ if name.startswith("PEPTALK_")]:
     del os.environ[_name]  # tests build their settings explicitly
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -34,8 +37,8 @@ def gguf_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def openai_server(gguf_path: Path) -> Iterator[str]:
-    """`python -m llama_cpp.server` on 127.0.0.1 standing in for GPT-4; yields its `/v1` base URL."""
+def llama_cpp_server(gguf_path: Path) -> Iterator[str]:
+    """`python -m llama_cpp.server` on 127.0.0.1 (lax: it accepts what OpenAI rejects); yields its `/v1` base URL."""
     port = free_port()
     cmd = [python(), "-m", "llama_cpp.server", "--model", str(gguf_path), "--model_alias", OPENAI_ALIAS,
            "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "2048",
@@ -44,9 +47,21 @@ def openai_server(gguf_path: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/v1"
 
 
-def start_ollama_double(gguf_path: Path, *, tags: list[str], pullable: list[str] = (), name: str = "ollama-double"):
+@pytest.fixture(scope="session")
+def openai_server(llama_cpp_server: str) -> Iterator[str]:
+    """The GPT-4 stand-in: llama_cpp.server behind a proxy that enforces OpenAI's request rules; its `/v1` URL."""
     port = free_port()
-    cmd = [python(), "-m", "tests.doubles.ollama_server", "--port", str(port), "--model-path", str(gguf_path)]
+    cmd = [python(), "-m", "tests.doubles.openai_proxy", "--port", str(port), "--upstream", llama_cpp_server,
+           "--model", OPENAI_ALIAS]
+    with running(cmd, f"http://127.0.0.1:{port}/openapi.json", log=ARTIFACTS / "openai-proxy.log"):
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+def start_ollama_double(gguf_path: Path, *, tags: list[str], pullable: list[str] = (), name: str = "ollama-double",
+                        extra_args: list[str] = ()):
+    port = free_port()
+    cmd = [python(), "-m", "tests.doubles.ollama_server", "--port", str(port), "--model-path", str(gguf_path),
+           *extra_args]
     for tag in tags:
         cmd += ["--tag", tag]
     for tag in pullable:
@@ -97,3 +112,14 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database, dropped after the test."""
     with postgres.throwaway_database(postgres_url) as url:
         yield url
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under the test command, a skip is reported as a failure: nothing it promises may go unchecked."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SERVICES and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.longrepr = f"skipped under scripts/test.sh, which allows no skips: {reason}"

@@ -57,3 +57,32 @@ def running(cmd: list[str], ready_url: str, *, log: Path, env: dict[str, str] | 
 
 def python() -> str:
     return sys.executable
+
+
+@contextlib.contextmanager
+def serving(app: object, *, timeout_s: float = 30.0) -> Iterator[str]:
+    """Runs an ASGI app under uvicorn on a thread on 127.0.0.1; yields its base URL (no trailing slash)."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn on port {port} did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout_s)
+
+
+# The upper bound of a wall-clock assertion: far above what a loaded 2-core CI machine needs, far below what the
+# failure it guards against takes (a `hang` of 3600 s, a 30 s Retry-After, a 60 s timeout). Tight timings are
+# measured in bench/, not asserted here.
+GENEROUS_S = 20.0

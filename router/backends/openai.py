@@ -1,24 +1,40 @@
-"""The `openai` backend: GPT-4 through `ChatOpenAI`, or OpenAI-compatible engines (vLLM, llama.cpp) by base URL."""
+"""The `openai` backend: GPT-4 through `ChatOpenAI`, Azure OpenAI, or OpenAI-compatible engines (vLLM, llama.cpp)."""
 
 from __future__ import annotations
+
+import logging
 
 import httpx
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
+from router.backends.openai_targets import (
+    OpenAITarget,
+    TargetSetting,
+    request_kwargs,
+    target_from_models,
+    target_from_url,
+)
 from router.base import Backend
 
 OPENAI_API = "https://api.openai.com/v1"
 
+log = logging.getLogger("peptalk.router")
+
 
 class OpenAIBackend(Backend):
-    """OpenAI, Azure's OpenAI-compatible endpoint, vLLM or the llama.cpp server; each base URL is a node."""
+    """OpenAI, Azure OpenAI, vLLM or the llama.cpp server; each base URL is a node, with its own target.
+
+    `target="auto"` reads the target from the URL (no URL or api.openai.com: `openai`; an Azure host: `azure`)
+    and asks any other server's GET /models at `start()` who owns the models (vLLM, llama.cpp); a server that
+    answers as OpenAI does, or does not answer, gets OpenAI's rules.
+    """
 
     name = "openai"
 
     def __init__(self, *, models: list[str], base_url: str | None = None, base_urls: list[str] | None = None,
                  api_key: SecretStr | None, temperature: float, max_tokens: int, timeout_s: float,
-                 max_retries: int = 0) -> None:
+                 target: TargetSetting, api_version: str, max_retries: int = 0) -> None:
         self._models = models
         urls = list(base_urls or []) or [base_url or OPENAI_API]
         self.base_urls = [url.rstrip("/") for url in urls]
@@ -27,6 +43,9 @@ class OpenAIBackend(Backend):
         self._max_tokens = max_tokens
         self._timeout_s = timeout_s
         self._max_retries = max_retries  # 0: the router retries, with its own backoff and breaker
+        self._target_setting: TargetSetting = target
+        self._api_version = api_version
+        self._detected: dict[str, OpenAITarget] = {}
 
     @property
     def base_url(self) -> str:
@@ -38,31 +57,65 @@ class OpenAIBackend(Backend):
     def nodes(self) -> list[str]:
         return list(self.base_urls)
 
+    def target(self, node: str | None = None) -> OpenAITarget:
+        """The engine `node` (default the first) is taken to be."""
+        url = (node or self.base_url).rstrip("/")
+        if self._target_setting != "auto":
+            return self._target_setting
+        return self._detected.get(url) or target_from_url(url) or "openai"
+
+    async def start(self) -> None:
+        """With `target="auto"`, asks each self-hosted node which engine it is."""
+        if self._target_setting != "auto":
+            return
+        for url in self.base_urls:
+            if target_from_url(url) is None and url not in self._detected:
+                self._detected[url] = await self._detect(url)
+
+    async def _detect(self, url: str) -> OpenAITarget:
+        try:
+            async with httpx.AsyncClient(timeout=3.0) as client:
+                response = await client.get(f"{url}/models", headers=self._auth_headers("openai"))
+            response.raise_for_status()
+            target = target_from_models(response.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("openai target unknown; using OpenAI's rules",
+                        extra={"node": url, "detail": f"{type(exc).__name__}: {exc}"})
+            return "openai"
+        log.info("openai target detected", extra={"node": url, "target": target})
+        return target
+
     def chat_model(self, model: str, *, node: str | None = None) -> BaseChatModel:
+        url = node or self.base_url
+        target = self.target(url)
+        # The client refuses to start without a key; a local engine ignores it.
+        api_key = self._api_key or SecretStr("not-set")
+        common = {"temperature": self._temperature, "timeout": self._timeout_s, "max_retries": self._max_retries,
+                  **request_kwargs(target, max_tokens=self._max_tokens)}
+        if target == "azure":
+            from langchain_openai import AzureChatOpenAI
+
+            return AzureChatOpenAI(model=model, azure_deployment=model, azure_endpoint=url, api_key=api_key,
+                                   api_version=self._api_version, **common)
         from langchain_openai import ChatOpenAI
 
-        return ChatOpenAI(
-            model=model,
-            base_url=node or self.base_url,
-            # The client refuses to start without a key; a local engine ignores it.
-            api_key=self._api_key or SecretStr("not-set"),
-            temperature=self._temperature,
-            max_completion_tokens=self._max_tokens,
-            # OpenAI-compatible engines such as llama.cpp's server ignore `max_completion_tokens`.
-            extra_body={"max_tokens": self._max_tokens} if self.base_url else None,
-            timeout=self._timeout_s,
-            max_retries=self._max_retries,
-            stream_usage=True,
-        )
+        return ChatOpenAI(model=model, base_url=url, api_key=api_key, **common)
+
+    def _auth_headers(self, target: OpenAITarget) -> dict[str, str]:
+        if self._api_key is None:
+            return {}
+        key = self._api_key.get_secret_value()
+        return {"api-key": key} if target == "azure" else {"Authorization": f"Bearer {key}"}
 
     async def check_node(self, node: str) -> tuple[bool, str]:
         base = node.rstrip("/")
-        headers = {"Authorization": f"Bearer {self._api_key.get_secret_value()}"} if self._api_key else {}
+        target = self.target(base)
+        url = f"{base}/openai/models?api-version={self._api_version}" if target == "azure" else f"{base}/models"
         try:
             async with httpx.AsyncClient(timeout=3.0) as client:
-                response = await client.get(f"{base}/models", headers=headers)
+                response = await client.get(url, headers=self._auth_headers(target))
         except httpx.HTTPError as exc:
             return False, f"{base}: {type(exc).__name__}: {exc}"
         if response.status_code != 200:
-            return False, f"{base}/models answered {response.status_code}"
+            return False, f"{url} answered {response.status_code}"
         return True, base

@@ -3,8 +3,12 @@
 Each chat request takes the next action of a script (the last action repeats):
 - `ok`: a short streamed answer; `slow:S`: the same after S seconds of silence;
 - `hang`: accept the request and never answer;
-- `500`: an Internal Server Error; `429:S`: Too Many Requests with `Retry-After: S`;
-- `die:N`: start a 200 stream, send N tokens, then cut the connection.
+- `500`: an Internal Server Error; `503`: Service Unavailable; `429:S`: Too Many Requests with `Retry-After: S`;
+- `die:N`: start a 200 stream, send N tokens, then cut the connection;
+- `crash:N` (Ollama): start a 200 stream, send N tokens, then an in-stream `{"error": ...}` line, as Ollama
+  does when its runner dies.
+Requests are checked first by the same rules as the other doubles (`openai_rules`, `ollama_rules`): a request
+the real service rejects gets its 4xx, and error bodies are the real services' own.
 A closed port needs no server: `closed_port_url()`.
 
 The server runs on its own thread and event loop, so a test may call it from sync or async code.
@@ -21,6 +25,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from tests.doubles import ollama_rules, openai_rules
 from tests.helpers import free_port
 
 TOKENS = ["Hello", " from", " the", " fault", " server", "."]
@@ -118,10 +123,35 @@ class FaultServer:
         if method == "GET":
             await self._get(path, writer)
         elif path in CHAT_PATHS:
-            request = json.loads(body or b"{}")
-            await self._chat(path == "/api/chat", request.get("model", "model"), self._next_action(), writer)
+            ollama = path == "/api/chat"
+            try:
+                request = json.loads(body) if body else None
+            except ValueError:
+                request = ["unparseable"]
+            rejection = self._rejection(ollama, request, headers)
+            if rejection is not None:
+                await self._send(writer, *rejection)
+                return
+            await self._chat(ollama, request["model"], self._next_action(), writer)
         else:
             await self._send(writer, 404, {"error": f"no route {path}"})
+
+    def _rejection(self, ollama: bool, request: Any, headers: dict[str, str]) -> tuple[int, Any] | None:
+        """The status and body the real service answers a malformed request with; None when it accepts it."""
+        if ollama:
+            try:
+                model = ollama_rules.validate_chat(request)
+                if model not in self.tags and f"{model}:latest" not in self.tags:
+                    raise ollama_rules.not_found(model)
+            except ollama_rules.OllamaError as error:
+                return error.status, error.body()
+            return None
+        try:
+            openai_rules.check_key(headers, None)
+            openai_rules.validate_chat(request, target="openai", known_models=self.tags)
+        except openai_rules.OpenAIError as error:
+            return error.status, error.body()
+        return None
 
     async def _get(self, path: str, writer: asyncio.StreamWriter) -> None:
         if path == "/api/tags":
@@ -136,7 +166,8 @@ class FaultServer:
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, status: int, payload: Any, extra: dict[str, str] | None = None) -> None:
         body = json.dumps(payload).encode()
-        reason = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}[status]
+        reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
+                  500: "Internal Server Error", 503: "Service Unavailable"}[status]
         head = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/json", f"Content-Length: {len(body)}",
                 "Connection: close", *(f"{k}: {v}" for k, v in (extra or {}).items())]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
@@ -147,23 +178,30 @@ class FaultServer:
         if name == "hang":
             await asyncio.sleep(3600)
             return
-        if name == "500":
-            await self._send(writer, 500, {"error": "the fault server failed on purpose"})
-            return
-        if name == "429":
-            await self._send(writer, 429, {"error": {"message": "slow down", "type": "rate_limit"}},
-                             {"Retry-After": argument or "1"})
+        if name in ("500", "503", "429"):
+            if ollama:  # Ollama's errors are `{"error": "<text>"}`
+                await self._send(writer, int(name), {"error": f"the fault server answered {name} on purpose"},
+                                 {"Retry-After": argument} if argument else None)
+                return
+            error = openai_rules.fault(int(name), retry_after_s=float(argument or 1))
+            await self._send(writer, error.status, error.body(), error.headers)
             return
         if name == "slow":
             await asyncio.sleep(float(argument))
         writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\nContent-Type: "
                      + (b"application/x-ndjson" if ollama else b"text/event-stream") + b"\r\n\r\n")
-        limit = int(argument) if name == "die" else len(TOKENS)
-        for piece in _pieces(ollama, model, limit, finished=name != "die"):
+        cut = name in ("die", "crash")
+        limit = int(argument) if cut else len(TOKENS)
+        for piece in _pieces(ollama, model, limit, finished=not cut):
             writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
             await writer.drain()
             await asyncio.sleep(0.005)
-        if name == "die":
+        if name == "crash" and ollama:
+            piece = (json.dumps({"error": "llama runner process has terminated: signal: killed"}) + "\n").encode()
+            writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n0\r\n\r\n")
+            await writer.drain()
+            return
+        if cut:
             writer.transport.abort()  # cut mid-stream: no terminating chunk
             return
         writer.write(b"0\r\n\r\n")
@@ -184,7 +222,7 @@ def _pieces(ollama: bool, model: str, limit: int, *, finished: bool) -> Iterator
     if ollama:
         yield (json.dumps({"model": model, "created_at": "2026-11-22T00:00:00Z",
                            "message": {"role": "assistant", "content": ""}, "done": True, "done_reason": "stop",
-                           "total_duration": 1000, "load_duration": 0, "prompt_eval_count": 5,
+                           "total_duration": 1000, "load_duration": 100, "prompt_eval_count": 5,
                            "prompt_eval_duration": 100, "eval_count": limit, "eval_duration": 900}) + "\n").encode()
     else:
         yield _sse({"id": "fault", "object": "chat.completion.chunk", "created": 0, "model": model,

@@ -1,6 +1,12 @@
-"""A test double that speaks Ollama's HTTP API, backed by llama.cpp (SmolLM2 for every tag).
+"""A test double that speaks Ollama's HTTP API as Ollama does, backed by llama.cpp (SmolLM2 for every tag).
 
 Run: python -m tests.doubles.ollama_server --port P --model-path GGUF --tag starling-lm:7b [--pullable TAG ...]
+     [--crash TAG:N ...] [--load-s 0.3]
+It follows Ollama's documented behaviour (`ollama_rules`): a bad body is a 400 and an unknown model a 404;
+empty `messages` (or an empty prompt) loads the model and answers `done_reason: "load"` without generating;
+the first request of a tag pays a real load (`load_duration`); `/api/ps` lists only loaded tags; a pull of an
+unknown tag answers 200 and streams `pulling manifest`, then `{"error": ...}`. `--crash TAG:N` makes TAG's
+runner die after N tokens: an in-stream `{"error": ...}` line, as Ollama sends when its runner crashes.
 Production code never imports this module.
 """
 
@@ -20,25 +26,44 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from router.backends.embedded_runtime import EmbeddedRuntime
+from tests.doubles.ollama_rules import OllamaError, not_found, pull_name, validate_chat, validate_generate
 
 VERSION = "0.6.3-double"
+RUNNER_CRASH = "llama runner process has terminated: signal: killed"
+KEEP_ALIVE_S = 300
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _stamp(moment: dt.datetime | None = None) -> str:
+    return (moment or _now()).isoformat().replace("+00:00", "Z")
 
 
 def _digest(tag: str) -> str:
     return hashlib.sha256(tag.encode()).hexdigest()
 
 
-def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_threads: int = 2) -> FastAPI:
+def _line(payload: dict[str, Any]) -> bytes:
+    return (json.dumps(payload) + "\n").encode()
+
+
+def _error(error: OllamaError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_threads: int = 2,
+                  crash_after: dict[str, int] | None = None, load_s: float = 0.3) -> FastAPI:
     """The double's app: `tags` are installed, `pullable` can be pulled, all answer with the same GGUF."""
     runtime = EmbeddedRuntime(model_path, n_ctx=2048, n_threads=n_threads)
-    installed: dict[str, str] = {tag: _now() for tag in tags}
+    installed: dict[str, str] = {tag: _stamp() for tag in tags}
+    loaded: dict[str, dt.datetime] = {}  # tag -> when it unloads
+    crashes = dict(crash_after or {})
     size = model_path.stat().st_size
     app = FastAPI(title="ollama-double")
     app.state.installed = installed
+    app.state.loaded = loaded
     app.state.requests = 0
 
     def model_entry(tag: str) -> dict[str, Any]:
@@ -49,16 +74,20 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
     def normalise(tag: str) -> str:
         return tag if ":" in tag else f"{tag}:latest"
 
-    def find(tag: str | None) -> str | None:
-        if not tag:
-            return None
+    def find(tag: str) -> str:
         for candidate in (tag, normalise(tag)):
             if candidate in installed:
                 return candidate
-        return None
+        raise not_found(tag)
 
-    def not_found(tag: str | None) -> JSONResponse:
-        return JSONResponse({"error": f"model '{tag}' not found"}, status_code=404)
+    async def ensure_loaded(tag: str) -> int:
+        """Loads `tag` the way Ollama's scheduler does; returns the load duration in nanoseconds."""
+        started = time.perf_counter_ns()
+        if tag not in loaded:
+            await asyncio.to_thread(runtime.load)
+            await asyncio.sleep(load_s)  # weights moving into GPU memory on a real node
+        loaded[tag] = _now() + dt.timedelta(seconds=KEEP_ALIVE_S)
+        return max(time.perf_counter_ns() - started, 1)
 
     @app.get("/")
     async def root() -> Any:
@@ -74,100 +103,128 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
 
     @app.get("/api/ps")
     async def ps() -> dict[str, Any]:
-        return {"models": [model_entry(tag) | {"size_vram": 0} for tag in installed] if runtime.loaded else []}
+        now = _now()
+        for tag in [tag for tag, until in loaded.items() if until <= now]:
+            del loaded[tag]
+        return {"models": [model_entry(tag) | {"size_vram": size, "expires_at": _stamp(until)}
+                           for tag, until in loaded.items()]}
 
     @app.post("/api/show")
     async def show(request: Request) -> Any:
-        body = await request.json()
-        tag = find(body.get("model") or body.get("name"))
-        if tag is None:
-            return not_found(body.get("model") or body.get("name"))
+        body = await _json(request)
+        try:
+            tag = find(pull_name(body))
+        except OllamaError as error:
+            return _error(error)
         return {"modelfile": f"FROM {model_path.name}", "parameters": "", "template": "{{ .Prompt }}",
                 "details": model_entry(tag)["details"], "model_info": {"general.architecture": "llama"},
                 "capabilities": ["completion"], "modified_at": installed[tag]}
 
     async def generate(messages: list[dict[str, str]], options: dict[str, Any]) -> AsyncIterator[tuple[str, Any]]:
-        params = {"max_tokens": int(options.get("num_predict") or 128), "temperature": float(options.get("temperature", 0.7))}
+        params = {"max_tokens": int(options.get("num_predict") or 128), "temperature": float(options.get("temperature", 0.8))}
         if options.get("stop"):
             params["stop"] = options["stop"]
         async for event in runtime.astream(messages, **params):
             yield ("token", event.text) if not event.done else ("done", event)
 
-    def final_fields(event: Any, started: float, first: float | None) -> dict[str, Any]:
+    def final_fields(event: Any, started: float, first: float | None, load_ns: int) -> dict[str, Any]:
         total = time.perf_counter() - started
         first = first if first is not None else total
         return {"done": True, "done_reason": "length" if event.finish_reason == "length" else "stop",
-                "total_duration": int(total * 1e9), "load_duration": 0,
+                "total_duration": int(total * 1e9) + load_ns, "load_duration": load_ns,
                 "prompt_eval_count": event.prompt_tokens, "prompt_eval_duration": int(first * 1e9),
                 "eval_count": event.completion_tokens, "eval_duration": int((total - first) * 1e9)}
 
-    async def respond(body: dict[str, Any], messages: list[dict[str, str]], chat: bool) -> Any:
-        tag = find(body.get("model"))
-        if tag is None:
-            return not_found(body.get("model"))
+    async def respond(body: dict[str, Any], tag: str, messages: list[dict[str, str]], chat: bool) -> Any:
+        load_ns = await ensure_loaded(tag)
+        if not messages or (not chat and not messages[0]["content"]):
+            # Ollama's ChatHandler/GenerateHandler: nothing to generate, the model is loaded; never streamed.
+            nothing = {"message": {"role": "assistant", "content": ""}} if chat else {"response": ""}
+            return {"model": tag, "created_at": _stamp(), **nothing, "done": True, "done_reason": "load"}
         app.state.requests += 1
         options = body.get("options") or {}
+        crash_at = crashes.get(tag)
         started = time.perf_counter()
 
         def piece(text: str) -> dict[str, Any]:
-            base = {"model": tag, "created_at": _now()}
+            base = {"model": tag, "created_at": _stamp()}
             return base | ({"message": {"role": "assistant", "content": text}} if chat else {"response": text})
 
-        if body.get("stream", True):
-            async def lines() -> AsyncIterator[bytes]:
-                first: float | None = None
-                async for kind, value in generate(messages, options):
-                    if kind == "token":
-                        first = first if first is not None else time.perf_counter() - started
-                        yield (json.dumps(piece(value) | {"done": False}) + "\n").encode()
-                    else:
-                        yield (json.dumps(piece("") | final_fields(value, started, first)) + "\n").encode()
-            return StreamingResponse(lines(), media_type="application/x-ndjson")
+        async def events() -> AsyncIterator[dict[str, Any]]:
+            first: float | None = None
+            sent = 0
+            async for kind, value in generate(messages, options):
+                if crash_at is not None and sent >= crash_at:
+                    loaded.pop(tag, None)  # the runner died; the next request loads it again
+                    yield {"error": RUNNER_CRASH}
+                    return
+                if kind == "token":
+                    first = first if first is not None else time.perf_counter() - started
+                    sent += 1
+                    yield piece(value) | {"done": False}
+                else:
+                    yield piece("") | final_fields(value, started, first, load_ns)
 
-        text, first, final = [], None, None
-        async for kind, value in generate(messages, options):
-            if kind == "token":
-                first = first if first is not None else time.perf_counter() - started
-                text.append(value)
-            else:
-                final = value
-        return piece("".join(text)) | final_fields(final, started, first)
+        if body.get("stream", True) is not False:
+            return StreamingResponse((_line(event) async for event in events()), media_type="application/x-ndjson")
+        text: list[str] = []
+        async for event in events():
+            if "error" in event:
+                return JSONResponse(event, status_code=500)
+            if event["done"]:
+                return event | piece("".join(text))
+            text.append(event["message"]["content"] if chat else event["response"])
+        raise RuntimeError("the generation ended without a final event")
 
     @app.post("/api/chat")
     async def chat(request: Request) -> Any:
-        body = await request.json()
-        messages = [{"role": m.get("role", "user"), "content": m.get("content", "")} for m in body.get("messages", [])]
-        return await respond(body, messages, chat=True)
+        body = await _json(request)
+        try:
+            tag = find(validate_chat(body))
+        except OllamaError as error:
+            return _error(error)
+        messages = [{"role": m["role"], "content": m.get("content", "")} for m in body.get("messages") or []]
+        return await respond(body, tag, messages, chat=True)
 
     @app.post("/api/generate")
     async def generate_endpoint(request: Request) -> Any:
-        body = await request.json()
-        return await respond(body, [{"role": "user", "content": body.get("prompt", "")}], chat=False)
+        body = await _json(request)
+        try:
+            tag = find(validate_generate(body))
+        except OllamaError as error:
+            return _error(error)
+        return await respond(body, tag, [{"role": "user", "content": body.get("prompt", "")}], chat=False)
 
     @app.post("/api/pull")
     async def pull(request: Request) -> Any:
-        body = await request.json()
-        tag = normalise(body.get("model") or body.get("name") or "")
-        if tag not in pullable and tag not in installed:
-            return JSONResponse({"error": "pull model manifest: file does not exist"}, status_code=404)
+        body = await _json(request)
+        try:
+            tag = normalise(pull_name(body))
+        except OllamaError as error:
+            return _error(error)
         digest = "sha256:" + _digest(tag)
-        total = size
-        steps = 5
+        known = tag in pullable or tag in installed
 
-        async def progress() -> AsyncIterator[bytes]:
-            yield (json.dumps({"status": "pulling manifest"}) + "\n").encode()
+        async def progress() -> AsyncIterator[dict[str, Any]]:
+            yield {"status": "pulling manifest"}
+            await asyncio.sleep(0.05)
+            if not known:  # Ollama's PullHandler sends the registry's failure in the stream, after a 200
+                yield {"error": "pull model manifest: file does not exist"}
+                return
+            steps = 5
             for step in range(1, steps + 1):
                 await asyncio.sleep(0.05)
-                yield (json.dumps({"status": f"pulling {digest[7:19]}", "digest": digest, "total": total,
-                                   "completed": total * step // steps}) + "\n").encode()
+                yield {"status": f"pulling {digest[7:19]}", "digest": digest, "total": size,
+                       "completed": size * step // steps}
             for status in ("verifying sha256 digest", "writing manifest", "success"):
-                yield (json.dumps({"status": status}) + "\n").encode()
-            installed[tag] = _now()
+                yield {"status": status}
+            installed[tag] = _stamp()
 
-        if body.get("stream", True):
-            return StreamingResponse(progress(), media_type="application/x-ndjson")
-        async for _ in progress():
-            pass
+        if body.get("stream", True) is not False:
+            return StreamingResponse((_line(event) async for event in progress()), media_type="application/x-ndjson")
+        async for event in progress():
+            if "error" in event:
+                return JSONResponse(event, status_code=500)
         return {"status": "success"}
 
     @app.on_event("shutdown")
@@ -175,6 +232,21 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
         runtime.close()
 
     return app
+
+
+async def _json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return ["unparseable"]  # the rules answer a non-object with Ollama's 400
+
+
+def _crash(value: str) -> tuple[str, int]:
+    tag, _, count = value.rpartition(":")
+    return tag, int(count)
 
 
 def main() -> None:
@@ -186,8 +258,10 @@ def main() -> None:
     parser.add_argument("--model-path", type=Path, required=True)
     parser.add_argument("--tag", action="append", default=[])
     parser.add_argument("--pullable", action="append", default=[])
+    parser.add_argument("--crash", action="append", default=[], type=_crash, help="TAG:N, the runner dies after N tokens")
+    parser.add_argument("--load-s", type=float, default=0.3, help="extra seconds the first request of a tag loads for")
     args = parser.parse_args()
-    app = create_double(args.model_path, args.tag, args.pullable)
+    app = create_double(args.model_path, args.tag, args.pullable, crash_after=dict(args.crash), load_s=args.load_s)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 

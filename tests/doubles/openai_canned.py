@@ -1,66 +1,53 @@
-"""An OpenAI-protocol double that answers instantly with canned text (chat completions, streamed or not).
+"""An OpenAI-protocol double that answers instantly with canned text, behind OpenAI's request rules.
 
-For load-test plumbing tests, where the model's speed would only add noise:
-`python -m tests.doubles.openai_canned --port 8001 [--delay-ms 5]`. Production code never imports it.
+For load-test plumbing and protocol tests, where the model's speed would only add noise:
+`python -m tests.doubles.openai_canned --port 8001 [--delay-ms 5] [--fail 429:2,ok] [--api-key K]`.
+Requests the real API rejects get its 4xx (`openai_rules`); `--fail` scripts 401/404/429/500/503 answers.
+Production code never imports this module.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import StreamingResponse
+from fastapi import FastAPI
+
+from tests.doubles.openai_app import Finish, create_openai_app
+from tests.doubles.openai_wire import prompt_words
 
 WORDS = ["You", " finished", " the", " report;", " today", " the", " slides", " move", " the", " beta", " forward."]
 
 
-def create_double(*, delay_ms: float = 0.0, model_names: tuple[str, ...] = ("gpt-4",)) -> FastAPI:
-    app = FastAPI()
+class CannedEngine:
+    """The same words every time, cut at the request's token limit (one word a token)."""
 
-    @app.get("/v1/models")
-    async def models() -> dict[str, Any]:
-        return {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "double"} for name in model_names]}
+    def __init__(self, *, delay_ms: float = 0.0, words: list[str] | None = None, first_token_s: float = 0.0,
+                 token_s: float = 0.0) -> None:
+        self.delay_ms = delay_ms
+        self.words = list(words or WORDS)
+        self.first_token_s = first_token_s
+        self.token_s = token_s
 
-    @app.post("/v1/chat/completions")
-    async def chat(request: Request) -> Any:
-        body = await request.json()
-        model = body.get("model", model_names[0])
-        prompt_tokens = sum(len(str(message.get("content", "")).split()) for message in body.get("messages", []))
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(WORDS),
-                 "total_tokens": prompt_tokens + len(WORDS)}
-        ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        if delay_ms:
-            await asyncio.sleep(delay_ms / 1000)
-        if not body.get("stream"):
-            return {"id": ident, "object": "chat.completion", "created": created, "model": model, "usage": usage,
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": "".join(WORDS)}}]}
+    async def generate(self, body: dict[str, Any], *, model: str, limit: int | None) -> AsyncIterator[str | Finish]:
+        if self.delay_ms:
+            await asyncio.sleep(self.delay_ms / 1000)
+        if self.first_token_s:
+            await asyncio.sleep(self.first_token_s)
+        words = self.words if limit is None else self.words[:limit]
+        for word in words:
+            yield word
+            if self.token_s:
+                await asyncio.sleep(self.token_s)
+        yield Finish(prompt_words(body), len(words), "length" if len(words) < len(self.words) else "stop")
 
-        def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
-            chunk = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
-            return f"data: {json.dumps(chunk)}\n\n".encode()
 
-        async def events() -> AsyncIterator[bytes]:
-            yield event({"role": "assistant", "content": ""})
-            for word in WORDS:
-                yield event({"content": word})
-            yield event({}, "stop")
-            if (body.get("stream_options") or {}).get("include_usage"):
-                usage_chunk = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                               "choices": [], "usage": usage}
-                yield f"data: {json.dumps(usage_chunk)}\n\n".encode()
-            yield b"data: [DONE]\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream")
-
-    return app
+def create_double(*, delay_ms: float = 0.0, model_names: tuple[str, ...] = ("gpt-4",),
+                  api_keys: list[str] | None = None, script: list[str] | None = None) -> FastAPI:
+    return create_openai_app(CannedEngine(delay_ms=delay_ms), models=model_names, api_keys=api_keys, script=script,
+                             title="openai-canned")
 
 
 def main() -> None:
@@ -70,8 +57,13 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--delay-ms", type=float, default=0.0)
+    parser.add_argument("--model", action="append", default=[])
+    parser.add_argument("--api-key", action="append", default=None, help="accepted keys (default: any)")
+    parser.add_argument("--fail", default="ok", help="fault script: ok,401,404,429:S,500,503 (the last repeats)")
     args = parser.parse_args()
-    uvicorn.run(create_double(delay_ms=args.delay_ms), host=args.host, port=args.port, log_level="warning")
+    app = create_double(delay_ms=args.delay_ms, model_names=tuple(args.model or ["gpt-4"]), api_keys=args.api_key,
+                        script=args.fail.split(","))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

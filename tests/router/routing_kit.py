@@ -29,13 +29,13 @@ FAST: dict[str, Any] = {
 
 
 def make_router(*, ollama: list[str] | None = None, openai: list[str] | None = None, embedded: bool = False,
-                **config: Any) -> Router:
+                ollama_models: list[str] | None = None, **config: Any) -> Router:
     """A router over the given node URLs (ollama base URLs, OpenAI base URLs without `/v1`)."""
     backends = [name for name, urls in (("ollama", ollama), ("openai", openai)) if urls] + (["embedded"] if embedded else [])
     settings = Settings(_env_file=None, backends=backends, max_tokens=8, default_model=config.pop("default", None) or
                         (OLLAMA if ollama else OPENAI if openai else EMBEDDED),
                         ollama_base_urls=ollama or [], openai_base_urls=[f"{url}/v1" for url in openai or []],
-                        openai_api_key="test-key")
+                        openai_api_key="test-key", **({"ollama_models": ollama_models} if ollama_models else {}))
     merged = {**FAST, **config}
     return Router(build_backends(settings), default_model=settings.default_model,
                   config=RouterConfig.model_validate(merged))

@@ -9,6 +9,7 @@ import pytest
 
 from router import AllBackendsFailed, StreamInterrupted
 from tests.doubles.faults import TOKENS, FaultServer, closed_port_url
+from tests.helpers import GENEROUS_S
 from tests.router.routing_kit import OLLAMA, OPENAI, call, collect, make_router, meta, metric, text
 
 pytestmark = pytest.mark.timeout(180)
@@ -32,12 +33,12 @@ async def test_closed_port_falls_back_then_skips_the_open_breaker() -> None:
         [node] = router.pools[router.resolve(OLLAMA)].nodes
         assert node.state == "cooling_down" and node.failed == 3 and node.breaker.opened_total == 1
         assert metric("peptalk_breaker_state", model=OLLAMA, node=closed) == 1
-        assert elapsed < 3.0
+        assert elapsed < GENEROUS_S
 
         # The open breaker skips the node at once: no connection attempt, no waiting.
         chunks, elapsed = await collect(router, call())
         assert meta(chunks)["fallbacks"][0]["reason"] == "cooling_down"
-        assert node.failed == 3 and elapsed < 1.0
+        assert node.failed == 3 and elapsed < GENEROUS_S  # no connection attempt: the count did not move
 
         # After the cooldown one probe goes out; it fails, so the node is down, for a doubled cooldown.
         await asyncio.sleep(1.05)
@@ -55,7 +56,7 @@ async def test_hanging_server_times_out_on_first_token_then_recovers() -> None:
         assert meta(chunks)["model"] == OPENAI
         assert meta(chunks)["fallbacks"][0]["reason"] == "first_token_timeout"
         assert hanging.chat_requests == 3  # the first try and two retries, each cut at 0.5 s
-        assert 1.5 <= elapsed < 3.5
+        assert 1.5 <= elapsed < GENEROUS_S  # three first-token timeouts of 0.5 s, not the 3600 s hang
         node = router.pools[router.resolve(OLLAMA)].nodes[0]
         assert node.state == "cooling_down"
 
@@ -64,7 +65,7 @@ async def test_hanging_server_times_out_on_first_token_then_recovers() -> None:
         await asyncio.sleep(1.05)
         chunks, elapsed = await collect(router, call())
         assert meta(chunks)["model"] == OLLAMA and "fallbacks" not in meta(chunks)
-        assert text(chunks) == FULL_TEXT and node.state == "up" and elapsed < 1.0
+        assert text(chunks) == FULL_TEXT and node.state == "up" and elapsed < GENEROUS_S
         assert metric("peptalk_breaker_state", model=OLLAMA, node=hanging.url) == 0
 
 
@@ -80,7 +81,7 @@ async def test_429_waits_for_retry_after_then_succeeds_on_the_same_model() -> No
         assert gpt.request_times[1] - gpt.request_times[0] >= 0.95  # Retry-After: 1 was honoured
         assert metric("peptalk_retries_total", model=OPENAI, reason="rate_limited") - before == 1
         assert router.pools[router.resolve(OPENAI)].nodes[0].state == "up"
-        assert elapsed < 2.5
+        assert elapsed < GENEROUS_S
 
 
 async def test_429_retry_after_is_capped() -> None:
@@ -89,7 +90,8 @@ async def test_429_retry_after_is_capped() -> None:
         await router.start()
         chunks, elapsed = await collect(router, call())
         assert meta(chunks)["model"] == OPENAI and gpt.chat_requests == 2
-        assert 0.3 <= gpt.request_times[1] - gpt.request_times[0] < 1.5 and elapsed < 2.5
+        # Capped at 0.3 s: well under the 30 s the server asked for, however loaded the machine.
+        assert 0.3 <= gpt.request_times[1] - gpt.request_times[0] < GENEROUS_S / 2 and elapsed < GENEROUS_S / 2
 
 
 async def test_500_retries_opens_the_breaker_and_falls_back() -> None:
@@ -104,7 +106,7 @@ async def test_500_retries_opens_the_breaker_and_falls_back() -> None:
         assert failing.chat_requests == 3
         assert metric("peptalk_retries_total", model=OLLAMA, reason="server_error") - before == 2
         node = router.pools[router.resolve(OLLAMA)].nodes[0]
-        assert node.breaker.opened_total == 1 and elapsed < 2.0
+        assert node.breaker.opened_total == 1 and elapsed < GENEROUS_S
 
         failing.set_script(["ok"])
         await asyncio.sleep(1.05)
@@ -128,7 +130,7 @@ async def test_stream_dying_mid_way_raises_a_typed_error(protocol: str) -> None:
         with pytest.raises(StreamInterrupted) as info:
             async for chunk in router.astream(call()):
                 received.append(chunk)
-        assert time.perf_counter() - started < 2.0
+        assert time.perf_counter() - started < GENEROUS_S
         assert received[0].response_metadata["peptalk"]["model"] == model
         assert "".join(chunk.text for chunk in received) == "".join(TOKENS[:2])  # what was sent stays sent
         assert received[-1].response_metadata["peptalk"]["error"]["type"] == "StreamInterrupted"
@@ -144,7 +146,7 @@ async def test_stream_dying_before_its_first_token_falls_back_transparently() ->
         await router.start()
         chunks, elapsed = await collect(router, call())
         assert meta(chunks)["model"] == OPENAI and text(chunks) == FULL_TEXT
-        assert meta(chunks)["fallbacks"][0]["reason"] == "connect" and elapsed < 2.0
+        assert meta(chunks)["fallbacks"][0]["reason"] == "connect" and elapsed < GENEROUS_S
 
 
 async def test_everything_down_fails_fast_and_faster_once_breakers_open() -> None:
@@ -153,14 +155,16 @@ async def test_everything_down_fails_fast_and_faster_once_breakers_open() -> Non
     started = time.perf_counter()
     with pytest.raises(AllBackendsFailed) as info:
         await collect(router, call())
-    assert time.perf_counter() - started < 3.0
+    assert time.perf_counter() - started < GENEROUS_S
     assert [line.split(":")[0] for line in info.value.attempts] == ["ollama", "openai"]
     assert router.unavailable_reason() is not None
 
+    failed_before = [node.failed for pool in router.pools.values() for node in pool.nodes]
     started = time.perf_counter()
     with pytest.raises(AllBackendsFailed) as info:
         await collect(router, call())
-    assert time.perf_counter() - started < 0.05
+    assert time.perf_counter() - started < GENEROUS_S
+    assert [node.failed for pool in router.pools.values() for node in pool.nodes] == failed_before  # nothing tried
     assert all("cooling down" in line for line in info.value.attempts)
     assert info.value.retry_after_s is not None and 0 < info.value.retry_after_s <= 1.0
 
@@ -168,13 +172,13 @@ async def test_everything_down_fails_fast_and_faster_once_breakers_open() -> Non
 async def test_the_overall_deadline_bounds_the_whole_request() -> None:
     with FaultServer(["hang"]) as first, FaultServer(["hang"], tags=("gpt-4",)) as second:
         router = make_router(ollama=[first.url], openai=[second.url], fallback_chain=[OLLAMA, OPENAI],
-                             first_token_timeout_s=5.0, deadline_s=1.0)
+                             timeout_s=60.0, first_token_timeout_s=60.0, deadline_s=1.0)
         await router.start()
         started = time.perf_counter()
         with pytest.raises(AllBackendsFailed) as info:
             await collect(router, call())
         elapsed = time.perf_counter() - started
-        assert 0.9 <= elapsed < 1.6
+        assert 0.9 <= elapsed < GENEROUS_S  # the 1 s deadline, not the 60 s timeouts, ended it
         assert "deadline" in " ".join(info.value.attempts) and second.chat_requests == 0
 
 

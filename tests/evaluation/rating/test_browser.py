@@ -60,13 +60,20 @@ def test_sign_in_rate_three_items_with_a_refresh_and_a_double_submit(rating_serv
 
     url, data_dir, token = rating_server
     submitted: dict[str, int] = {}  # score field name -> the score that should be stored
-    responses = []
+    responses: list[tuple[str, dict[str, str], int]] = []  # every response the browser got, redirects included
+    bodies: list[tuple[str, str]] = []  # every body, read in full
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.set_default_timeout(20_000)
-            page.on("response", lambda response: responses.append(response))
+            def capture(response) -> None:  # noqa: ANN001
+                responses.append((response.url, response.headers, response.status))
+                if not 300 <= response.status < 400:  # a redirect's body is dropped by the browser
+                    # Read at once, in the event, before a navigation can drop it; a failure fails the test.
+                    bodies.append((response.url, response.text()))
+
+            page.on("response", capture)
             pages_html: list[str] = []
 
             page.goto(f"{url}/signin")
@@ -122,13 +129,12 @@ def test_sign_in_rate_three_items_with_a_refresh_and_a_double_submit(rating_serv
             for html in pages_html:
                 assert leaked_markers(html, MODEL_MARKERS) == []
             assert len(responses) >= 10
-            for response in responses:
-                headers = json.dumps(response.headers)
-                try:
-                    body = response.text()
-                except Exception:  # noqa: BLE001 - redirects have no body to read
-                    body = ""
-                assert leaked_markers(f"{response.url} {headers} {body}", MODEL_MARKERS) == [], response.url
+            # Every non-redirect body was read: an exception in the event handler would leave one out.
+            assert len(bodies) == len([status for _, _, status in responses if not 300 <= status < 400]) >= 6
+            for response_url, headers, _ in responses:
+                assert leaked_markers(f"{response_url} {json.dumps(headers)}", MODEL_MARKERS) == [], response_url
+            for response_url, body in bodies:
+                assert body and leaked_markers(body, MODEL_MARKERS) == [], response_url
         finally:
             browser.close()
 

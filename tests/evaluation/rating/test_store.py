@@ -1,8 +1,8 @@
-"""The ratings store on a real SQLite file: tokens, assignment and idempotent writes."""
+"""The ratings store on a real SQLite file and on a real PostgreSQL server: tokens, assignment, idempotent writes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,11 +13,17 @@ from evaluation.rating.store import scores_table, submissions_table
 from peptalk.db import current_revisions, make_engine, sqlite_url
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> RatingStore:
-    store = RatingStore(make_engine(sqlite_url(tmp_path / "peptalk.db")))
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RatingStore]:
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "peptalk.db")
+    else:
+        url = request.getfixturevalue("postgres_database")
+    engine = make_engine(url)
+    store = RatingStore(engine)
     store.migrate()
-    return store
+    yield store
+    engine.dispose()
 
 
 def submission(nonce: str, score: float, *, unit: str = "p0", rater: str = "ann") -> Submission:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists() and shutil.which("chromium") is None,
-                    reason="Debian chromium is missing: run scripts/services/chromium.sh")
 def test_every_image_loads_in_chromium(study_dir: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
+    assert CHROMIUM.exists(), "Debian chromium is missing: run scripts/services/chromium.sh"  # a failure, not a skip
     result = build_report(ReportSources(eval_dir=study_dir, humans=study_dir / "humans.csv"), tmp_path / "report")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)

@@ -12,6 +12,7 @@ from peptalk.metrics import SHADOW_CALLS, SHADOW_DROPPED
 from peptalk.shadow.recorder import count_tokens
 from router.errors import AllBackendsFailed, ConfigError
 from tests.peptalk.shadow.fakes import ANSWER
+from tests.helpers import GENEROUS_S
 from tests.peptalk.shadow.helpers import CacheHitLayer, collect, fake_router, make_call, make_layer
 
 
@@ -23,12 +24,13 @@ async def test_misbehaving_candidates_never_change_the_primary(tmp_path: Path) -
     router = fake_router()
     baseline = summary(await collect(router, make_call()))
     layer = make_layer(tmp_path, ("fake:raise", "fake:hang", "fake:garbage", "fake:midstream"), router=router,
-                       timeout_s=0.5)
+                       timeout_s=3.0)
     errors_before = SHADOW_CALLS.labels(model="fake:raise", outcome="error")._value.get()
     await layer.start()
     started = time.perf_counter()
     chunks = await collect(layer, make_call())
-    assert time.perf_counter() - started < 0.4  # the hanging candidate is not awaited
+    assert time.perf_counter() - started < GENEROUS_S
+    assert layer.store.count() == 0  # the pair waits for its candidates: the primary did not wait for the hang
     assert summary(chunks) == baseline
     await layer.aclose()
 
@@ -37,7 +39,7 @@ async def test_misbehaving_candidates_never_change_the_primary(tmp_path: Path) -
     assert by_model["fake:raise"].error.startswith("AllBackendsFailed")  # the router's typed error (issue 3)
     assert "RuntimeError: candidate exploded" in by_model["fake:raise"].error
     assert by_model["fake:hang"].error.startswith("TimeoutError")
-    assert by_model["fake:hang"].latency_s == pytest.approx(0.5, abs=0.3)
+    assert 2.9 <= by_model["fake:hang"].latency_s < GENEROUS_S  # cut at its 3 s timeout
     # The router types a failure after the first token (issue 3) and keeps the cause in the message.
     assert by_model["fake:midstream"].error.startswith("StreamInterrupted")
     assert "ConnectionError: stream cut" in by_model["fake:midstream"].error
@@ -58,13 +60,13 @@ async def test_full_queue_drops_and_counts_without_blocking(tmp_path: Path) -> N
     for index in range(9):
         chunks = await collect(layer, make_call(f"user{index}"))
         assert "".join(str(chunk.text) for chunk in chunks) == ANSWER
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < GENEROUS_S  # not held up by the 3600 s candidate
     assert layer.queue_depth == 2
     assert layer.dropped["queue_full"] == 7
     assert SHADOW_DROPPED.labels(reason="queue_full")._value.get() == metric_before + 7
     started = time.perf_counter()
     await layer.aclose()  # the hung job and the queued ones give up at the drain timeout
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < GENEROUS_S  # the 0.3 s drain timeout, not the 3600 s hang
     assert layer.dropped["shutdown"] == 3  # the hung job and the two queued behind it
     assert layer.store.count() == 0
 

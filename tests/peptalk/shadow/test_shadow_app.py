@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from langserve_app import create_app
 from peptalk.settings import Settings
 from peptalk.shadow import SqlShadowStore
 from router.registry import build_backends
+from tests.helpers import GENEROUS_S
 from tests.peptalk.shadow.fakes import FakeBackend
 from tests.peptalk.shadow.helpers import REQUEST
 from tests.test_langserve_app import serving
@@ -39,10 +39,6 @@ async def invoke(client: httpx.AsyncClient, user_id: str) -> tuple[int, dict, fl
     started = time.perf_counter()
     response = await client.post("/peptalk/invoke", json={"input": REQUEST | {"user_id": user_id}})
     return response.status_code, response.json().get("output", {}), time.perf_counter() - started
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
 @pytest.mark.slow
@@ -73,6 +69,7 @@ async def test_a_3s_candidate_does_not_slow_the_primary(make_settings: Callable[
     on = shadow_settings(make_settings, tmp_path, "fake:slow", shadow_timeout_s=10.0, shadow_max_in_flight=4)
     latencies: dict[str, list[float]] = {"off": [], "on": []}
     async with serving(create_app(off)) as plain, serving(create_app(on)) as shadowed:
+        log = SqlShadowStore.from_url(on.resolved_database_url())
         await invoke(plain, "warm-up")
         await invoke(shadowed, "warm-up")
         for index in range(10):  # interleaved, so both see the same machine
@@ -80,8 +77,10 @@ async def test_a_3s_candidate_does_not_slow_the_primary(make_settings: Callable[
                 status, _, seconds = await invoke(client, f"user{index}")
                 assert status == 200
                 latencies[name].append(seconds)
-    assert max(latencies["on"]) < 3.0  # no answer waited for the candidate
-    assert p95(latencies["on"]) <= 1.5 * p95(latencies["off"]) + 0.1, latencies
+                if name == "on":  # its pair is logged when the 3 s candidate ends: it has not ended yet
+                    assert f"user{index}" not in {row.user_id for row in log.read()}
+    # The overhead itself is measured in bench/shadow_overhead.py; a loaded CI machine cannot time it fairly.
+    assert max(latencies["on"]) < GENEROUS_S, latencies
     rows = list(SqlShadowStore.from_url(on.resolved_database_url()).read())
     assert len(rows) == 11 and all(row.candidates[0].latency_s >= 3.0 for row in rows)  # the candidate really ran
 
