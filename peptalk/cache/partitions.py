@@ -1,8 +1,8 @@
 """Each process's in-memory view of the shared cache: one partition per exact key, refreshed from the database.
 
 A lookup compares a request only with entries under its own exact key. A small partition (a user's handful of
-entries) is searched exactly: every entry is a candidate, ranked by the cosine of its summary vector. A large one
-(the shared scope) is searched by FAISS (flat, then HNSW), which returns the nearest `k`.
+entries) is searched exactly with numpy: the nearest `k` by the cosine of the summary vectors (every entry when it
+holds no more than `k`). A large one (the shared scope) is searched by FAISS (flat, then HNSW).
 
 Entries are found by id: ids only grow, so `refresh` asks the database for ids above the highest one seen
 (`PEPTALK_CACHE_SYNC_INTERVAL_S` apart at most), and an answer stored by another process is found here within
@@ -56,7 +56,7 @@ class Partition:
         return len(self.contents)
 
     def candidates(self, summary: np.ndarray, k: int) -> list[int]:
-        """Entry ids, nearest first: every entry of a small partition, the nearest `k` of a large one."""
+        """The nearest `k` entry ids, nearest first: exactly (numpy) in a small partition, by FAISS in a large one."""
         if self.index is not None:
             return [entry_id for entry_id, _ in self.index.search(summary, k)]
         if self._matrix is None:
@@ -66,7 +66,9 @@ class Partition:
         ids, matrix = self._matrix
         if not ids:
             return []
-        order = np.argsort(-(matrix @ summary), kind="stable")
+        scores = matrix @ summary
+        nearest = np.argpartition(-scores, k)[:k] if len(ids) > k else np.arange(len(ids))
+        order = nearest[np.argsort(-scores[nearest], kind="stable")]
         return [ids[position] for position in order]
 
 
