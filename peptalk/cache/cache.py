@@ -23,6 +23,7 @@ from peptalk.metrics import CACHE_ENTRIES
 log = logging.getLogger("peptalk.cache")
 HitKind = Literal["exact", "semantic"]
 ItemVectors = dict[str, np.ndarray]
+FETCH = 4  # candidates read from the database at a time
 
 
 @dataclass
@@ -116,20 +117,22 @@ class SemanticCache:
         if not candidates:
             return None, None
         now = self.clock()
-        entries = self.store.get(candidates)
-        self.index.remove([entry_id for entry_id in candidates if entry_id not in entries])
         nearest: Match | None = None
-        for entry_id in candidates:
-            entry = entries.get(entry_id)
-            if entry is None or not self._live(entry, now) or entry.key != key.digest():
-                continue
-            table = dict(zip(entry.items, entry.vectors, strict=True)) | vectors
-            match = decide(entry.canonical, content, lambda texts: np.stack([table[text] for text in texts]),
-                           self.policy)
-            if match.hit:
-                self._touch(entry, now)
-                return CacheHit(entry, "semantic", match.similarity, match), match
-            nearest = nearest or match
+        for start in range(0, len(candidates), FETCH):  # the nearest first: usually the first fetch decides
+            chunk = candidates[start:start + FETCH]
+            entries = self.store.get(chunk)
+            self.index.remove([entry_id for entry_id in chunk if entry_id not in entries])
+            for entry_id in chunk:
+                entry = entries.get(entry_id)
+                if entry is None or not self._live(entry, now) or entry.key != key.digest():
+                    continue
+                table = dict(zip(entry.items, entry.vectors, strict=True)) | vectors
+                match = decide(entry.canonical, content, lambda texts: np.stack([table[text] for text in texts]),
+                               self.policy)
+                if match.hit:
+                    self._touch(entry, now)
+                    return CacheHit(entry, "semantic", match.similarity, match), match
+                nearest = nearest or match
         return None, nearest
 
     def _touch(self, entry: CacheEntry, now: float) -> None:
