@@ -15,6 +15,7 @@ with its reason. The defaults are the ones `bench/cache_quality.py` measured (BE
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -194,7 +195,12 @@ def decide(stored: CanonicalContent, new: CanonicalContent, vectors: ItemVectors
 
 
 def _assign(scores: np.ndarray) -> list[tuple[int, int]]:
-    """The one-to-one pairing with the highest total score."""
+    """The one-to-one pairing with the highest total score (square: both sides have as many leftovers)."""
+    size = scores.shape[0]
+    if size <= 4:  # at most 24 orders: cheaper than importing scipy on the event loop
+        best = max(itertools.permutations(range(size)),
+                   key=lambda order: sum(scores[row, column] for row, column in enumerate(order)))
+        return list(enumerate(best))
     from scipy.optimize import linear_sum_assignment
 
     rows, columns = linear_sum_assignment(scores, maximize=True)
