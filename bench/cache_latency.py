@@ -142,10 +142,10 @@ def fill(store: SqlCacheStore, size: int, scope: str, rng: np.random.Generator) 
     return made
 
 
-async def lookup_by_size(sizes: list[int], lookups: int, ef_search: int) -> None:
+async def lookup_by_size(sizes: list[int], lookups: int, ef_search: int, scopes: list[str]) -> None:
     rng = np.random.default_rng(7)
     for size in sizes:
-        for scope in ("user", "shared"):
+        for scope in scopes:
             with tempfile.TemporaryDirectory() as folder:
                 cache = new_cache(Path(folder), capacity=size, ef=ef_search)
                 await asyncio.to_thread(cache.store.migrate)
@@ -165,7 +165,7 @@ async def lookup_by_size(sizes: list[int], lookups: int, ef_search: int) -> None
                     content = CanonicalContent.of(changed)
                     query = dict(vectors)
                     typo_item, = set(content.items()) - set(vectors)
-                    noisy = vectors[CanonicalContent.of(request).lists[1][0]] + 0.05 * rng.standard_normal(DIM)
+                    noisy = vectors[CanonicalContent.of(request).lists[1][0]] + 0.01 * rng.standard_normal(DIM)  # cos ~0.98
                     query[typo_item] = (noisy / np.linalg.norm(noisy)).astype(np.float32)
                     started = time.perf_counter()
                     hit, _ = cache.lookup(key, content, query)
@@ -191,10 +191,12 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=500)
     parser.add_argument("--skip-model", action="store_true")
     parser.add_argument("--ef-search", type=int, default=64, help="HNSW efSearch of large partitions")
+    parser.add_argument("--scopes", default="user,shared")
     args = parser.parse_args()
     if not args.skip_model:
         asyncio.run(hit_against_miss_and_embedding(args.requests, args.max_tokens))
-    asyncio.run(lookup_by_size([int(size) for size in args.sizes.split(",")], args.lookups, args.ef_search))
+    asyncio.run(lookup_by_size([int(size) for size in args.sizes.split(",")], args.lookups, args.ef_search,
+                              args.scopes.split(",")))
 
 
 if __name__ == "__main__":

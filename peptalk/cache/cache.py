@@ -158,7 +158,7 @@ class SemanticCache:
         uses, self._uses = self._uses, {}
         entry_id, removed = await asyncio.to_thread(self._store, entry, uses)
         self.index.remove(removed)
-        self.index.add(IndexRow(entry_id, entry.key, content, entry.summary))
+        self.index.add([IndexRow(entry_id, entry.key, content, entry.summary)])
         return entry_id
 
     def _store(self, entry: CacheEntry, uses: dict[int, tuple[int, float]]) -> tuple[int, list[int]]:

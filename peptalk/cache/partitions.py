@@ -32,18 +32,21 @@ class Partition:
         self.index: VectorIndex | None = None
         self._matrix: tuple[list[int], np.ndarray] | None = None
 
-    def add(self, row: IndexRow) -> None:
-        if row.id in self.contents:
+    def add(self, rows: list[IndexRow]) -> None:
+        """Adds entries (already known ids are skipped); a bulk add builds or grows the FAISS index at once."""
+        fresh = [row for row in rows if row.id not in self.contents]
+        if not fresh:
             return
-        self.contents[row.id] = row.canonical
-        self.summaries[row.id] = row.summary
+        for row in fresh:
+            self.contents[row.id] = row.canonical
+            self.summaries[row.id] = row.summary
         self._matrix = None
-        if self.index is not None:
-            self.index.add([row.id], row.summary[None, :])
-        elif len(self.contents) > self.faiss_above:
+        if self.index is None and len(self.contents) > self.faiss_above:
             self.index = self.index_factory(self.dim)
-            ids = list(self.summaries)
-            self.index.add(ids, np.stack([self.summaries[entry_id] for entry_id in ids]))
+            fresh = [IndexRow(entry_id, "", self.contents[entry_id], summary)
+                     for entry_id, summary in self.summaries.items()]
+        if self.index is not None:
+            self.index.add([row.id for row in fresh], np.stack([row.summary for row in fresh]))
 
     def remove(self, entry_id: int) -> None:
         if self.contents.pop(entry_id, None) is not None:
@@ -88,13 +91,17 @@ class PartitionIndex:
         self.watermark = 0  # the highest id read from the store
         self._synced_at = float("-inf")
 
-    def add(self, row: IndexRow) -> None:
-        partition = self.partitions.get(row.key)
-        if partition is None:
-            partition = self.partitions[row.key] = Partition(dim=self.dim, faiss_above=self.faiss_above,
+    def add(self, rows: list[IndexRow]) -> None:
+        by_key: dict[str, list[IndexRow]] = {}
+        for row in rows:
+            by_key.setdefault(row.key, []).append(row)
+        for key, group in by_key.items():
+            partition = self.partitions.get(key)
+            if partition is None:
+                partition = self.partitions[key] = Partition(dim=self.dim, faiss_above=self.faiss_above,
                                                              index_factory=self.index_factory)
-        partition.add(row)
-        self.keys[row.id] = row.key
+            partition.add(group)
+            self.keys.update((row.id, key) for row in group)
 
     def remove(self, ids: list[int] | set[int]) -> None:
         for entry_id in ids:
@@ -114,9 +121,8 @@ class PartitionIndex:
         added = 0
         while True:
             rows = self.store.since(self.watermark)
-            for row in rows:
-                self.add(row)
-                self.watermark = max(self.watermark, row.id)
+            self.add(rows)
+            self.watermark = max([self.watermark, *(row.id for row in rows)])
             added += len(rows)
             if len(rows) < 10_000:
                 return added
