@@ -20,10 +20,12 @@ TOKENS = Counter("peptalk_tokens_total", "Tokens in and out", ["model", "directi
 ESTIMATED_COST = Counter("peptalk_estimated_cost_usd_total", "Estimated cost from the cost model's prices", ["model"])
 
 # Semantic cache.
-CACHE_LOOKUPS = Counter("peptalk_cache_lookups_total", "Cache lookups by result", ["result"])  # hit|miss|bypass
+CACHE_LOOKUPS = Counter("peptalk_cache_lookups_total", "Cache lookups by result", ["result"])  # hit|miss|bypass|refresh|error
 CACHE_LOOKUP_SECONDS = Histogram("peptalk_cache_lookup_seconds", "Cache lookup time, embedding included",
                                  buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1))
 CACHE_ENTRIES = Gauge("peptalk_cache_entries", "Entries in the semantic cache")
+CACHE_HITS = Counter("peptalk_cache_hits_total", "Cache hits by how they were found", ["kind"])  # exact|semantic
+CACHE_AUDITS = Counter("peptalk_cache_audits_total", "Audited semantic hits", ["result"])  # logged|error|dropped
 
 # Shadow traffic.
 SHADOW_QUEUE_DEPTH = Gauge("peptalk_shadow_queue_depth", "Shadow jobs waiting")

@@ -1,13 +1,15 @@
-"""The semantic cache's interfaces: the embedder, the vector index and the metadata store."""
+"""The semantic cache's interfaces: the embedder, the vector index and the entry store."""
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from peptalk.cache.canonical import CanonicalContent
 
 
 @runtime_checkable
@@ -59,12 +61,17 @@ class VectorIndex(abc.ABC):
 
 @dataclass
 class CacheEntry:
-    """One cached answer and what it was cached for."""
+    """One cached answer, what it was cached for, and the MiniLM vectors of its items."""
 
-    key: str  # hash of the exact part of the key: scope, model (unless left out) and the request's dates
+    key: str  # CacheKey.digest(): scope, model, dates, prompt template and generation settings
     scope: str  # "user:<id>" or "shared"
     model: str  # the `backend:model` that produced `text`
-    content_hash: str  # hash of the request's canonical content text
+    content_hash: str  # CanonicalContent.digest(): equal for reordered, re-cased or re-punctuated requests
+    request: dict[str, Any]  # the request's lists and dates as sent (for the audit log)
+    canonical: CanonicalContent
+    items: list[str]  # the distinct canonical items, in the order of `vectors`' rows
+    vectors: np.ndarray  # one unit vector per item (float32)
+    summary: np.ndarray  # the normalised mean of `vectors`: what large partitions search by
     text: str
     created_at: float  # wall-clock seconds (TTL)
     last_used_at: float  # wall-clock seconds (LRU)
@@ -72,24 +79,42 @@ class CacheEntry:
     id: int | None = None
 
 
+@dataclass(frozen=True)
+class IndexRow:
+    """What a process keeps in memory of an entry to find candidates: no text, no item vectors."""
+
+    id: int
+    key: str
+    canonical: CanonicalContent
+    summary: np.ndarray
+
+
 class CacheStore(abc.ABC):
-    """The metadata of cached entries: what each id answers, for whom, and when it was used."""
+    """Cache entries in a database several app processes share; ids only grow, so `since` finds what is new."""
+
+    @abc.abstractmethod
+    def migrate(self) -> None:
+        """Creates or upgrades the tables."""
 
     @abc.abstractmethod
     def add(self, entry: CacheEntry) -> int:
-        """Stores a new entry and returns its id (also used as its vector's id)."""
+        """Stores a new entry and returns its id."""
 
     @abc.abstractmethod
     def get(self, ids: Sequence[int]) -> dict[int, CacheEntry]:
         """The entries among `ids` that exist."""
 
     @abc.abstractmethod
-    def find(self, key: str, content_hash: str) -> list[int]:
-        """Ids of the entries with exactly this key and content."""
+    def find(self, key: str, content_hash: str) -> list[CacheEntry]:
+        """The entries with exactly this key and canonical content."""
 
     @abc.abstractmethod
-    def touch(self, entry_id: int, now: float) -> None:
-        """Records a hit: bumps `hits` and sets `last_used_at`."""
+    def since(self, after_id: int, limit: int = 10_000) -> list[IndexRow]:
+        """Entries with an id above `after_id`, lowest first (at most `limit`)."""
+
+    @abc.abstractmethod
+    def touch(self, uses: dict[int, tuple[int, float]]) -> None:
+        """Records hits: per id, how many and the last time."""
 
     @abc.abstractmethod
     def delete(self, ids: Sequence[int]) -> None:
@@ -110,11 +135,3 @@ class CacheStore(abc.ABC):
     @abc.abstractmethod
     def __len__(self) -> int:
         """How many entries are stored."""
-
-    @abc.abstractmethod
-    def to_bytes(self) -> bytes:
-        """Every entry, serialised (for snapshots)."""
-
-    @abc.abstractmethod
-    def load_bytes(self, data: bytes) -> None:
-        """Replaces every entry with those of a serialised store."""

@@ -1,4 +1,4 @@
-"""`SemanticCache`: lookups, inserts, TTL, LRU eviction and snapshots over an embedder, an index and a store."""
+"""`SemanticCache`: exact and semantic lookups, inserts, TTL and LRU over a shared store and per-key partitions."""
 
 from __future__ import annotations
 
@@ -9,129 +9,172 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
-from peptalk.cache.base import CacheEntry, CacheStore, Embedder, VectorIndex
-from peptalk.cache.errors import SnapshotError
-from peptalk.cache.keys import CacheKey, VectorLayout
-from peptalk.cache.snapshot import Snapshot, SnapshotDir
+from peptalk.cache.base import CacheEntry, CacheStore, Embedder, IndexRow, VectorIndex
+from peptalk.cache.canonical import CanonicalContent
+from peptalk.cache.keys import CacheKey, Generation
+from peptalk.cache.match import Match, MatchPolicy, decide
+from peptalk.cache.partitions import PartitionIndex
 from peptalk.metrics import CACHE_ENTRIES
-from peptalk.schema import LIST_FIELDS
 
 log = logging.getLogger("peptalk.cache")
-CANDIDATES = 8  # nearest vectors checked per lookup; entries under other keys rank below every real candidate
+HitKind = Literal["exact", "semantic"]
+ItemVectors = dict[str, np.ndarray]
+FETCH = 4  # candidates read from the database at a time
 
 
 @dataclass
 class CacheHit:
-    """A cached answer that matched, with the lowest per-list cosine similarity (what the threshold applies to)."""
+    """A cached answer that may be served: found by its exact content, or by the match decision (with evidence)."""
 
     entry: CacheEntry
+    kind: HitKind
     similarity: float
+    match: Match | None = None
+
+    def evidence(self) -> dict[str, Any]:
+        """What the response metadata says about a semantic hit: the changed items and their similarities."""
+        pairs = self.match.pairs if self.match else []
+        return {"entry_id": self.entry.id, "changed_items": [
+            {"list": pair.list_name, "stored": pair.stored, "new": pair.new, "similarity": round(pair.similarity, 4)}
+            for pair in pairs]}
+
+
+def summary_vector(vectors: np.ndarray, dim: int) -> np.ndarray:
+    """The normalised mean of item vectors (zeros for a request with no items)."""
+    if not len(vectors):
+        return np.zeros(dim, np.float32)
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm if norm > 0 else mean).astype(np.float32)
 
 
 class SemanticCache:
-    """Answers stored under an exact key plus per-list embeddings; everything but embedding runs on the event loop."""
+    """Answers shared through a database; each process searches its own in-memory partitions of it."""
 
-    def __init__(self, *, embedder: Embedder, index_factory: Callable[[int], VectorIndex], store: CacheStore,
-                 snapshots: SnapshotDir | None = None, threshold: float = 0.95, ttl_s: float = 86400.0,
-                 capacity: int = 10000, save_interval_s: float = 300.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, embedder: Embedder, store: CacheStore, index_factory: Callable[[int], VectorIndex],
+                 generation: Generation, policy: MatchPolicy = MatchPolicy(), ttl_s: float = 86400.0,
+                 capacity: int = 10000, faiss_above: int = 1024, candidates: int = 16, sync_interval_s: float = 0.2,
+                 maintain_interval_s: float = 5.0, clock: Callable[[], float] = time.time) -> None:
         self.embedder = embedder
-        self.layout = VectorLayout(sections=len(LIST_FIELDS), dim=embedder.dim)
-        self.index = index_factory(self.layout.dim)
         self.store = store
-        self.snapshots = snapshots
-        self.threshold = threshold
+        self.generation = generation
+        self.policy = policy
         self.ttl_s = ttl_s
         self.capacity = capacity
-        self.save_interval_s = save_interval_s
+        self.candidates = candidates
+        self.maintain_interval_s = maintain_interval_s
         self.clock = clock
+        self.index = PartitionIndex(store, dim=embedder.dim, faiss_above=faiss_above, index_factory=index_factory,
+                                    sync_interval_s=sync_interval_s)
+        self.audit: Any = None  # a CacheAuditor, when semantic hits are audited
+        self._uses: dict[int, tuple[int, float]] = {}  # hits not yet written: id -> (count, last use)
         self._executor: ThreadPoolExecutor | None = None
-        self._changes = 0  # mutations since the last save
-        self._save_lock = asyncio.Lock()
         self._maintainer: asyncio.Task[None] | None = None
+        self._started = False
 
     # -- embedding (a worker thread: it is the only slow step)
 
-    async def embed(self, sections: Sequence[str]) -> np.ndarray:
-        """One unit vector per list text, computed off the event loop."""
+    async def embed(self, items: Sequence[str]) -> ItemVectors:
+        """One unit vector per distinct item, computed off the event loop."""
+        unique = list(dict.fromkeys(items))
+        if not unique:
+            return {}
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="peptalk-cache-embed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.embedder.embed, list(sections))
+        vectors = await asyncio.get_running_loop().run_in_executor(self._executor, self.embedder.embed, unique)
+        return dict(zip(unique, vectors, strict=True))
 
-    # -- lookups and inserts
+    # -- lookups
 
-    def lookup(self, key: CacheKey, sections: np.ndarray) -> CacheHit | None:
-        """The best live entry under `key` whose every list is at least `threshold` similar, if any."""
-        digest = key.digest()
-        query = self.layout.compose(sections, digest)
-        # The mean over parts is at least the threshold whenever every part is, so this drops nothing.
-        found = [entry_id for entry_id, score in self.index.search(query, CANDIDATES) if score >= self.threshold - 1e-4]
-        if not found:
-            return None
-        entries = self.store.get(found)
+    def _live(self, entry: CacheEntry, now: float) -> bool:
+        return entry.created_at >= now - self.ttl_s
+
+    def exact(self, key: CacheKey, content: CanonicalContent, *, touch: bool = True) -> CacheHit | None:
+        """The newest live entry for this request up to case, spacing, punctuation and order; no embedding."""
         now = self.clock()
-        candidates = [entry_id for entry_id in found if entry_id in entries and entries[entry_id].key == digest
-                      and entries[entry_id].created_at >= now - self.ttl_s]
-        best: CacheHit | None = None
-        for entry_id, stored in zip(candidates, self.index.vectors(candidates), strict=True):
-            similarity = float(self.layout.section_similarities(query, stored).min())
-            if similarity >= self.threshold and (best is None or similarity > best.similarity):
-                best = CacheHit(entries[entry_id], min(similarity, 1.0))
-        if best is not None:
-            self._touch(best.entry, now)
-        return best
-
-    def exact(self, key: CacheKey, content_hash: str, *, touch: bool = True) -> CacheHit | None:
-        """The newest live entry stored for this exact request (same key, same content), found without embedding.
-
-        Such an entry is also what `lookup` would find (every list at similarity 1), so this is a shortcut,
-        not a second policy. `touch=False` only looks.
-        """
-        found = self.store.find(key.digest(), content_hash)
-        if not found:
-            return None
-        now = self.clock()
-        live = [entry for entry in self.store.get(found).values() if entry.created_at >= now - self.ttl_s]
+        live = [entry for entry in self.store.find(key.digest(), content.digest()) if self._live(entry, now)]
         if not live:
             return None
-        entry = max(live, key=lambda candidate: candidate.created_at)
+        entry = max(live, key=lambda candidate: (candidate.created_at, candidate.id or 0))
         if touch:
             self._touch(entry, now)
-        return CacheHit(entry, 1.0)
+        return CacheHit(entry, "exact", 1.0)
+
+    def lookup(self, key: CacheKey, content: CanonicalContent, vectors: ItemVectors) -> tuple[CacheHit | None, Match | None]:
+        """The best live entry under `key` that the match decision allows, and the decision on the nearest
+        candidate when none does (why it missed)."""
+        self.index.refresh()
+        items = content.items()
+        summary = summary_vector(np.stack([vectors[item] for item in items]) if items else np.empty((0, 0)),
+                                 self.embedder.dim)
+        shapes = [len(items_) for items_ in content.lists]
+        candidates = [entry_id for entry_id, stored in self.index.candidates(key.digest(), summary, self.candidates)
+                      if [len(items_) for items_ in stored.lists] == shapes]
+        if not candidates:
+            return None, None
+        now = self.clock()
+        nearest: Match | None = None
+        for start in range(0, len(candidates), FETCH):  # the nearest first: usually the first fetch decides
+            chunk = candidates[start:start + FETCH]
+            entries = self.store.get(chunk)
+            self.index.remove([entry_id for entry_id in chunk if entry_id not in entries])
+            for entry_id in chunk:
+                entry = entries.get(entry_id)
+                if entry is None or not self._live(entry, now) or entry.key != key.digest():
+                    continue
+                table = dict(zip(entry.items, entry.vectors, strict=True)) | vectors
+                match = decide(entry.canonical, content, lambda texts: np.stack([table[text] for text in texts]),
+                               self.policy)
+                if match.hit:
+                    self._touch(entry, now)
+                    return CacheHit(entry, "semantic", match.similarity, match), match
+                nearest = nearest or match
+        return None, nearest
 
     def _touch(self, entry: CacheEntry, now: float) -> None:
         if entry.id is not None:
-            self.store.touch(entry.id, now)
+            count, _ = self._uses.get(entry.id, (0, now))
+            self._uses[entry.id] = (count + 1, now)
             entry.hits += 1
             entry.last_used_at = now
-            self._changes += 1
 
-    def put(self, key: CacheKey, sections: np.ndarray, *, content_hash: str, text: str, model: str) -> int:
-        """Stores an answer (replacing one for the identical request) and evicts the least recently used beyond capacity."""
-        digest = key.digest()
-        self.remove(self.store.find(digest, content_hash))
+    # -- inserts and eviction
+
+    async def put(self, key: CacheKey, content: CanonicalContent, vectors: ItemVectors, *, request: dict[str, Any],
+                  text: str, model: str) -> int:
+        """Stores an answer (replacing the one for the same request) and evicts the least recently used beyond
+        capacity; the database work runs in a thread."""
+        items = content.items()
+        matrix = np.stack([vectors[item] for item in items]) if items else np.empty((0, self.embedder.dim), np.float32)
         now = self.clock()
-        entry = CacheEntry(key=digest, scope=key.scope, model=model, content_hash=content_hash, text=text,
-                           created_at=now, last_used_at=now)
-        entry_id = self.store.add(entry)
-        self.index.add([entry_id], self.layout.compose(sections, digest)[None, :])
-        overflow = len(self.store) - self.capacity
-        if overflow > 0:
-            self.remove(self.store.least_recently_used(overflow))
-        self._changes += 1
-        CACHE_ENTRIES.set(len(self.store))
+        entry = CacheEntry(key=key.digest(), scope=key.scope, model=model, content_hash=content.digest(),
+                           request=request, canonical=content, items=items, vectors=matrix,
+                           summary=summary_vector(matrix, self.embedder.dim), text=text, created_at=now,
+                           last_used_at=now)
+        uses, self._uses = self._uses, {}
+        entry_id, removed = await asyncio.to_thread(self._store, entry, uses)
+        self.index.remove(removed)
+        self.index.add([IndexRow(entry_id, entry.key, content, entry.summary)])
         return entry_id
 
+    def _store(self, entry: CacheEntry, uses: dict[int, tuple[int, float]]) -> tuple[int, list[int]]:
+        self.store.touch(uses)  # so that eviction sees the latest uses
+        replaced = [old.id for old in self.store.find(entry.key, entry.content_hash) if old.id is not None]
+        self.store.delete(replaced)
+        entry_id = self.store.add(entry)
+        size = len(self.store)
+        evicted = self.store.least_recently_used(size - self.capacity) if size > self.capacity else []
+        self.store.delete(evicted)
+        CACHE_ENTRIES.set(size - len(evicted))
+        return entry_id, replaced + evicted
+
     def remove(self, ids: Sequence[int]) -> None:
-        if ids:
-            self.store.delete(ids)
-            self.index.remove(ids)
-            self._changes += 1
-            CACHE_ENTRIES.set(len(self.store))
+        self.store.delete(ids)
+        self.index.remove(list(ids))
 
     def purge_expired(self) -> int:
         """Deletes entries past their TTL; returns how many."""
@@ -139,83 +182,60 @@ class SemanticCache:
         self.remove(expired)
         return len(expired)
 
+    def flush_uses(self) -> None:
+        uses, self._uses = self._uses, {}
+        self.store.touch(uses)
+
     def __len__(self) -> int:
         return len(self.store)
-
-    # -- snapshots
-
-    def snapshot(self) -> Snapshot:
-        return Snapshot(index=self.index.to_bytes(), store=self.store.to_bytes())
-
-    def restore(self, snapshot: Snapshot) -> None:
-        """Replaces the contents with a snapshot's; `SnapshotError` when index and metadata disagree."""
-        try:
-            self.store.load_bytes(snapshot.store)
-            keep = self.store.ids()
-            self.index.load_bytes(snapshot.index, keep=keep)
-        except SnapshotError:
-            raise
-        except Exception as exc:  # faiss and sqlite raise their own types on corrupt data
-            raise SnapshotError(f"unreadable cache snapshot: {exc!r}") from exc
-        missing = keep - self.index.ids()
-        if missing:
-            raise SnapshotError(f"{len(missing)} entries have no vector in the index")
-        CACHE_ENTRIES.set(len(self.store))
-
-    async def save(self) -> str | None:
-        """Writes a snapshot generation when something changed since the last one; returns its name."""
-        if self.snapshots is None:
-            return None
-        async with self._save_lock:
-            if self._changes == 0:
-                return None
-            changes, snapshot = self._changes, self.snapshot()  # taken on the loop, so it is consistent
-            name = await asyncio.to_thread(self.snapshots.save, snapshot)
-            self._changes -= changes
-            log.info("cache saved", extra={"generation": name, "entries": len(self.store)})
-            return name
-
-    async def load(self) -> None:
-        """Loads the last complete snapshot, if any; a bad one is logged and the cache starts empty."""
-        if self.snapshots is None:
-            return
-        try:
-            snapshot = await asyncio.to_thread(self.snapshots.load)
-            if snapshot is not None:
-                self.restore(snapshot)
-                self.purge_expired()
-        except SnapshotError:
-            log.exception("cache snapshot not loaded; starting empty")
-        self._changes = 0
 
     # -- life cycle
 
     async def start(self, *, warm: bool = True) -> None:
-        """Loads the snapshot, loads the embedder in the background, and starts periodic purge-and-save."""
-        await self.load()
+        """Migrates the tables, reads every entry into the partitions, and starts the maintenance task."""
+        await asyncio.to_thread(self.store.migrate)
+        await asyncio.to_thread(self.index.refresh, force=True)
+        CACHE_ENTRIES.set(len(self.index))
         if warm and hasattr(self.embedder, "load"):
             self._executor = self._executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="peptalk-cache-embed")
             self._executor.submit(self.embedder.load)
+        if self.audit is not None:
+            self.audit.start()
         self._maintainer = asyncio.create_task(self._maintain(), name="peptalk-cache-maintainer")
+
+    async def maintain(self) -> None:
+        """Writes pending hits, purges expired entries and drops entries other processes deleted."""
+        uses, self._uses = self._uses, {}
+        await asyncio.to_thread(self.store.touch, uses)
+        expired = await asyncio.to_thread(self.store.created_before, self.clock() - self.ttl_s)
+        await asyncio.to_thread(self.store.delete, expired)
+        live = await asyncio.to_thread(self.store.ids)
+        self.index.refresh(force=True)
+        self.index.reconcile(live)
+        CACHE_ENTRIES.set(len(live))
 
     async def _maintain(self) -> None:
         while True:
-            await asyncio.sleep(self.save_interval_s)
+            await asyncio.sleep(self.maintain_interval_s)
             try:
-                self.purge_expired()
-                await self.save()
+                await self.maintain()
             except Exception:
-                log.exception("periodic cache save failed; the previous generation stays current")
+                log.exception("cache maintenance failed; it is tried again")
 
     async def aclose(self) -> None:
-        """Stops the periodic task and saves a last snapshot."""
+        """Stops maintenance, drains the audit queue and writes pending hits."""
         if self._maintainer is not None:
             self._maintainer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._maintainer
             self._maintainer = None
-        self.purge_expired()
-        await self.save()
+        if self.audit is not None:
+            await self.audit.aclose()
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self.flush_uses)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+__all__ = ["CacheHit", "HitKind", "ItemVectors", "SemanticCache", "summary_vector"]

@@ -7,5 +7,5 @@ class CacheError(Exception):
     """Base class of every semantic-cache error."""
 
 
-class SnapshotError(CacheError):
-    """A saved cache snapshot is missing a part, unreadable, or inconsistent (index against metadata)."""
+class CacheStoreError(CacheError):
+    """The cache's database cannot be migrated, read or written."""

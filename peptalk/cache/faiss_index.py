@@ -85,7 +85,15 @@ class FaissIndex(VectorIndex):
 
     def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
-        self._index.add_with_ids(vectors, _ids(ids))
+        faiss = _faiss()
+        bulk = len(vectors) >= 1000
+        if bulk:
+            faiss.omp_set_num_threads(os.cpu_count() or 1)  # a bulk add (loading at start-up) gains from threads
+        try:
+            self._index.add_with_ids(vectors, _ids(ids))
+        finally:
+            if bulk:
+                faiss.omp_set_num_threads(1)
         self._live.update(ids)
         if self.kind == "flat" and len(self) > self.hnsw_above:
             self._rebuild("hnsw")

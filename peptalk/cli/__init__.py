@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from peptalk.cli.cache import app as cache_app
 from peptalk.cli.cost import cost_app
 from peptalk.cli.eval import eval_app
 from peptalk.cli.loadtest import loadtest_app
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.command()(probe)
+app.add_typer(cache_app, name="cache")
 app.add_typer(cost_app, name="cost")
 app.add_typer(eval_app, name="eval")
 app.add_typer(loadtest_app, name="loadtest")

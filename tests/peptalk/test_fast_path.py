@@ -128,8 +128,9 @@ async def test_fast_path_hits_are_counted_and_shadowed(filled, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "build_backends",
                         lambda settings: {**build_backends(settings), "fake": FakeBackend(delay_s=0.0)})
+    # The shadow log shares the database with the cache (issue 14), so the filled data folder's database it is.
     settings = app_settings(filled[0], shadow_candidates="fake:fast", shadow_hash_user_ids=False,
-                            shadow_flush_interval_s=0.1, database_url=f"sqlite:///{tmp_path / 'shadow.db'}")
+                            shadow_flush_interval_s=0.1)
     hits_before = sample("peptalk_cache_lookups_total", result="hit")
     served_before = sample("peptalk_requests_total", route="/peptalk/invoke", model=MODEL, status="200")
     async with serving(create_app(settings)) as client:

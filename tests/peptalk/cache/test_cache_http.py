@@ -81,16 +81,32 @@ def hit(output: dict[str, Any]) -> bool:
 async def test_a_paraphrase_hits_for_the_same_user_only(app: App) -> None:
     user = BASE | {"user_id": "para"}
     first = await app.invoke(user)
-    assert not hit(first) and first["model"] == MODEL
+    assert not hit(first) and first["model"] == MODEL and first["metadata"]["cache"] == "miss"
     calls = app.backend.calls
     paraphrase = user | {"completed_tasks": ["Wrote design doc"],
                          "focused_tasks": ["Review 2 pull requests", "Call the bank about my loan"]}
     second = await app.invoke(paraphrase)
     assert hit(second) and second["text"] == first["text"] and second["model"] == MODEL
-    assert 0.95 <= second["metadata"]["similarity"] < 1.0
+    assert second["metadata"]["cache"] == "semantic" and 0.0 < second["metadata"]["similarity"] < 1.0
+    changed = second["metadata"]["cache_evidence"]["changed_items"]
+    assert {(item["list"], item["stored"], item["new"]) for item in changed} == {
+        ("completed_tasks", "wrote the design doc", "wrote design doc"),
+        ("focused_tasks", "call the bank about the loan", "call the bank about my loan")}
     assert app.backend.calls == calls
     other_user = await app.invoke(paraphrase | {"user_id": "someone-else"})
     assert not hit(other_user) and app.backend.calls == calls + 1
+
+
+async def test_the_issue_example_skipped_run_misses(app: App) -> None:
+    """Issue 14: maya's "Run 10 km", then "Skipped the 10 km run", must not get the congratulations."""
+    maya = BASE | {"user_id": "maya", "completed_tasks": ["Run 10 km"]}
+    first = await app.invoke(maya)
+    assert not hit(first)
+    skipped = await app.invoke(maya | {"completed_tasks": ["Skipped the 10 km run"]})
+    assert not hit(skipped) and skipped["metadata"]["cache"] == "miss"
+    assert "polarity" in skipped["metadata"]["cache_miss_reason"]
+    reordered = await app.invoke(maya | {"focused_tasks": ["call the bank about the loan.", "Review two pull requests"]})
+    assert hit(reordered) and reordered["metadata"]["cache"] == "exact" and reordered["text"] == first["text"]
 
 
 @pytest.mark.parametrize(("case", "change"), [
@@ -98,6 +114,13 @@ async def test_a_paraphrase_hits_for_the_same_user_only(app: App) -> None:
                                               "focused_tasks": ["Call the bank about the loan"]}),
     ("different date", {"today": "2026-11-23"}),
     ("different task list", {"focused_tasks": ["Clean the garage", "Call the bank about the loan"]}),
+    ("negated", {"rituals": ["Skipped the morning run"]}),
+    ("cancelled", {"focused_tasks": ["Review two pull requests", "Call the bank about the loan (cancelled)"]}),
+    ("item added", {"goals": ["Ship the beta", "Renew the passport"]}),
+    ("item dropped", {"goals": []}),
+    ("another number", {"focused_tasks": ["Review three pull requests", "Call the bank about the loan"]}),
+    ("another person", {"focused_tasks": ["Review two pull requests", "Call mom about the loan"]}),
+    ("another goal", {"goals": ["Plan the summer trip"]}),
 ])
 async def test_no_false_hits(app: App, case: str, change: dict[str, Any]) -> None:
     user = BASE | {"user_id": "nofalse"}
@@ -195,16 +218,60 @@ async def test_lru_eviction_over_http(tmp_path: Path) -> None:
         assert not hit(await client.invoke(users[1]))
 
 
-async def test_entries_survive_an_app_restart(tmp_path: Path) -> None:
+async def test_entries_survive_an_app_restart_but_not_a_new_token_limit(tmp_path: Path) -> None:
     settings = cache_settings(tmp_path)
     application, backend = await open_app(settings)
     async with serving(application) as http:
         first = await App(http, backend).invoke(BASE)
-    assert (tmp_path / "semantic_cache" / "CURRENT").is_file()
+    assert (tmp_path / "peptalk.db").is_file()
     application, backend = await open_app(settings)
     async with serving(application) as http:
         again = await App(http, backend).invoke(BASE)
     assert hit(again) and again["text"] == first["text"] and backend.calls == 0
+    application, backend = await open_app(cache_settings(tmp_path, max_tokens=12))
+    async with serving(application) as http:
+        shorter = await App(http, backend).invoke(BASE)
+    assert not hit(shorter) and backend.calls == 1  # written under another token limit: never served
+
+
+async def test_two_apps_on_one_database_share_hits(tmp_path: Path) -> None:
+    """Two app instances (each its own cache, as two processes have) on the same SQLite database."""
+    first_app, first_backend = await open_app(cache_settings(tmp_path))
+    second_app, second_backend = await open_app(cache_settings(tmp_path))
+    async with serving(first_app) as first_http, serving(second_app) as second_http:
+        first, second = App(first_http, first_backend), App(second_http, second_backend)
+        stored = await first.invoke(BASE | {"user_id": "shared-db"})
+        exact = await second.invoke(BASE | {"user_id": "shared-db"})
+        assert hit(exact) and exact["metadata"]["cache"] == "exact" and exact["text"] == stored["text"]
+        await asyncio.sleep(0.3)  # PEPTALK_CACHE_SYNC_INTERVAL_S is 0.2 s
+        near = await second.invoke(BASE | {"user_id": "shared-db", "goals": ["Ship the beta releese"]})
+        assert not hit(near)  # a word added: another goal
+        typo = await second.invoke(BASE | {"user_id": "shared-db",
+                                           "focused_tasks": ["Review two pull reqeusts", "Call the bank about the loan"]})
+        assert hit(typo) and typo["metadata"]["cache"] == "semantic" and typo["text"] == stored["text"]
+    assert first_backend.calls == 1 and second_backend.calls == 1
+
+
+async def test_a_share_of_semantic_hits_is_regenerated_and_logged(tmp_path: Path) -> None:
+    from peptalk.cache import AuditLog
+
+    application, backend = await open_app(cache_settings(tmp_path, cache_audit_share=1.0))
+    async with serving(application) as http:
+        client = App(http, backend)
+        cached = await client.invoke(BASE)
+        assert hit(await client.invoke(BASE))  # exact hits are never audited
+        typo = BASE | {"focused_tasks": ["Review two pull reqeusts", "Call the bank about the loan"]}
+        served = await client.invoke(typo)
+        assert served["metadata"]["cache"] == "semantic" and served["text"] == cached["text"]  # served from cache
+        cache = application.state.semantic_cache
+        await asyncio.wait_for(cache.audit.drain(), 60)
+        cases = list(AuditLog(cache.store.engine).read())
+    assert backend.calls == 2 and len(cases) == 1
+    case = cases[0]
+    assert case.cached_text == cached["text"] and case.fresh_text and case.fresh_model == MODEL and case.error is None
+    assert case.stored_request["focused_tasks"] == BASE["focused_tasks"]
+    assert case.new_request["focused_tasks"] == typo["focused_tasks"]
+    assert case.evidence["changed_items"][0]["new"] == "review 2 pull reqeusts"
 
 
 async def test_the_cache_can_be_switched_off(make_settings: Callable[..., Settings], tmp_path: Path) -> None:

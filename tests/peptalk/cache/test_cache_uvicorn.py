@@ -39,3 +39,27 @@ async def test_remote_runnable_hits_streams_bypasses_and_survives_a_restart(tmp_
     with server:
         after = await RemoteRunnable(f"{url}/peptalk/", timeout=120).ainvoke(BASE)
     assert after["metadata"]["cache_hit"] is True and after["text"] == first["text"]
+
+
+async def test_two_app_processes_share_exact_and_semantic_hits(tmp_path: Path) -> None:
+    """Two uvicorn processes on one SQLite database: an answer stored through one is a hit through the other."""
+    import asyncio
+
+    from langserve import RemoteRunnable
+
+    first_url, first_server = serve(tmp_path)
+    with first_server:  # started one after the other: the first migrates the database
+        second_url, second_server = serve(tmp_path)
+        with second_server:
+            first, second = (RemoteRunnable(f"{url}/peptalk/", timeout=120) for url in (first_url, second_url))
+            user = BASE | {"user_id": "two-processes"}
+            stored = await first.ainvoke(user)
+            assert stored["metadata"]["cache_hit"] is False
+            exact = await second.ainvoke(user | {"goals": ["ship the beta."]})
+            assert exact["metadata"]["cache"] == "exact" and exact["text"] == stored["text"]
+            await asyncio.sleep(1.0)  # the issue's bound; the other process syncs every 0.2 s
+            typo = user | {"focused_tasks": ["Review two pull reqeusts", "Call the bank about the loan"]}
+            near = await second.ainvoke(typo)
+            assert near["metadata"]["cache"] == "semantic" and near["text"] == stored["text"]
+            other_user = await second.ainvoke(typo | {"user_id": "someone-else"})
+            assert other_user["metadata"]["cache_hit"] is False

@@ -1,34 +1,28 @@
-"""The cache object with real MiniLM and real FAISS: hits, misses that must miss, TTL, LRU and snapshots."""
+"""The cache object with real MiniLM, real FAISS and SQLite: every kind of the labelled pairs, the exact key,
+TTL, LRU, and partitions large enough for FAISS."""
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from peptalk.cache import CacheKey, FaissIndex, SemanticCache, SnapshotDir, SqliteCacheStore
-from peptalk.schema import PepTalkRequest
+from peptalk.cache import CacheKey, CanonicalContent, FaissIndex, Generation, SemanticCache, SqlCacheStore
+from peptalk.db import sqlite_url
+from tests.helpers import ROOT
 from tests.peptalk.cache.memo import RememberingMiniLM
 
+GENERATION = Generation(template="t1", temperature=0.7, max_tokens=200)
+PAIRS = [json.loads(line) for line in (ROOT / "data" / "cache_pairs.jsonl").read_text().splitlines()]
+KINDS = sorted({(pair["label"], pair["kind"]) for pair in PAIRS})
 BASE = {
     "user_id": "ada", "today": "2026-11-22", "last_login": "2026-11-21",
     "completed_tasks": ["Wrote the design doc"],
     "focused_tasks": ["Review two pull requests", "Call the bank about the loan"],
     "rituals": ["Morning run"], "goals": ["Ship the beta"],
-}
-PARAPHRASE = BASE | {"completed_tasks": ["Wrote design doc"],
-                     "focused_tasks": ["Review 2 pull requests", "Call the bank about my loan"]}
-MUST_MISS = {
-    "task moved from focused to completed": BASE | {
-        "completed_tasks": ["Wrote the design doc", "Review two pull requests"],
-        "focused_tasks": ["Call the bank about the loan"]},
-    "different date": BASE | {"today": "2026-11-23"},
-    "different last login": BASE | {"last_login": "2026-11-20"},
-    "one task swapped": BASE | {"focused_tasks": ["Clean the garage", "Call the bank about the loan"]},
-    "different task list": BASE | {"focused_tasks": ["Plan the offsite", "Renew the passport"]},
-    "focused list emptied": BASE | {"focused_tasks": []},
 }
 
 
@@ -40,101 +34,115 @@ class Clock:
         return self.now
 
 
-def make_cache(tmp_path: Path | None = None, **overrides: Any) -> SemanticCache:
-    options: dict[str, Any] = {"threshold": 0.95, "ttl_s": 3600.0, "capacity": 100, "clock": Clock()}
+async def make_cache(tmp_path: Path, **overrides: Any) -> SemanticCache:
+    hnsw_above = overrides.pop("hnsw_above", 4096)
+    options: dict[str, Any] = {"ttl_s": 3600.0, "capacity": 100, "clock": Clock(), "generation": GENERATION}
     options.update(overrides)
-    return SemanticCache(embedder=RememberingMiniLM(), index_factory=partial(FaissIndex, hnsw_above=4),
-                         store=SqliteCacheStore(), snapshots=SnapshotDir(tmp_path) if tmp_path else None, **options)
+    cache = SemanticCache(embedder=RememberingMiniLM(), store=SqlCacheStore.from_url(sqlite_url(tmp_path / "c.db")),
+                          index_factory=partial(FaissIndex, hnsw_above=hnsw_above), **options)
+    await cache.start(warm=False)
+    return cache
 
 
-def key(payload: dict[str, Any], model: str = "embedded:smollm2-135m") -> CacheKey:
-    return CacheKey(f"user:{payload['user_id']}", model, payload["today"], payload["last_login"])
+def key(payload: dict[str, Any], model: str = "embedded:smollm2-135m", generation: Generation = GENERATION,
+        scope: str | None = None) -> CacheKey:
+    return CacheKey(scope or f"user:{payload['user_id']}", model, payload["today"], payload["last_login"], generation)
 
 
 async def put(cache: SemanticCache, payload: dict[str, Any], text: str, **kw: Any) -> int:
-    request = PepTalkRequest(**payload)
-    sections = await cache.embed(request.content_sections())
-    return cache.put(key(payload, **kw), sections, content_hash=request.content_text(), text=text,
-                     model="embedded:smollm2-135m")
+    content = CanonicalContent.of(payload)
+    return await cache.put(key(payload, **kw), content, await cache.embed(content.items()), request=payload,
+                           text=text, model="embedded:smollm2-135m")
 
 
 async def lookup(cache: SemanticCache, payload: dict[str, Any], **kw: Any):
-    sections = await cache.embed(PepTalkRequest(**payload).content_sections())
-    return cache.lookup(key(payload, **kw), sections)
+    """Like the layer: the exact lookup first, then the semantic one."""
+    content = CanonicalContent.of(payload)
+    hit = cache.exact(key(payload, **kw), content)
+    if hit is None:
+        hit, _ = cache.lookup(key(payload, **kw), content, await cache.embed(content.items()))
+    return hit
 
 
-async def test_paraphrase_hits_and_reports_its_similarity() -> None:
-    cache = make_cache()
+@pytest.mark.parametrize(("label", "kind"), KINDS)
+async def test_every_kind_of_the_labelled_pairs(tmp_path: Path, label: str, kind: str) -> None:
+    """The first five pairs of each kind in each split: a must-miss pair never hits; a same-answer-ok pair hits
+    (all of them, but for rewordings, which bench/cache_quality.py serves 84% of: at least 6 in 10)."""
+    cache = await make_cache(tmp_path)
+    chosen = [pair for split in ("dev", "held-out")
+              for pair in [pair for pair in PAIRS if pair["kind"] == kind and pair["split"] == split][:5]]
+    served = []
+    for number, pair in enumerate(chosen):
+        user = f"user-{number}"
+        await put(cache, pair["stored"] | {"user_id": user}, f"answer {number}")
+        hit = await lookup(cache, pair["new"] | {"user_id": user})
+        if label == "must-miss":
+            assert hit is None, pair["note"]
+        elif hit is not None:
+            assert hit.entry.text == f"answer {number}"
+            served.append(pair["note"])
+    if label == "same-answer-ok":
+        assert len(served) >= (6 if kind == "reworded" else len(chosen)), served
+    await cache.aclose()
+
+
+async def test_the_issue_example_misses_and_a_typo_hits_with_evidence(tmp_path: Path) -> None:
+    cache = await make_cache(tmp_path)
+    maya = BASE | {"user_id": "maya", "completed_tasks": ["Run 10 km"]}
+    await put(cache, maya, "Great run!")
+    assert await lookup(cache, maya | {"completed_tasks": ["Skipped the 10 km run"]}) is None
+    hit = await lookup(cache, maya | {"focused_tasks": ["Review two pull reqeusts", "Call the bank about the loan"]})
+    assert hit is not None and hit.kind == "semantic" and hit.match is not None
+    assert hit.evidence()["changed_items"] == [{"list": "focused_tasks", "stored": "review 2 pull requests",
+                                                "new": "review 2 pull reqeusts",
+                                                "similarity": pytest.approx(hit.similarity, abs=1e-3)}]
+    exact = await lookup(cache, maya | {"focused_tasks": ["call the bank about the loan.", "Review 2 pull requests"]})
+    assert exact is not None and exact.kind == "exact" and exact.similarity == 1.0
+    await cache.aclose()
+
+
+async def test_another_user_model_template_or_token_limit_misses(tmp_path: Path) -> None:
+    cache = await make_cache(tmp_path)
     await put(cache, BASE, "Go Ada!")
-    hit = await lookup(cache, PARAPHRASE)
-    assert hit is not None and hit.entry.text == "Go Ada!"
-    assert 0.95 <= hit.similarity < 1.0
-    assert (await lookup(cache, BASE)).similarity == pytest.approx(1.0, abs=1e-4)
-
-
-@pytest.mark.parametrize("case", list(MUST_MISS))
-async def test_near_identical_text_that_means_something_else_misses(case: str) -> None:
-    cache = make_cache()
-    for n in range(6):  # enough entries to be on HNSW, under other users
-        await put(cache, BASE | {"user_id": f"user{n}"}, f"talk {n}")
-    await put(cache, BASE, "Go Ada!")
-    assert await lookup(cache, MUST_MISS[case]) is None
-
-
-async def test_another_user_and_another_model_miss() -> None:
-    cache = make_cache()
-    await put(cache, BASE, "Go Ada!")
+    assert (await lookup(cache, BASE)).entry.text == "Go Ada!"
     assert await lookup(cache, BASE | {"user_id": "grace"}) is None
     assert await lookup(cache, BASE, model="openai:gpt-4") is None
+    assert await lookup(cache, BASE, generation=Generation("t2", 0.7, 200)) is None
+    assert await lookup(cache, BASE, generation=Generation("t1", 0.7, 24)) is None
+    assert await lookup(cache, BASE, generation=Generation("t1", 0.0, 200)) is None
+    await cache.aclose()
 
 
-async def test_entries_expire_after_the_ttl() -> None:
-    clock = Clock()
-    cache = make_cache(ttl_s=60.0, clock=clock)
-    await put(cache, BASE, "Go Ada!")
-    clock.now += 59
-    assert await lookup(cache, BASE) is not None
-    clock.now += 2  # hits do not extend the TTL
-    assert await lookup(cache, BASE) is None
-    assert cache.purge_expired() == 1 and len(cache) == 0
-
-
-def exact(cache: SemanticCache, payload: dict[str, Any], **kw: Any):
-    return cache.exact(key(payload, **kw), PepTalkRequest(**payload).content_text())
-
-
-async def test_an_exact_repeat_is_found_without_embedding_and_nothing_else_is(monkeypatch: pytest.MonkeyPatch) -> None:
-    cache = make_cache()
+async def test_an_exact_repeat_is_found_without_embedding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = await make_cache(tmp_path)
     await put(cache, BASE, "Go Ada!")
 
     def no_embedding(texts: Any) -> Any:
         raise AssertionError("an exact lookup must not embed")
 
     monkeypatch.setattr(cache.embedder, "embed", no_embedding)
-    hit = exact(cache, BASE)
-    assert hit is not None and hit.entry.text == "Go Ada!" and hit.similarity == 1.0
-    assert exact(cache, PARAPHRASE) is None  # near hits are the semantic lookup's job
-    for changed in MUST_MISS.values():
-        assert exact(cache, changed) is None
-    assert exact(cache, BASE | {"user_id": "grace"}) is None
-    assert exact(cache, BASE, model="openai:gpt-4") is None
+    reordered = BASE | {"focused_tasks": ["CALL the bank about the loan!", "review two pull requests"]}
+    hit = cache.exact(key(BASE), CanonicalContent.of(reordered))
+    assert hit is not None and hit.entry.text == "Go Ada!" and hit.kind == "exact"
+    assert cache.exact(key(BASE), CanonicalContent.of(BASE | {"goals": ["Ship the bta"]})) is None
+    await cache.aclose()
 
 
-async def test_an_exact_lookup_honours_the_ttl_and_touches_only_when_asked() -> None:
+async def test_entries_expire_after_the_ttl(tmp_path: Path) -> None:
     clock = Clock()
-    cache = make_cache(ttl_s=60.0, clock=clock)
+    cache = await make_cache(tmp_path, ttl_s=60.0, clock=clock)
     await put(cache, BASE, "Go Ada!")
-    request_key, digest = key(BASE), PepTalkRequest(**BASE).content_text()
-    assert cache.exact(request_key, digest, touch=False) is not None
-    assert cache.exact(request_key, digest).entry.hits == 1  # the peek above did not count
-    assert cache.exact(request_key, digest).entry.hits == 2
-    clock.now += 61
-    assert cache.exact(request_key, digest) is None
+    clock.now += 59
+    assert await lookup(cache, BASE) is not None
+    clock.now += 2  # hits do not extend the TTL
+    assert await lookup(cache, BASE) is None
+    assert cache.purge_expired() == 1 and len(cache) == 0
+    await cache.aclose()
 
 
-async def test_the_least_recently_used_entry_is_evicted_at_capacity() -> None:
+async def test_the_least_recently_used_entry_is_evicted_at_capacity(tmp_path: Path) -> None:
     clock = Clock()
-    cache = make_cache(capacity=2, clock=clock)
+    cache = await make_cache(tmp_path, capacity=2, clock=clock)
     await put(cache, BASE | {"user_id": "first"}, "first")
     clock.now += 1
     await put(cache, BASE | {"user_id": "second"}, "second")
@@ -146,51 +154,32 @@ async def test_the_least_recently_used_entry_is_evicted_at_capacity() -> None:
     assert await lookup(cache, BASE | {"user_id": "second"}) is None
     assert await lookup(cache, BASE | {"user_id": "first"}) is not None
     assert await lookup(cache, BASE | {"user_id": "third"}) is not None
+    await cache.aclose()
 
 
-async def test_storing_the_same_request_again_replaces_it() -> None:
-    cache = make_cache()
+async def test_storing_the_same_request_again_replaces_it(tmp_path: Path) -> None:
+    cache = await make_cache(tmp_path)
     await put(cache, BASE, "old")
-    await put(cache, BASE, "new")
-    assert len(cache) == 1 and (await lookup(cache, BASE)).entry.text == "new"
+    await put(cache, BASE | {"goals": ["ship the beta."]}, "new")  # the same request, canonically
+    assert len(cache) == 1 and len(cache.index) == 1 and (await lookup(cache, BASE)).entry.text == "new"
+    await cache.aclose()
 
 
-async def test_snapshot_round_trip(tmp_path: Path) -> None:
-    cache = make_cache(tmp_path)
-    for n in range(6):
-        await put(cache, BASE | {"user_id": f"user{n}"}, f"talk {n}")
-    assert await cache.save() is not None
-    assert await cache.save() is None  # nothing changed since
-    reloaded = make_cache(tmp_path)
-    await reloaded.load()
-    assert len(reloaded) == 6 and reloaded.index.kind == "hnsw"
-    assert (await lookup(reloaded, BASE | {"user_id": "user3"})).entry.text == "talk 3"
-
-
-async def test_a_save_failing_between_writes_keeps_the_previous_copy(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from peptalk.cache import snapshot
-
-    cache = make_cache(tmp_path)
-    await put(cache, BASE, "first copy")
-    first = await cache.save()
-    await put(cache, BASE | {"user_id": "grace"}, "second copy")
-    real_write = snapshot._write_file
-
-    def fail_on_metadata(path: Path, data: bytes) -> None:
-        if path.name == snapshot.STORE_FILE:
-            raise OSError("disk full")
-        real_write(path, data)
-
-    monkeypatch.setattr(snapshot, "_write_file", fail_on_metadata)
-    with pytest.raises(OSError):
-        await cache.save()
-    assert SnapshotDir(tmp_path).current() == first
-    reloaded = make_cache(tmp_path)
-    await reloaded.load()
-    assert len(reloaded) == 1 and await lookup(reloaded, BASE) is not None
-    monkeypatch.setattr(snapshot, "_write_file", real_write)
-    assert await cache.save() not in (None, first)  # the changes were not forgotten
-    reloaded = make_cache(tmp_path)
-    await reloaded.load()
-    assert len(reloaded) == 2
+async def test_a_large_shared_partition_is_searched_by_faiss(tmp_path: Path) -> None:
+    cache = await make_cache(tmp_path, faiss_above=8, hnsw_above=16)
+    tasks = ["Water the plants", "Pay the phone bill", "Renew the passport", "Clean the kitchen", "Call grandma",
+             "Book flights to Lisbon", "Walk the dog twice", "Write 500 words", "Submit the grant application",
+             "Fix the leaking tap", "Plan the weekend hike", "Sort the photo backup"]
+    payloads = [BASE | {"user_id": f"u{n}", "focused_tasks": [tasks[n % 12], tasks[(n * 5 + 1) % 12]]}
+                for n in range(24)]
+    for n, payload in enumerate(payloads):
+        await put(cache, payload, f"talk {n}", scope="shared")
+    partition = cache.index.partitions[key(BASE, scope="shared").digest()]
+    assert partition.index is not None and len(partition) == len({CanonicalContent.of(p) for p in payloads})
+    assert payloads[7]["focused_tasks"] == ["Write 500 words", "Water the plants"]
+    typo = payloads[7] | {"focused_tasks": ["Write 500 words", "Water the plnts"]}
+    hit = await lookup(cache, typo, scope="shared")
+    assert hit is not None and hit.kind == "semantic" and hit.entry.canonical == CanonicalContent.of(payloads[7])
+    assert await lookup(cache, payloads[7] | {"focused_tasks": ["Write 500 words", "Did not water the plants"]},
+                        scope="shared") is None
+    await cache.aclose()

@@ -1,0 +1,166 @@
+"""Cache entries in peptalk's database (SQLite in WAL mode by default, PostgreSQL by URL), shared by every app
+process that uses the same database; the same code for both."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (JSON, Column, Engine, Float, Integer, LargeBinary, MetaData, String, Table, Text, bindparam,
+                        delete, func, insert, select, update)
+from sqlalchemy.exc import SQLAlchemyError
+
+from peptalk.cache.base import CacheEntry, CacheStore, IndexRow
+from peptalk.cache.canonical import CanonicalContent
+from peptalk.cache.errors import CacheStoreError
+from peptalk.db import make_engine, upgrade
+
+# Mirrors migration cache_0001; change both together (with a new revision).
+metadata = MetaData()
+cache_entries = Table(
+    "cache_entries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False),
+    Column("scope", String(160), nullable=False),
+    Column("model", String(256), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("canonical", JSON, nullable=False),
+    Column("items", JSON, nullable=False),
+    Column("vectors", LargeBinary, nullable=False),
+    Column("summary", LargeBinary, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=False),
+    Column("hits", Integer, nullable=False, server_default="0"),
+)
+cache_audits = Table(
+    "cache_audits", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", Float, nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("entry_id", Integer, nullable=False),
+    Column("scope", String(160), nullable=False),
+    Column("model", String(256), nullable=False),
+    Column("similarity", Float, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("stored_request", JSON, nullable=False),
+    Column("new_request", JSON, nullable=False),
+    Column("cached_text", Text, nullable=False),
+    Column("fresh_text", Text),
+    Column("fresh_model", String(256)),
+    Column("error", Text),
+)
+_INDEX_COLUMNS = (cache_entries.c.id, cache_entries.c.key, cache_entries.c.canonical, cache_entries.c.summary)
+
+
+def canonical_json(content: CanonicalContent) -> dict[str, Any]:
+    return {"today": content.today, "last_login": content.last_login, "lists": [list(items) for items in content.lists]}
+
+
+def canonical_from(data: dict[str, Any]) -> CanonicalContent:
+    return CanonicalContent(today=data["today"], last_login=data["last_login"],
+                            lists=tuple(tuple(items) for items in data["lists"]))
+
+
+def _vectors(data: bytes, rows: int) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.float32).reshape(rows, -1) if rows else np.empty((0, 0), np.float32)
+
+
+def _entry(row: Any) -> CacheEntry:
+    return CacheEntry(key=row.key, scope=row.scope, model=row.model, content_hash=row.content_hash,
+                      request=row.request, canonical=canonical_from(row.canonical), items=list(row.items),
+                      vectors=_vectors(row.vectors, len(row.items)), summary=np.frombuffer(row.summary, np.float32),
+                      text=row.text, created_at=row.created_at, last_used_at=row.last_used_at, hits=row.hits,
+                      id=row.id)
+
+
+class SqlCacheStore(CacheStore):
+    """`CacheStore` on any SQLAlchemy engine peptalk supports."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlCacheStore:
+        return cls(make_engine(url))
+
+    def migrate(self) -> None:
+        """Brings the tables up to date; tried twice, since another process may be migrating the same database."""
+        for attempt in range(2):
+            try:
+                upgrade(self.engine)
+                return
+            except SQLAlchemyError as exc:
+                if attempt:
+                    raise CacheStoreError(f"cannot migrate {self.engine.url.render_as_string()}: {exc}") from exc
+                time.sleep(0.5)
+
+    def add(self, entry: CacheEntry) -> int:
+        row = {"key": entry.key, "scope": entry.scope, "model": entry.model, "content_hash": entry.content_hash,
+               "request": entry.request, "canonical": canonical_json(entry.canonical), "items": entry.items,
+               "vectors": np.ascontiguousarray(entry.vectors, np.float32).tobytes(),
+               "summary": np.ascontiguousarray(entry.summary, np.float32).tobytes(), "text": entry.text,
+               "created_at": entry.created_at, "last_used_at": entry.last_used_at, "hits": entry.hits}
+        with self.engine.begin() as connection:
+            return int(connection.execute(insert(cache_entries).returning(cache_entries.c.id), row).scalar_one())
+
+    def get(self, ids: Sequence[int]) -> dict[int, CacheEntry]:
+        if not ids:
+            return {}
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(cache_entries).where(cache_entries.c.id.in_(list(ids)))).all()
+        return {row.id: _entry(row) for row in rows}
+
+    def find(self, key: str, content_hash: str) -> list[CacheEntry]:
+        query = select(cache_entries).where(cache_entries.c.key == key, cache_entries.c.content_hash == content_hash)
+        with self.engine.connect() as connection:
+            return [_entry(row) for row in connection.execute(query)]
+
+    def since(self, after_id: int, limit: int = 10_000) -> list[IndexRow]:
+        query = select(*_INDEX_COLUMNS).where(cache_entries.c.id > after_id).order_by(cache_entries.c.id).limit(limit)
+        with self.engine.connect() as connection:
+            return [IndexRow(row.id, row.key, canonical_from(row.canonical), np.frombuffer(row.summary, np.float32))
+                    for row in connection.execute(query)]
+
+    def touch(self, uses: dict[int, tuple[int, float]]) -> None:
+        if not uses:
+            return
+        statement = (update(cache_entries).where(cache_entries.c.id == bindparam("entry_id"))
+                     .values(hits=cache_entries.c.hits + bindparam("count"),
+                             last_used_at=func.max(cache_entries.c.last_used_at, bindparam("at"))
+                             if self.engine.dialect.name == "sqlite"
+                             else func.greatest(cache_entries.c.last_used_at, bindparam("at"))))
+        with self.engine.begin() as connection:
+            connection.execute(statement, [{"entry_id": entry_id, "count": count, "at": at}
+                                           for entry_id, (count, at) in uses.items()])
+
+    def delete(self, ids: Sequence[int]) -> None:
+        if ids:
+            with self.engine.begin() as connection:
+                connection.execute(delete(cache_entries).where(cache_entries.c.id.in_(list(ids))))
+
+    def least_recently_used(self, n: int) -> list[int]:
+        query = select(cache_entries.c.id).order_by(cache_entries.c.last_used_at, cache_entries.c.id).limit(n)
+        with self.engine.connect() as connection:
+            return list(connection.scalars(query))
+
+    def created_before(self, when: float) -> list[int]:
+        with self.engine.connect() as connection:
+            return list(connection.scalars(select(cache_entries.c.id).where(cache_entries.c.created_at < when)))
+
+    def ids(self) -> set[int]:
+        with self.engine.connect() as connection:
+            return set(connection.scalars(select(cache_entries.c.id)))
+
+    def __len__(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(cache_entries)) or 0)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+__all__ = ["SqlCacheStore", "cache_audits", "cache_entries", "canonical_from", "canonical_json"]
