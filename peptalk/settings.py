@@ -42,7 +42,9 @@ class Settings(BaseSettings):
 
     # Generation, shared by every backend.
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
-    max_tokens: int = Field(default=200, ge=1, le=4096)
+    # Room for the study's ~270-token answers: the study used the APIs' defaults; `length` is flagged truncated.
+    max_tokens: int = Field(default=1024, ge=1, le=4096)
+    prompt_template: Literal["slam", "hardened"] = "slam"  # slam: the study's production prompt, verbatim
     request_timeout_s: float = Field(default=120.0, gt=0)
 
     # Embedded SLM (llama.cpp in-process).
@@ -145,7 +147,8 @@ class Settings(BaseSettings):
 
     # --- evaluation, judges, probes and cost (issues 5 and 6) ---
     eval_judge_model: str = "openai:gpt-4"  # any `backend:model` the router knows
-    eval_judge_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    eval_judge_temperature: float = Field(default=0.0, ge=0.0, le=2.0)  # the `hardened` preset's; `slam` sets its own
+    eval_judge_preset: Literal["slam", "hardened"] = "slam"  # judge templates, output formats and temperature
     eval_judge_max_tokens: int = Field(default=256, ge=8, le=4096)
     eval_judge_max_attempts: int = Field(default=2, ge=1, le=5)  # per judge prompt, transport errors included
     eval_judge_concurrency: int = Field(default=4, ge=1, le=64)
@@ -163,7 +166,7 @@ class Settings(BaseSettings):
     probe_duration_s: float | None = Field(default=None, gt=0)  # None: until stopped
     price_table: Path | None = None  # default: evaluation/prices/api.yaml (December 2023)
     report_reference_model: str = "openai:gpt-4"  # the API model the report compares every other model against
-    selfhosted_usd_per_hour: float = Field(default=1.006, ge=0)  # one GPU node: an AWS g5.xlarge on demand
+    selfhosted_usd_per_hour: float = Field(default=0.526, ge=0)  # one GPU node: the study's AWS g4dn.xlarge (T4)
     selfhosted_utilisation: float = Field(default=0.8, gt=0, le=1)
     output_cv_threshold: float = Field(default=0.5, gt=0)  # output-token CV above this flags a model
 
