@@ -42,7 +42,8 @@ def selector_groups(models: list[str], choices: int | None, *, seed: str) -> lis
     random.Random(seed).shuffle(shuffled)
     groups = [shuffled[start:start + choices] for start in range(0, len(shuffled), choices)]
     if len(groups[-1]) == 1:
-        groups[-2] += groups.pop()
+        last = groups.pop()
+        groups[-1] += last
     return groups
 
 
