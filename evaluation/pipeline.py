@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evaluation.agreement import AgreementRow, agreement_table
+from evaluation.agreement import JACCARD_METHOD, AgreementRow, agreement_table
 from evaluation.humans import HUMAN, HumanRating, human_score_rows
 from evaluation.jsonl import write_jsonl
 from evaluation.judges import JudgeCache, JudgeClient, JudgePreset, SelectorResult, get_preset
@@ -114,14 +114,19 @@ async def evaluate(items: list[DatasetItem], *, settings: Settings, judge_model:
         measured, unavailable = run_metrics(items, names=metrics, settings=settings, progress=progress)
         scores += measured
     rankings, agreement = rank_and_agree(scores, unavailable=unavailable, humans=humans,
-                                         k=bottom_k or settings.eval_bottom_k, summary=summary)
+                                         k=bottom_k or settings.eval_bottom_k, summary=summary,
+                                         exclude=summary["reference_models"])
     return EvaluationResult(scores=scores, selections=selections, rankings=rankings, agreement=agreement,
                             summary=summary)
 
 
 def rank_and_agree(scores: list[ScoreRow], *, unavailable: dict[str, str], humans: list[HumanRating] | None, k: int,
-                   summary: dict[str, Any]) -> tuple[dict[str, EvaluatorRanking], list[AgreementRow]]:
-    """Rankings of every evaluator (unavailable ones with why), and their agreement with the humans when given."""
+                   summary: dict[str, Any], exclude: list[str] | tuple[str, ...] = ()
+                   ) -> tuple[dict[str, EvaluatorRanking], list[AgreementRow]]:
+    """Rankings of every evaluator (unavailable ones with why), and their agreement with the humans when given.
+
+    Agreement is over the candidate models only: `exclude` (the reference models) is left out of it.
+    """
     summary["unparsed"] = dict(Counter(row.evaluator for row in scores if row.score is None))
     summary["unavailable"] = unavailable
     rankings = rank_all(scores)
@@ -130,9 +135,10 @@ def rank_and_agree(scores: list[ScoreRow], *, unavailable: dict[str, str], human
     agreement: list[AgreementRow] = []
     if humans:
         human = rank_all(human_score_rows(humans))[HUMAN]
-        agreement = agreement_table(rankings, human, k=k)
+        agreement = agreement_table(rankings, human, k=k, exclude=exclude)
         rankings[HUMAN] = human
-        summary["humans"] = {"ratings": len(humans), "raters": len({rating.rater for rating in humans}), "k": k}
+        summary["humans"] = {"ratings": len(humans), "raters": len({rating.rater for rating in humans}), "k": k,
+                             "agreement_excludes": sorted(exclude), "jaccard_method": JACCARD_METHOD}
     return rankings, agreement
 
 

@@ -251,8 +251,11 @@ def agreement_command(
     scores: list[Path] = typer.Option(..., "--scores", help="scores.jsonl files (repeat the option to combine)."),
     humans: Path = typer.Option(..., "--humans", help="Human ratings CSV or JSONL."),
     out: Path = OUT, bottom_k: int | None = BOTTOM_K,
+    reference: list[str] = typer.Option([], "--reference",
+                                        help="Reference model(s) left out of the agreement (default "
+                                             "PEPTALK_REPORT_REFERENCE_MODEL)."),
 ) -> None:
-    """Rank every evaluator in the scores files and compare each ranking with the humans'."""
+    """Rank every evaluator in the scores files and compare each ranking with the humans' (candidates only)."""
     from evaluation.jsonl import write_jsonl
     from evaluation.pipeline import rank_and_agree
     from evaluation.scores import read_scores
@@ -263,8 +266,9 @@ def agreement_command(
     with _bad_input():
         rows = [row for path in scores for row in read_scores(path)]
     ratings = _load_humans(humans)
-    rankings, agreement = rank_and_agree(rows, unavailable={}, humans=ratings, k=bottom_k or _settings().eval_bottom_k,
-                                         summary={})
+    settings = _settings()
+    rankings, agreement = rank_and_agree(rows, unavailable={}, humans=ratings, k=bottom_k or settings.eval_bottom_k,
+                                         summary={}, exclude=reference or [settings.report_reference_model])
     out.mkdir(parents=True, exist_ok=True)
     (out / "rankings.json").write_text(json.dumps({name: ranking.model_dump(mode="json")
                                                    for name, ranking in rankings.items()}, indent=2) + "\n")
