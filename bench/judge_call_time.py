@@ -25,15 +25,17 @@ from peptalk.prompt import render_prompt  # noqa: E402
 from peptalk.schema import PepTalkRequest  # noqa: E402
 from peptalk.settings import Settings  # noqa: E402
 from peptalk.synthetic import load_contexts  # noqa: E402
-from router import Router, build_backends  # noqa: E402
+from router import build_router  # noqa: E402
 
 ANSWER = ("Great job wrapping up {done} on your last login! Today you are focusing on {focus}, and these tasks "
           "line up well with your goal to {goal}. " * 6).strip()
 
 
 async def main(calls: int, max_tokens: int) -> None:
-    settings = Settings(_env_file=None, max_tokens=max_tokens, temperature=1.0, log_level="WARNING")
-    router = Router(build_backends(settings), default_model=settings.default_model)
+    # Generous timeouts: on a shared, loaded machine one call can take minutes; the bench measures, not gates.
+    settings = Settings(_env_file=None, max_tokens=max_tokens, temperature=1.0, log_level="WARNING",
+                        request_timeout_s=1800, first_token_timeout_s=1800, request_deadline_s=3600)
+    router = build_router(settings)
     await router.start()
     client = JudgeClient(router, model=settings.default_model, cache=None, temperature=1.0, max_tokens=max_tokens,
                          max_attempts=1)

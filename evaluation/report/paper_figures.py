@@ -133,7 +133,8 @@ def length_latency_figure(calls: list[CallRecord], path: Path) -> Path | None:
     axes = figure.subplots()
     for model in sorted({record.model for record in points}):
         mine = [record for record in points if record.model == model]
-        axes.scatter([r.output_tokens for r in mine], [r.latency_s for r in mine], label=model, s=14, alpha=0.7)
+        axes.scatter([float(r.output_tokens or 0) for r in mine], [float(r.latency_s or 0.0) for r in mine],
+                     label=model, s=14, alpha=0.7)
     axes.set_xlabel("output tokens")
     axes.set_ylabel("request latency (s)")
     axes.set_title("Output length against latency (same-input protocol calls)")

@@ -210,8 +210,8 @@ def slam_command(
     def body() -> None:
         preset = with_node(SLAM, instance)
         node = preset.node
-        models = [{"throughput_tok_s": rate, "per_1k_tokens": per_1k_tokens(preset, rate),
-                   "reduction_factor": reduction(preset, rate)} for rate in throughput]
+        models: list[dict[str, Any]] = [{"throughput_tok_s": rate, "per_1k_tokens": per_1k_tokens(preset, rate),
+                                          "reduction_factor": reduction(preset, rate)} for rate in throughput]
         payload: dict[str, Any] = {
             "preset": preset.name, "instance": node.instance, "gpu": node.gpu, "usd_per_hour": node.usd_per_hour,
             "price_as_of": node.as_of, "region": node.region, "price_source": node.source,
