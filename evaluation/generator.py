@@ -10,7 +10,8 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 
 from evaluation.records import CallRecord, DatasetItem
-from peptalk.prompt import render_prompt
+from peptalk.output import finish_reason_of
+from peptalk.prompt import get_template
 from peptalk.schema import PepTalkRequest
 from router.call import META_KEY, Call, ChatLayer
 
@@ -28,7 +29,8 @@ def prompt_ids(contexts: list[dict[str, Any]]) -> list[str]:
 
 
 async def timed_call(layer: ChatLayer, *, model: str, prompt: str, request: dict[str, Any] | None = None,
-                     prompt_id: str | None = None, repeat: int | None = None) -> CallRecord:
+                     prompt_id: str | None = None, repeat: int | None = None,
+                     template_version: str | None = None) -> CallRecord:
     """One streamed call: the answer, whole latency, time to first token and tokens; a failure is recorded, not raised."""
     started_at = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
@@ -37,12 +39,18 @@ async def timed_call(layer: ChatLayer, *, model: str, prompt: str, request: dict
     pieces: list[str] = []
     input_tokens = output_tokens = 0
     saw_usage = False
-    record = CallRecord(model=model, started_at=started_at, prompt_id=prompt_id, repeat=repeat, source="generator")
+    record = CallRecord(model=model, started_at=started_at, prompt_id=prompt_id, repeat=repeat, source="generator",
+                        template_version=template_version)
+    options = {"template_version": template_version} if template_version else {}
     try:
-        async for chunk in layer.astream(Call(messages=[HumanMessage(prompt)], request=request, model=model)):
+        async for chunk in layer.astream(Call(messages=[HumanMessage(prompt)], request=request, model=model,
+                                              options=options)):
             meta = chunk.response_metadata.get(META_KEY)
             if meta and meta.get("model"):
                 served = str(meta["model"])
+            if (reason := finish_reason_of(chunk.response_metadata)) is not None:
+                record.finish_reason = reason
+                record.truncated = reason == "length"
             if chunk.content:
                 if ttft is None:
                     ttft = time.perf_counter() - started
@@ -66,37 +74,46 @@ async def timed_call(layer: ChatLayer, *, model: str, prompt: str, request: dict
     return record
 
 
+def keep_record(records: list[CallRecord], *, keep_repeat: int) -> CallRecord | None:
+    """The call of repeat `keep_repeat`, or the first repeat that succeeded when that one failed."""
+    ok = [record for record in records if record.error is None and record.response is not None]
+    return next((record for record in ok if record.repeat == keep_repeat), ok[0] if ok else None)
+
+
 def keep_response(records: list[CallRecord], *, keep_repeat: int) -> str | None:
     """The answer of repeat `keep_repeat`, or of the first repeat that succeeded when that one failed."""
-    ok = [record for record in records if record.error is None and record.response is not None]
-    chosen = next((record for record in ok if record.repeat == keep_repeat), ok[0] if ok else None)
+    chosen = keep_record(records, keep_repeat=keep_repeat)
     return None if chosen is None else chosen.response
 
 
 async def generate(layer: ChatLayer, *, contexts: list[dict[str, Any]], models: list[str], repeats: int,
-                   reference_model: str, keep_repeat: int = 0,
+                   reference_model: str, keep_repeat: int = 0, template: str | None = None,
                    on_call: Callable[[CallRecord], None] | None = None) -> tuple[list[DatasetItem], list[CallRecord]]:
-    """Every context rendered with the production prompt, asked of every model `repeats` times.
+    """Every context rendered with the production prompt (`template`), asked of every model `repeats` times.
 
     Calls interleave models within each prompt and repeat, so a slow drift of the machine hits every model alike.
     """
+    spec = get_template(template)
     items: list[DatasetItem] = []
     calls: list[CallRecord] = []
     for prompt_id, context in zip(prompt_ids(contexts), contexts, strict=True):
         request = PepTalkRequest.model_validate(context)
-        prompt = render_prompt(request)
+        prompt = spec.render(request)
         payload = request.model_dump(mode="json")
         per_model: dict[str, list[CallRecord]] = {model: [] for model in models}
         for repeat in range(repeats):
             for model in models:
                 record = await timed_call(layer, model=model, prompt=prompt, request=payload, prompt_id=prompt_id,
-                                          repeat=repeat)
+                                          repeat=repeat, template_version=spec.version)
                 per_model[model].append(record)
                 calls.append(record)
                 if on_call is not None:
                     on_call(record)
-        responses = {model: text for model in models
-                     if (text := keep_response(per_model[model], keep_repeat=keep_repeat)) is not None}
+        kept = {model: keep_record(per_model[model], keep_repeat=keep_repeat) for model in models}
+        responses = {model: record.response for model, record in kept.items()
+                     if record is not None and record.response is not None}
+        truncated = [model for model, record in kept.items() if record is not None and record.truncated]
         items.append(DatasetItem(prompt_id=prompt_id, prompt=prompt, responses=responses,
-                                 reference_model=reference_model, request=payload))
+                                 reference_model=reference_model, request=payload, template_version=spec.version,
+                                 truncated=truncated))
     return items, calls

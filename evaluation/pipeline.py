@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evaluation.agreement import AgreementRow, agreement_table
+from evaluation.agreement import JACCARD_METHOD, AgreementRow, agreement_table
 from evaluation.humans import HUMAN, HumanRating, human_score_rows
 from evaluation.jsonl import write_jsonl
-from evaluation.judges import JudgeCache, JudgeClient, SelectorResult
+from evaluation.judges import JudgeCache, JudgeClient, JudgePreset, SelectorResult, get_preset
 from evaluation.judging import run_judges
 from evaluation.progress import NoProgress, Progress
 from evaluation.rankings import EvaluatorRanking, rank_all
@@ -43,9 +43,15 @@ class EvaluationResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def judge_settings(settings: Settings, judge_model: str) -> Settings:
+def judge_temperature(settings: Settings, preset: JudgePreset) -> float:
+    """The preset's temperature (slam: the study's), or PEPTALK_EVAL_JUDGE_TEMPERATURE (hardened)."""
+    return preset.temperature if preset.temperature is not None else settings.eval_judge_temperature
+
+
+def judge_settings(settings: Settings, judge_model: str, preset: JudgePreset | None = None) -> Settings:
     """The settings the judge's router is built with: the judge's temperature and token budget."""
-    return settings.model_copy(update={"temperature": settings.eval_judge_temperature,
+    temperature = settings.eval_judge_temperature if preset is None else judge_temperature(settings, preset)
+    return settings.model_copy(update={"temperature": temperature,
                                        "max_tokens": settings.eval_judge_max_tokens, "default_model": judge_model})
 
 
@@ -68,8 +74,12 @@ def selector_summary(selections: list[SelectorResult]) -> dict[str, Any]:
 
 async def evaluate(items: list[DatasetItem], *, settings: Settings, judge_model: str | None, judges: list[str],
                    metrics: list[str], humans: list[HumanRating] | None = None, bottom_k: int | None = None,
-                   orders: int | None = None, seed: int = 0, progress: Progress | None = None) -> EvaluationResult:
-    """Judges (through the router) and metrics over `items`, ranked, and compared with the humans when given."""
+                   orders: int | None = None, seed: int = 0, progress: Progress | None = None,
+                   preset: str | None = None, selector_choices: int | None = None) -> EvaluationResult:
+    """Judges (through the router) and metrics over `items`, ranked, and compared with the humans when given.
+
+    `preset` is the judge preset (default PEPTALK_EVAL_JUDGE_PRESET): templates, output formats, temperature.
+    """
     progress = progress or NoProgress()
     scores: list[ScoreRow] = []
     selections: list[SelectorResult] = []
@@ -78,21 +88,26 @@ async def evaluate(items: list[DatasetItem], *, settings: Settings, judge_model:
                                "reference_models": sorted({item.reference_model for item in items})}
     if judges:
         model = judge_model or settings.eval_judge_model
+        family = get_preset(preset or settings.eval_judge_preset)
+        temperature = judge_temperature(settings, family)
         cache = judge_cache(settings)
         try:
-            async with open_router(judge_settings(settings, model), models=[model],
+            async with open_router(judge_settings(settings, model, family), models=[model],
                                    role="judge (--judge or PEPTALK_EVAL_JUDGE_MODEL)") as router:
-                client = JudgeClient(router, model=model, cache=cache, temperature=settings.eval_judge_temperature,
+                client = JudgeClient(router, model=model, cache=cache, temperature=temperature,
                                      max_tokens=settings.eval_judge_max_tokens,
                                      max_attempts=settings.eval_judge_max_attempts,
                                      concurrency=settings.eval_judge_concurrency)
                 judged, selections = await run_judges(items, client, kinds=judges,
                                                       orders=orders or settings.eval_selector_orders, seed=seed,
-                                                      progress=progress)
+                                                      progress=progress, preset=family,
+                                                      selector_choices=selector_choices)
         finally:
             cache.close()
         scores += judged
-        summary["judge"] = {"model": model, "kinds": judges, "model_calls": client.model_calls,
+        summary["judge"] = {"model": model, "kinds": judges, "preset": family.name, "preset_version": family.version,
+                            "templates_verbatim": family.verbatim, "provenance": family.provenance,
+                            "temperature": temperature, "model_calls": client.model_calls,
                             "cache_hits": cache.hits, "cache_misses": cache.misses, "cache": str(cache.path)}
         summary["selector"] = selector_summary(selections)
     unavailable: dict[str, str] = {}
@@ -100,14 +115,19 @@ async def evaluate(items: list[DatasetItem], *, settings: Settings, judge_model:
         measured, unavailable = run_metrics(items, names=metrics, settings=settings, progress=progress)
         scores += measured
     rankings, agreement = rank_and_agree(scores, unavailable=unavailable, humans=humans,
-                                         k=bottom_k or settings.eval_bottom_k, summary=summary)
+                                         k=bottom_k or settings.eval_bottom_k, summary=summary,
+                                         exclude=summary["reference_models"])
     return EvaluationResult(scores=scores, selections=selections, rankings=rankings, agreement=agreement,
                             summary=summary)
 
 
 def rank_and_agree(scores: list[ScoreRow], *, unavailable: dict[str, str], humans: list[HumanRating] | None, k: int,
-                   summary: dict[str, Any]) -> tuple[dict[str, EvaluatorRanking], list[AgreementRow]]:
-    """Rankings of every evaluator (unavailable ones with why), and their agreement with the humans when given."""
+                   summary: dict[str, Any], exclude: list[str] | tuple[str, ...] = ()
+                   ) -> tuple[dict[str, EvaluatorRanking], list[AgreementRow]]:
+    """Rankings of every evaluator (unavailable ones with why), and their agreement with the humans when given.
+
+    Agreement is over the candidate models only: `exclude` (the reference models) is left out of it.
+    """
     summary["unparsed"] = dict(Counter(row.evaluator for row in scores if row.score is None))
     summary["unavailable"] = unavailable
     rankings = rank_all(scores)
@@ -116,9 +136,10 @@ def rank_and_agree(scores: list[ScoreRow], *, unavailable: dict[str, str], human
     agreement: list[AgreementRow] = []
     if humans:
         human = rank_all(human_score_rows(humans))[HUMAN]
-        agreement = agreement_table(rankings, human, k=k)
+        agreement = agreement_table(rankings, human, k=k, exclude=exclude)
         rankings[HUMAN] = human
-        summary["humans"] = {"ratings": len(humans), "raters": len({rating.rater for rating in humans}), "k": k}
+        summary["humans"] = {"ratings": len(humans), "raters": len({rating.rater for rating in humans}), "k": k,
+                             "agreement_excludes": sorted(exclude), "jaccard_method": JACCARD_METHOD}
     return rankings, agreement
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from langchain_core.messages import BaseMessage
 
 from evaluation.probe_store import Phase, ProbeCall, ProbeStore, RunStatus
-from peptalk.prompt import pep_talk_prompt, prompt_variables
+from peptalk.prompt import get_template
 from peptalk.schema import PepTalkRequest
 from router.call import Call, ChatLayer
 
@@ -57,9 +57,10 @@ class ProbeOutcome:
     errors_by_model: dict[str, int] = field(default_factory=dict)
 
 
-def probe_messages(request: PepTalkRequest) -> list[BaseMessage]:
+def probe_messages(request: PepTalkRequest, template: str | None = None) -> list[BaseMessage]:
     """The production prompt for `request`, as the chain would send it."""
-    return pep_talk_prompt().format_messages(**prompt_variables(request))
+    spec = get_template(template)
+    return spec.chat_prompt().format_messages(**spec.variables(request))
 
 
 def _now() -> dt.datetime:

@@ -24,6 +24,7 @@ class ScoreRow(BaseModel):
     reason: str | None = None  # the judge's written reason, where it gave one
     problem: str | None = None  # why `score` is None: missing | out_of_range | contradictory | ... | error
     repeat: int | None = None
+    judge_preset: str | None = None  # the judge preset and its templates' version (`slam@<hash>`); None for metrics
 
 
 def write_scores(path: Path, rows: list[ScoreRow]) -> int:

@@ -26,10 +26,16 @@ def rankings_table(rankings: dict[str, EvaluatorRanking]) -> str:
 
 
 def agreement_markdown(rows: list[AgreementRow]) -> str:
-    """Evaluators sorted by agreement with the humans."""
-    lines = ["| evaluator | bottom-k | Jaccard | Spearman | Kendall | models |", "|---|---|---|---|---|---|"]
-    lines += [f"| {row.evaluator} | {row.k} | {_number(row.jaccard)} | {_number(row.spearman)} | "
-              f"{_number(row.kendall)} | {row.n_models} |" for row in rows]
+    """Evaluators sorted by agreement with the humans, with how ties and the reference were handled."""
+    lines = ["| evaluator | bottom-k | Jaccard (expected over tie orders) | Jaccard (tie-aware sets) | Spearman | "
+             "Kendall | candidates |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {row.evaluator} | {row.k} | {_number(row.jaccard)} | {_number(row.jaccard_tie_sets)} | "
+              f"{_number(row.spearman)} | {_number(row.kendall)} | {row.n_models} |" for row in rows]
+    excluded = sorted({model for row in rows for model in row.excluded})
+    lines.append("")
+    lines.append("Bottom-k over the candidate models only"
+                 + (f" (reference left out: {', '.join(excluded)})" if excluded else "")
+                 + "; ties at the boundary never decide by name.")
     return "\n".join(lines) + "\n"
 
 

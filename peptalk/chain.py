@@ -8,7 +8,7 @@ from langchain_core.runnables import ConfigurableField, Runnable, RunnableLambda
 from pydantic import Field, WithJsonSchema
 
 from peptalk.output import PepTalkOutputParser
-from peptalk.prompt import pep_talk_prompt, prompt_variables
+from peptalk.prompt import get_template
 from peptalk.schema import PepTalkRequest, PepTalkResponse
 from router.call import ChatLayer
 from router.chat_model import RoutedChatModel
@@ -57,21 +57,23 @@ def configurable_model(router: Router, layer: ChatLayer | None = None) -> Runnab
 
 
 def build_chain(router: Router, *, layer: ChatLayer | None = None,
-                request_model: type[PepTalkRequest] = PepTalkRequest) -> Runnable:
+                request_model: type[PepTalkRequest] = PepTalkRequest, template: str | None = None) -> Runnable:
     """The LCEL chain LangServe serves: input `request_model`, output `PepTalkResponse` (as a dict).
 
     `layer` is the serving stack the chat model calls (cache, shadow ... over the router); default the router.
+    `template` is the prompt template id (default: `PEPTALK_PROMPT_TEMPLATE`, `slam`).
     """
-    prompt = pep_talk_prompt()
+    spec = get_template(template)
+    prompt = spec.chat_prompt()
     model = configurable_model(router, layer)
-    parser = PepTalkOutputParser()
+    parser = PepTalkOutputParser(template=spec.id, template_version=spec.version)
 
     def plan(payload: Any) -> Runnable:
         # Returning a runnable makes LCEL run it on the same input, streaming included; the
         # validated request rides along as a bound kwarg so routing, caching and shadowing can see it.
         request = request_model.model_validate(payload)
-        variables = prompt_variables(request)
-        bound = model.bind(peptalk_request=request.model_dump(mode="json"))
+        variables = spec.variables(request)
+        bound = model.bind(peptalk_request=request.model_dump(mode="json"), peptalk_template_version=spec.version)
         return RunnableLambda(lambda _: variables, name="PromptVariables") | prompt | bound | parser
 
     return RunnableLambda(plan, name="PepTalk").with_types(input_type=request_model, output_type=PepTalkResponse)

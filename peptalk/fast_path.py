@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from peptalk.cache.layer import WHOLE_ANSWER, SemanticCacheLayer, word_chunks
 from peptalk.output import output_of
-from peptalk.prompt import pep_talk_prompt, prompt_variables
+from peptalk.prompt import get_template
 from peptalk.schema import PepTalkRequest
 from peptalk.security.asgi import BodyTooLarge, Receive, Send, read_body, replaying, send_json
 from router.call import Call, ChatLayer
@@ -78,7 +78,8 @@ class ChainCalls:
     def __init__(self, request_model: type[PepTalkRequest], known_models: Iterable[str]) -> None:
         self.request_model = request_model
         self.known = frozenset(known_models)
-        self.prompt = pep_talk_prompt()
+        self.template = get_template()
+        self.prompt = self.template.chat_prompt()
 
     def options(self, config: Any) -> tuple[str | None, dict[str, Any]]:
         """The pinned model and call options of a LangServe `config`; `NotHandled` for anything else."""
@@ -101,10 +102,16 @@ class ChainCalls:
             request = self.request_model.model_validate(payload)
         except ValidationError:
             raise NotHandled from None
-        return Call(messages=[], request=request.model_dump(mode="json"), model=model, options=dict(options)), request
+        options = {**options, "template_version": self.template.version}
+        return Call(messages=[], request=request.model_dump(mode="json"), model=model, options=options), request
 
     def add_messages(self, call: Call, request: PepTalkRequest) -> None:
-        call.messages = self.prompt.format_messages(**prompt_variables(request))
+        call.messages = self.prompt.format_messages(**self.template.variables(request))
+
+    @property
+    def template_meta(self) -> dict[str, str]:
+        """What the chain's output parser adds to an answer's metadata about the template."""
+        return {"template": self.template.id, "template_version": self.template.version}
 
 
 @dataclass
@@ -181,9 +188,11 @@ class ExactHitFastPath:
             if planned.endpoint == "stream":
                 # LangChain's chat models close every stream with an empty chunk; LangServe sends it as {"text": ""}.
                 chunks = [*await self._chunks(planned.calls[0]), AIMessageChunk(content="", chunk_position="last")]
-                outputs = [piece for chunk in chunks for piece in _stream_outputs(output_of(chunk))]
+                meta = self.calls.template_meta
+                outputs = [piece for chunk in chunks for piece in _stream_outputs(output_of(chunk, template=meta))]
             else:
-                outputs = [output_of(add_ai_message_chunks(*await self._chunks(call))) for call in planned.calls]
+                outputs = [output_of(add_ai_message_chunks(*await self._chunks(call)), template=self.calls.template_meta)
+                           for call in planned.calls]
         except Exception:
             # Nothing was sent yet, so LangServe can still answer, with its usual status for whatever failed.
             log.warning("fast path failed before answering; LangServe answers", exc_info=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, BaseMessageChunk
 from langchain_core.output_parsers import BaseTransformOutputParser
 from langchain_core.outputs import ChatGeneration, Generation
 
@@ -12,7 +12,14 @@ from router.call import META_KEY
 
 
 class PepTalkOutputParser(BaseTransformOutputParser[dict[str, Any]]):
-    """Turns each (chunk of an) AI message into `{"text", "model"?, "metadata"?}`."""
+    """Turns each (chunk of an) AI message into `{"text", "model"?, "metadata"?}`.
+
+    The metadata also names the prompt template and its version, and says `truncated` when the backend
+    stopped at the token limit (finish reason `length`).
+    """
+
+    template: str | None = None
+    template_version: str | None = None
 
     @property
     def _type(self) -> str:
@@ -25,13 +32,26 @@ class PepTalkOutputParser(BaseTransformOutputParser[dict[str, Any]]):
         generation = result[0]
         if not isinstance(generation, ChatGeneration):
             return {"text": generation.text}
-        return output_of(generation.message)
+        template = {"template": self.template, "template_version": self.template_version} if self.template else None
+        return output_of(generation.message, template=template)
 
 
-def output_of(message: BaseMessage) -> dict[str, Any]:
+def finish_reason_of(response_metadata: dict[str, Any]) -> str | None:
+    """Why the backend stopped: OpenAI's and llama.cpp's `finish_reason`, Ollama's `done_reason`."""
+    reason = response_metadata.get("finish_reason") or response_metadata.get("done_reason")
+    return str(reason) if reason else None
+
+
+def output_of(message: BaseMessage, *, template: dict[str, Any] | None = None) -> dict[str, Any]:
     """`{"text", "model"?, "metadata"?}` for a message or one chunk of it."""
     output: dict[str, Any] = {"text": message.text}
     reported = dict(message.response_metadata.get(META_KEY) or {})
+    if template and (reported or not isinstance(message, BaseMessageChunk)):
+        reported.update(template)  # once per answer: on the first (meta) chunk, or on the whole message
+    finish_reason = finish_reason_of(message.response_metadata)
+    if finish_reason:
+        reported["finish_reason"] = finish_reason
+        reported["truncated"] = finish_reason == "length"
     if "model" in reported:
         output["model"] = reported.pop("model")
     usage = getattr(message, "usage_metadata", None)

@@ -1,41 +1,105 @@
-"""The study's production prompt, rendered from `templates/peptalk.txt`."""
+"""The pep-talk prompt templates: `slam` (the study's production prompt, verbatim) and `hardened` (opt-in).
+
+`slam` is the prompt GPT-4 answered in production during the SLaM study, word for word: the frame and query of
+the study's own prompt records (`human_eval/inputs.json` in github.com/Jaseci-Labs/slam) with the context laid
+out as its `graph2doc_custom_myca_peptalk.py` writes it (one bare item per line, each list under its gloss).
+`hardened` is peptalk's earlier variant: user lists marked as data, one `- item` per line, `- (none)` for an
+empty list. Every template has a version (`<id>@<sha256 of the text, 12 hex>`) that answers, cache entries,
+shadow pairs and evaluation records carry.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.prompts import ChatPromptTemplate
 
 from peptalk.schema import LIST_FIELDS, PepTalkRequest
 
-EMPTY_LIST = "- (none)"
+TemplateId = Literal["slam", "hardened"]
+TEMPLATE_IDS: tuple[TemplateId, ...] = ("slam", "hardened")
+DEFAULT_TEMPLATE: TemplateId = "slam"
+EMPTY_LIST = "- (none)"  # the hardened template's empty list
 
 
-@lru_cache(maxsize=1)
-def template_text() -> str:
-    """The template file, word for word."""
-    return resources.files("peptalk").joinpath("templates/peptalk.txt").read_text(encoding="utf-8")
+@dataclass(frozen=True)
+class PromptTemplateSpec:
+    """One template: its id, its text and the version derived from that text."""
 
+    id: TemplateId
+    text: str
 
-def pep_talk_prompt() -> ChatPromptTemplate:
-    """The prompt as one user message, the way GPT-4 received it in production."""
-    return ChatPromptTemplate.from_messages([("human", template_text())])
+    @property
+    def version(self) -> str:
+        """`<id>@<first 12 hex of the text's SHA-256>`: changes whenever a word of the template does."""
+        return f"{self.id}@{hashlib.sha256(self.text.encode('utf-8')).hexdigest()[:12]}"
+
+    def variables(self, request: PepTalkRequest) -> dict[str, Any]:
+        """The template's variables for `request`: dates in ISO form, each list laid out as the template wants."""
+        if self.id == "slam":
+            # As the study's graph2doc did: the item names, one per line, nothing around them.
+            variables: dict[str, Any] = {name: "\n".join(getattr(request, name)) for name in LIST_FIELDS}
+        else:
+            variables = {name: _bullets(getattr(request, name)) for name in LIST_FIELDS}
+        # str(): also works on `model_construct`ed requests whose dates are ISO strings.
+        variables["last_login"] = str(request.last_login)
+        variables["today"] = str(request.today)
+        return variables
+
+    def render(self, request: PepTalkRequest) -> str:
+        """The exact text the model receives for `request`."""
+        return self.text.format(**self.variables(request))
+
+    def chat_prompt(self) -> ChatPromptTemplate:
+        """The prompt as one user message, the way GPT-4 received it in production."""
+        return ChatPromptTemplate.from_messages([("human", self.text)])
 
 
 def _bullets(items: list[str]) -> str:
     return "\n".join(f"- {item}" for item in items) if items else EMPTY_LIST
 
 
-def prompt_variables(request: PepTalkRequest) -> dict[str, Any]:
-    """The template's variables: dates in ISO form, each list as one `- item` line per entry."""
-    variables: dict[str, Any] = {name: _bullets(getattr(request, name)) for name in LIST_FIELDS}
-    variables["last_login"] = request.last_login.isoformat()
-    variables["today"] = request.today.isoformat()
-    return variables
+def resolve_template(template: str | None = None) -> TemplateId:
+    """`template`, or the configured `PEPTALK_PROMPT_TEMPLATE` when None; an unknown id raises ValueError."""
+    if template is None:
+        from peptalk.settings import get_settings
+
+        template = get_settings().prompt_template
+    if template not in TEMPLATE_IDS:
+        raise ValueError(f"unknown prompt template {template!r}; known: {', '.join(TEMPLATE_IDS)}")
+    return template  # type: ignore[return-value]
 
 
-def render_prompt(request: PepTalkRequest) -> str:
+@lru_cache(maxsize=None)
+def _load(template: TemplateId) -> PromptTemplateSpec:
+    text = resources.files("peptalk").joinpath(f"templates/{template}.txt").read_text(encoding="utf-8")
+    return PromptTemplateSpec(id=template, text=text)
+
+
+def get_template(template: str | None = None) -> PromptTemplateSpec:
+    """The template `template` (default: the configured one, `slam` unless set)."""
+    return _load(resolve_template(template))
+
+
+def template_text(template: str | None = None) -> str:
+    """The template file, word for word."""
+    return get_template(template).text
+
+
+def pep_talk_prompt(template: str | None = None) -> ChatPromptTemplate:
+    """The prompt as one user message, the way GPT-4 received it in production."""
+    return get_template(template).chat_prompt()
+
+
+def prompt_variables(request: PepTalkRequest, template: str | None = None) -> dict[str, Any]:
+    """The template's variables for `request`."""
+    return get_template(template).variables(request)
+
+
+def render_prompt(request: PepTalkRequest, template: str | None = None) -> str:
     """The exact text the model receives for this request."""
-    return template_text().format(**prompt_variables(request))
+    return get_template(template).render(request)

@@ -24,6 +24,8 @@ class DatasetItem(BaseModel):
     responses: dict[str, str]
     reference_model: str
     request: dict[str, Any] | None = None  # the PepTalkRequest fields, when known
+    template_version: str | None = None  # the prompt template the responses answered (`slam@<hash>`)
+    truncated: list[str] = Field(default_factory=list)  # models whose kept response hit the token limit
 
 
 class CallRecord(BaseModel):
@@ -42,6 +44,9 @@ class CallRecord(BaseModel):
     repeat: int | None = None
     source: CallSource | None = None
     usage_source: UsageSource | None = None  # where the token counts came from
+    finish_reason: str | None = None  # as the backend reported it (`stop`, `length`, ...)
+    truncated: bool = False  # the backend stopped at the token limit (finish reason `length`)
+    template_version: str | None = None  # the prompt template the call rendered (`slam@<hash>`)
 
     @property
     def per_token_s(self) -> float | None:
@@ -62,3 +67,4 @@ class ShadowExportRow(BaseModel):
     primary: CallRecord
     candidates: list[CallRecord] = Field(default_factory=list)
     pair_id: str | None = None  # unique per mirrored call (one HTTP batch request shares its request_id)
+    template_version: str | None = None  # the prompt template of the mirrored request (`slam@<hash>`)

@@ -29,6 +29,7 @@ class Settings(RouterSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    prompt_template: Literal["slam", "hardened"] = "slam"  # slam: the study's production prompt, verbatim
     data_dir: Path = Path("var")  # the SQLite database, cache index and judge cache live here
     database_url: str | None = None  # default: sqlite:///<data_dir>/peptalk.db; PostgreSQL: postgresql+psycopg://...
 
@@ -79,7 +80,8 @@ class Settings(RouterSettings):
 
     # --- evaluation, judges, probes and cost (issues 5 and 6) ---
     eval_judge_model: str = "openai:gpt-4"  # any `backend:model` the router knows
-    eval_judge_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    eval_judge_temperature: float = Field(default=0.0, ge=0.0, le=2.0)  # the `hardened` preset's; `slam` sets its own
+    eval_judge_preset: Literal["slam", "hardened"] = "slam"  # judge templates, output formats and temperature
     eval_judge_max_tokens: int = Field(default=256, ge=8, le=4096)
     eval_judge_max_attempts: int = Field(default=2, ge=1, le=5)  # per judge prompt, transport errors included
     eval_judge_concurrency: int = Field(default=4, ge=1, le=64)
@@ -97,7 +99,7 @@ class Settings(RouterSettings):
     probe_duration_s: float | None = Field(default=None, gt=0)  # None: until stopped
     price_table: Path | None = None  # default: peptalk/prices/api.yaml (December 2023)
     report_reference_model: str = "openai:gpt-4"  # the API model the report compares every other model against
-    selfhosted_usd_per_hour: float = Field(default=1.006, ge=0)  # one GPU node: an AWS g5.xlarge on demand
+    selfhosted_usd_per_hour: float = Field(default=0.526, ge=0)  # one GPU node: the study's AWS g4dn.xlarge (T4)
     selfhosted_utilisation: float = Field(default=0.8, gt=0, le=1)
     output_cv_threshold: float = Field(default=0.5, gt=0)  # output-token CV above this flags a model
 

@@ -30,6 +30,12 @@ class Call:
     def user_id(self) -> str | None:
         return (self.request or {}).get("user_id")
 
+    @property
+    def template_version(self) -> str | None:
+        """The prompt template's version (`slam@<hash>`), when the caller said; part of a cache key."""
+        value = self.options.get("template_version")
+        return str(value) if value else None
+
 
 @runtime_checkable
 class ChatLayer(Protocol):

@@ -41,6 +41,8 @@ class RoutedChatModel(BaseChatModel):
         options = dict(self.options)
         if self.cache_mode is not None:
             options["cache"] = self.cache_mode
+        if kwargs.get("peptalk_template_version"):
+            options["template_version"] = kwargs["peptalk_template_version"]
         return Call(messages=messages, request=kwargs.get("peptalk_request"), model=self.model, options=options)
 
     async def _astream(

@@ -45,7 +45,8 @@ class RouterSettings(BaseSettings):
 
     # Generation, shared by every backend.
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
-    max_tokens: int = Field(default=200, ge=1, le=4096)
+    # Room for the study's ~270-token answers: the study used the APIs' defaults; `length` is flagged truncated.
+    max_tokens: int = Field(default=1024, ge=1, le=4096)
     request_timeout_s: Seconds = 120.0
 
     # Embedded SLM (llama.cpp in-process).

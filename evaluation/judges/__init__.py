@@ -4,6 +4,7 @@ from evaluation.judges.base import Judge, JudgeVerdict
 from evaluation.judges.cache import JudgeCache, cache_key
 from evaluation.judges.client import JudgeAnswer, JudgeClient
 from evaluation.judges.comparer import CompareJudge
+from evaluation.judges.presets import JUDGE_PRESETS, PRESETS, JudgePreset, get_preset
 from evaluation.judges.parsing import ParsedChoice, ParsedScore, parse_choice, parse_reason, parse_score
 from evaluation.judges.scorer import ScoreJudge
 from evaluation.judges.selector import SelectJudge, SelectorPick, SelectorResult, orders_for
@@ -12,6 +13,10 @@ JUDGES = {"scorer": ScoreJudge, "comparer": CompareJudge, "selector": SelectJudg
 
 __all__ = [
     "JUDGES",
+    "JUDGE_PRESETS",
+    "PRESETS",
+    "JudgePreset",
+    "get_preset",
     "CompareJudge",
     "Judge",
     "JudgeAnswer",

@@ -8,6 +8,7 @@ from importlib import resources
 from pydantic import BaseModel
 
 from evaluation.judges.client import JudgeClient
+from evaluation.judges.presets import HARDENED, JudgePreset, escape
 
 
 class JudgeVerdict(BaseModel):
@@ -34,8 +35,13 @@ class Judge:
 
     kind: str = "judge"
 
-    def __init__(self, client: JudgeClient) -> None:
+    def __init__(self, client: JudgeClient, *, preset: JudgePreset = HARDENED) -> None:
         self.client = client
+        self.preset = preset
+
+    def judged(self, text: str) -> str:
+        """A judged answer as it goes into the template: escaped under the hardened preset, verbatim under slam."""
+        return escape(text) if self.preset.escape_judged_text else text
 
     @property
     def evaluator(self) -> str:

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from evaluation.errors import JudgeError
-from evaluation.judges.base import Judge, JudgeVerdict, template
+from evaluation.judges.base import Judge, JudgeVerdict
 from evaluation.judges.client import JudgeClient
+from evaluation.judges.presets import HARDENED, JudgePreset
 from evaluation.judges.parsing import parse_reason, parse_score
 
 
 class CompareJudge(Judge):
     """Closeness to the reference; `with_reason` asks for a written reason too, which is stored."""
 
-    def __init__(self, client: JudgeClient, *, with_reason: bool = False) -> None:
-        super().__init__(client)
+    def __init__(self, client: JudgeClient, *, with_reason: bool = False, preset: JudgePreset = HARDENED) -> None:
+        super().__init__(client, preset=preset)
         self.with_reason = with_reason
         self.kind = "comparer-reason" if with_reason else "comparer"
 
     def prompt(self, prompt: str, reference: str, candidate: str) -> str:
         name = "comparer_reason" if self.with_reason else "comparer"
-        return template(name).format(prompt=prompt, reference=reference, candidate=candidate)
+        # str.format ignores unused fields: the slam comparer's template has no {prompt}, so it never sees one.
+        return self.preset.template(name).format(prompt=prompt, reference=self.judged(reference),
+                                                  candidate=self.judged(candidate))
 
     async def compare(self, prompt: str, reference: str, candidate: str) -> JudgeVerdict:
         try:

@@ -1,7 +1,8 @@
 """Reads scores and choices out of a judge's free text, with regular expressions only (never `eval`).
 
 A score is taken only from an explicit label (`Score: 7`, `rating: 7/10`), a fraction of the scale
-(`7/10`, `7 out of 10`) or an answer that is nothing but a number. Anything else is not guessed:
+(`7/10`, `7 out of 10`), an answer that is nothing but a number, or a bare number alone on the answer's last
+line after its reasoning (the SLaM scorer's format). Anything else is not guessed:
 a missing, out-of-range, wrong-scale, ranged or contradictory score is reported as unparsable, with why.
 """
 
@@ -93,10 +94,15 @@ def parse_score(text: str | None, *, low: float = 0.0, high: float = 10.0) -> Pa
     fractions = [match for match in _FRACTION.finditer(cleaned) if _number(match.group("scale")) == high]
     if fractions:
         return _single([_number(match.group("value")) for match in fractions], low, high)
-    bare = _BARE.match(cleaned)
+    bare = _BARE.match(cleaned) or _BARE.match(_last_line(cleaned))
     if bare:
         return _single([_number(bare.group("value"))], low, high)
     return ParsedScore(None, "missing")
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 def parse_choice(text: str | None, *, count: int) -> ParsedChoice:
@@ -106,7 +112,8 @@ def parse_choice(text: str | None, *, count: int) -> ParsedChoice:
     cleaned = _clean(text)
     values = [int(match.group("value")) for match in _CHOICE.finditer(cleaned)]
     if not values:
-        bare = re.fullmatch(r"\s*(?:response\s*)?#?(\d+)\s*\.?\s*", cleaned, re.IGNORECASE)
+        bare = (re.fullmatch(r"\s*(?:response\s*)?#?(\d+)\s*\.?\s*", cleaned, re.IGNORECASE)
+                or re.fullmatch(r"\s*(?:response\s*)?#?(\d+)\s*\.?\s*", _last_line(cleaned), re.IGNORECASE))
         values = [int(bare.group(1))] if bare else []
     if not values:
         return ParsedChoice(None, "missing")
@@ -128,5 +135,7 @@ def parse_reason(text: str | None) -> str | None:
     else:
         kept = [line for line in cleaned.splitlines()
                 if not _LABELED_SCORE.search(line) and not _CHOICE.search(line)]
+        while kept and (not kept[-1].strip() or _BARE.match(kept[-1])):
+            kept.pop()  # the bare final number of the SLaM format is the score, not the reason
         reason = "\n".join(kept).strip()
     return reason or None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evaluation.errors import JudgeError
-from evaluation.judges.base import Judge, JudgeVerdict, template
+from evaluation.judges.base import Judge, JudgeVerdict
 from evaluation.judges.parsing import parse_reason, parse_score
 
 
@@ -13,7 +13,7 @@ class ScoreJudge(Judge):
     kind = "scorer"
 
     def prompt(self, prompt: str, response: str) -> str:
-        return template("scorer").format(prompt=prompt, response=response)
+        return self.preset.template("scorer").format(prompt=prompt, response=self.judged(response))
 
     async def score(self, prompt: str, response: str) -> JudgeVerdict:
         try:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel
 
 from evaluation.errors import JudgeError
-from evaluation.judges.base import Judge, JudgeVerdict, template
+from evaluation.judges.base import Judge, JudgeVerdict
 from evaluation.judges.parsing import parse_choice, parse_reason
 
 
@@ -80,9 +80,12 @@ class SelectJudge(Judge):
     kind = "selector"
 
     def prompt(self, prompt: str, responses: list[str]) -> str:
-        numbered = "\n\n".join(f"Pep talk {index}:\n<response>\n{text}\n</response>"
-                               for index, text in enumerate(responses, start=1))
-        return template("selector").format(prompt=prompt, responses=numbered, count=len(responses))
+        if self.preset.name == "slam":
+            numbered = "\n\n".join(f"Response {index}:\n{text}" for index, text in enumerate(responses, start=1))
+        else:
+            numbered = "\n\n".join(f"Pep talk {index}:\n<response>\n{self.judged(text)}\n</response>"
+                                   for index, text in enumerate(responses, start=1))
+        return self.preset.template("selector").format(prompt=prompt, responses=numbered, count=len(responses))
 
     async def _pick(self, prompt: str, order: list[str], responses: dict[str, str]) -> SelectorPick:
         try:

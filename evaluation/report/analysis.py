@@ -49,33 +49,25 @@ def model_means(rows: list[dict[str, Any]], evaluator: str) -> dict[str, float]:
             if row["evaluator"] == evaluator and row["mean_0_1"] is not None}
 
 
-def bottom_k(means: dict[str, float], k: int) -> set[str]:
-    return {model for model, _ in sorted(means.items(), key=lambda item: (item[1], item[0]))[:k]}
-
-
-def agreement_rows(data: ReportData, quality: list[dict[str, Any]], k: int = DEFAULT_BOTTOM_K) -> list[dict[str, Any]]:
-    """`agreement.jsonl` when given; otherwise each evaluator's bottom-k Jaccard and Spearman against humans."""
+def agreement_rows(data: ReportData, quality: list[dict[str, Any]], k: int = DEFAULT_BOTTOM_K, *,
+                   reference: str | None = None) -> list[dict[str, Any]]:
+    """`agreement.jsonl` when given; otherwise each evaluator's agreement with the humans, computed here as the
+    pipeline does (candidates only, `reference` excluded; expected Jaccard over tie orders)."""
     if data.agreement:
         return [row for row in data.agreement if "evaluator" in row and row.get("jaccard") is not None]
     human = model_means(quality, HUMAN)
     if len(human) < 2:
         return []
-    from scipy.stats import kendalltau, spearmanr
+    from evaluation.agreement import agreement
 
     rows = []
     for evaluator in sorted({row["evaluator"] for row in quality} - {HUMAN}):
         means = model_means(quality, evaluator)
-        shared = sorted(set(means) & set(human))
+        shared = (set(means) & set(human)) - {reference}
         if len(shared) < 2:
             continue
-        size = min(k, len(shared) - 1)
-        ours = bottom_k({model: means[model] for model in shared}, size)
-        theirs = bottom_k({model: human[model] for model in shared}, size)
-        spearman = spearmanr([means[m] for m in shared], [human[m] for m in shared]).statistic
-        kendall = kendalltau([means[m] for m in shared], [human[m] for m in shared]).statistic
-        rows.append({"evaluator": evaluator, "k": size, "jaccard": len(ours & theirs) / len(ours | theirs),
-                     "spearman": None if np.isnan(spearman) else float(spearman),
-                     "kendall": None if np.isnan(kendall) else float(kendall), "n_models": len(shared)})
+        row = agreement(evaluator, means, human, k=min(k, len(shared) - 1), exclude=[reference] if reference else [])
+        rows.append(row.model_dump())
     return rows
 
 

@@ -10,17 +10,26 @@ from typing import Any
 
 from evaluation.cost import load_price_table
 from evaluation.latency import DEFAULT_OUTPUT_CV_THRESHOLD, METRIC_LABELS, latency_by_hour, latency_by_model, latency_rows
-from evaluation.report import analysis, figures
+from evaluation.cost_presets import READINGS, SLAM
+from evaluation.report import analysis, figures, paper_figures
 from evaluation.report.inputs import HUMAN, ReportData, ReportSources, load_report_data
 from evaluation.report.render import FIGURES_DIR, render_pages, write_csv
 
 FIGURE_FILES = {
-    "quality": "quality.png",
-    "agreement": "agreement_jaccard.png",
+    "quality": "quality.png",  # Fig. 8
+    "human_vs_scorer": "fig09_human_vs_scorer.png",
+    "agreement": "agreement_jaccard.png",  # Fig. 10
+    "protocol_latency": "fig11_protocol_latency.png",
+    "protocol_per_token": "fig12_protocol_per_token.png",
+    "protocol_output_tokens": "fig13_protocol_output_tokens.png",
+    "latency_by_hour": "latency_by_hour.png",  # Fig. 14
+    "length_latency": "fig15_length_latency.png",
+    "slam_cost_per_1k": "fig16_cost_per_1k_slam.png",
+    "slam_reduction": "fig17_reduction_slam.png",
+    # Second views, labelled as such: every call pooled, and the measured token mix at $0.03/$0.06.
     "latency_request": "latency_request.png",
     "latency_per_token": "latency_per_token.png",
     "output_tokens": "output_tokens.png",
-    "latency_by_hour": "latency_by_hour.png",
     "cost_per_1k": "cost_per_1k_tokens.png",
     "cost_reduction": "cost_reduction.png",
 }
@@ -33,7 +42,7 @@ class ReportOptions:
     reference: str = "openai:gpt-4"
     tolerance: float = analysis.DEFAULT_TOLERANCE
     bottom_k: int = analysis.DEFAULT_BOTTOM_K
-    selfhosted_usd_per_hour: float = 1.006
+    selfhosted_usd_per_hour: float = float(SLAM.node.usd_per_hour)  # the study's g4dn.xlarge
     utilisation: float = 0.8
     output_cv_threshold: float = DEFAULT_OUTPUT_CV_THRESHOLD
 
@@ -94,7 +103,14 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
                                           for score in data.scores], result)
     advance("quality")
 
-    agreement_rows = analysis.agreement_rows(data, quality_rows, options.bottom_k)
+    scorer, fig9_rows = paper_figures.human_vs_scorer_means(data.scores)
+    _add_figure(quality, out_dir, paper_figures.human_vs_scorer_figure(fig9_rows, scorer,
+                                                                       _figure(out_dir, "human_vs_scorer")),
+                "Fig. 9: mean human rating and mean scorer score per model, on one 0-10 axis", result,
+                "human_vs_scorer")
+    _add_csv(quality, out_dir, "human_vs_scorer", fig9_rows, result)
+
+    agreement_rows = analysis.agreement_rows(data, quality_rows, options.bottom_k, reference=options.reference)
     agreement = _section(data, "agreement", rows=sorted(agreement_rows, key=lambda row: -float(row["jaccard"])),
                          computed=not data.agreement and bool(agreement_rows))
     if not agreement_rows and not any(score.evaluator == HUMAN for score in data.scores):
@@ -104,15 +120,34 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
     _add_csv(agreement, out_dir, "agreement", agreement["rows"], result)
     advance("agreement")
 
+    protocol, protocol_notes = paper_figures.protocol_calls(data.calls)
+    protocol_section = _section(data, "latency", profiles=latency_by_model(
+        protocol, output_cv_threshold=options.output_cv_threshold), metrics=METRIC_LABELS,
+        requests=paper_figures.PROTOCOL_REQUESTS)
+    protocol_section["notes"] = protocol_section["notes"] + protocol_notes
+    for key, metric, title in (("protocol_latency", "latency_s", "Fig. 11: request latency"),
+                               ("protocol_per_token", "per_token_s", "Fig. 12: per-token latency"),
+                               ("protocol_output_tokens", "output_tokens", "Fig. 13: output tokens per response")):
+        _add_figure(protocol_section, out_dir,
+                    figures.metric_figure(protocol, metric, _figure(out_dir, key), title),  # type: ignore[arg-type]
+                    f"{title}, {paper_figures.PROTOCOL_REQUESTS} requests with the same input per model", result, key)
+    _add_figure(protocol_section, out_dir,
+                paper_figures.length_latency_figure(protocol, _figure(out_dir, "length_latency")),
+                "Fig. 15: output length against request latency (same-input protocol calls)", result,
+                "length_latency")
+    _add_csv(protocol_section, out_dir, "protocol_calls", [record.model_dump(exclude={"response"})
+                                                           for record in protocol], result)
+    advance("latency protocol")
+
     profiles = latency_by_model(data.calls, output_cv_threshold=options.output_cv_threshold)
     latency = _section(data, "latency", profiles=profiles, metrics=METRIC_LABELS,
                        threshold=options.output_cv_threshold,
                        flagged=[profile for profile in profiles if profile.output_length_varies])
-    for key, metric, title in (("latency_request", "latency_s", "Per-request latency"),
-                               ("latency_per_token", "per_token_s", "Per-token latency"),
-                               ("output_tokens", "output_tokens", "Output tokens per response")):
+    for key, metric, title in (("latency_request", "latency_s", "Pooled calls: per-request latency"),
+                               ("latency_per_token", "per_token_s", "Pooled calls: per-token latency"),
+                               ("output_tokens", "output_tokens", "Pooled calls: output tokens per response")):
         _add_figure(latency, out_dir, figures.metric_figure(data.calls, metric, _figure(out_dir, key), title),  # type: ignore[arg-type]
-                    f"{title} per model", result, key)
+                    f"{title} per model (every call, not the paper's protocol)", result, key)
     _add_csv(latency, out_dir, "latency", latency_rows(profiles), result)
     _add_csv(latency, out_dir, "calls", [{**record.model_dump(exclude={"response"}),
                                           "per_token_s": record.per_token_s} for record in data.calls], result)
@@ -123,7 +158,7 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
                    for model, hours in hourly_stats.items() for hour, summary in hours.items()]
     hourly = _section(data, "latency", rows=hourly_rows)
     _add_figure(hourly, out_dir, figures.hourly_figure(hourly_stats, _figure(out_dir, "latency_by_hour")),
-                "Request latency by hour of day, per model", result, "latency_by_hour")
+                "Fig. 14: request latency by hour of day, per model", result, "latency_by_hour")
     _add_csv(hourly, out_dir, "latency_by_hour", hourly_rows, result)
     advance("latency by hour")
 
@@ -131,11 +166,24 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
     cost_rows = analysis.cost_rows(data.calls, models, prices, reference=options.reference, hosting=data.hosting,
                                    default_usd_per_hour=options.selfhosted_usd_per_hour,
                                    utilisation=options.utilisation)
+    slam_rows = paper_figures.slam_cost_rows(protocol or data.calls, models, reference=options.reference)
+    slam = _section(data, "cost", rows=slam_rows, preset=SLAM, readings=READINGS,
+                    range=paper_figures.reduction_range(slam_rows))
+    drawn = figures.cost_figures(slam_rows, _figure(out_dir, "slam_cost_per_1k"), _figure(out_dir, "slam_reduction"),
+                                 titles=("Fig. 16: cost per 1K tokens (g4dn.xlarge at 80% vs GPT-4 at $0.09)",
+                                         "Fig. 17: times cheaper than GPT-4 on a g4dn.xlarge (slam preset)"))
+    _add_figure(slam, out_dir, drawn["cost_per_1k"], "Fig. 16: cost per 1K tokens, slam preset", result,
+                "slam_cost_per_1k")
+    _add_figure(slam, out_dir, drawn["cost_reduction"], "Fig. 17: reduction against GPT-4, slam preset", result,
+                "slam_reduction")
+    _add_csv(slam, out_dir, "cost_slam", slam_rows, result)
+
     cost = _section(data, "cost", rows=cost_rows, prices=prices, options=options)
     drawn = figures.cost_figures(cost_rows, _figure(out_dir, "cost_per_1k"), _figure(out_dir, "cost_reduction"))
-    _add_figure(cost, out_dir, drawn["cost_per_1k"], "Cost per 1K generated tokens per model", result, "cost_per_1k")
-    _add_figure(cost, out_dir, drawn["cost_reduction"], "Cost reduction against the reference per model", result,
-                "cost_reduction")
+    _add_figure(cost, out_dir, drawn["cost_per_1k"], "Measured token mix: cost per 1K generated tokens per model",
+                result, "cost_per_1k")
+    _add_figure(cost, out_dir, drawn["cost_reduction"], "Measured token mix: cost reduction against the reference "
+                "per request", result, "cost_reduction")
     _add_csv(cost, out_dir, "cost", cost_rows, result)
     advance("cost")
 
@@ -144,12 +192,20 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
     summary = {"verdict": verdict, "csv": {}, "notes": [], "figures": []}
     _add_csv(summary, out_dir, "summary", verdict.rows, result)
 
-    sections = {"quality": quality, "agreement": agreement, "latency": latency, "hourly": hourly, "cost": cost}
+    sections = {"quality": quality, "agreement": agreement, "protocol": protocol_section, "latency": latency,
+                "hourly": hourly, "slam": slam, "cost": cost}
     result.empty_sections = [name for name, section in sections.items() if not section["figures"]]
     render_pages(out_dir, {"generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                           "summary": summary, "options": options, "human": HUMAN, **sections})
+                           "summary": summary, "options": options, "human": HUMAN,
+                           "paper_figures": paper_figures.PAPER_FIGURES, "figure_files": FIGURE_FILES,
+                           "judge_presets": _judge_presets(data), **sections})
     advance("pages")
     return result
 
 
-REPORT_STEPS = ("inputs", "quality", "agreement", "latency", "latency by hour", "cost", "pages")
+def _judge_presets(data: ReportData) -> list[str]:
+    """The judge presets (with their templates' version) the scores came from."""
+    return sorted({score.judge_preset for score in data.scores if score.judge_preset})
+
+
+REPORT_STEPS = ("inputs", "quality", "agreement", "latency protocol", "latency", "latency by hour", "cost", "pages")

@@ -126,8 +126,11 @@ def hourly_figure(hourly: dict[str, dict[int, Any]], path: Path) -> Path | None:
     return _save(figure, path)
 
 
-def cost_figures(rows: list[dict[str, Any]], per_1k_path: Path, reduction_path: Path) -> dict[str, Path | None]:
+def cost_figures(rows: list[dict[str, Any]], per_1k_path: Path, reduction_path: Path,
+                 titles: tuple[str, str] | None = None) -> dict[str, Path | None]:
     """Bars of $ per 1K generated tokens, and of the per-request cost reduction against the reference."""
+    per_1k_title, reduction_title = titles or ("Cost per 1K tokens (red: API price, green: self-hosted node)",
+                                               "Cost reduction against the reference API model")
     written: dict[str, Path | None] = {"cost_per_1k": None, "cost_reduction": None}
     priced = [row for row in rows if row.get("per_1k_tokens") is not None]
     if priced:
@@ -139,7 +142,7 @@ def cost_figures(rows: list[dict[str, Any]], per_1k_path: Path, reduction_path: 
         axes.bar_label(bars, labels=[f"${float(row['per_1k_tokens']):.4f}" for row in priced], fontsize=8)
         axes.set_yscale("log")
         axes.set_ylabel("USD per 1K generated tokens (log)")
-        axes.set_title("Cost per 1K tokens (red: API price, green: self-hosted node)")
+        axes.set_title(per_1k_title)
         axes.tick_params(axis="x", labelrotation=30)
         written["cost_per_1k"] = _save(figure, per_1k_path)
     reduced = [row for row in rows if row.get("reduction_factor") is not None]
@@ -151,8 +154,8 @@ def cost_figures(rows: list[dict[str, Any]], per_1k_path: Path, reduction_path: 
         axes.bar_label(bars, labels=[f"{float(row['reduction_factor']):.1f}x" for row in reduced], fontsize=8)
         axes.axhline(1.0, color="black", linewidth=0.8)
         axes.set_yscale("log")
-        axes.set_ylabel("times cheaper per request (log)")
-        axes.set_title("Cost reduction against the reference API model")
+        axes.set_ylabel("times cheaper (log)")
+        axes.set_title(reduction_title)
         axes.tick_params(axis="x", labelrotation=30)
         written["cost_reduction"] = _save(figure, reduction_path)
     return written

@@ -30,6 +30,7 @@ class Score:
     scale: str = "0-10"
     parsed: bool = True
     rater: str | None = None
+    judge_preset: str | None = None  # the judge preset that produced it (`slam@<hash>`), for judge scores
 
     @property
     def normalised(self) -> float | None:
@@ -111,7 +112,8 @@ def read_scores(path: Path) -> list[Score]:
         score = _number(row.get("score"))
         parsed = bool(row.get("parsed", score is not None)) and score is not None
         scores.append(Score(str(row["evaluator"]), str(row["prompt_id"]), str(row["model"]),
-                            score if parsed else None, str(row.get("scale", "0-10")), parsed))
+                            score if parsed else None, str(row.get("scale", "0-10")), parsed,
+                            judge_preset=row.get("judge_preset")))
     return scores
 
 

@@ -131,7 +131,8 @@ def selfhosted(instance_usd_per_hour: float = INSTANCE, throughput: float | None
 
 @cost_app.command("budget")
 def budget(yearly_budget: float = typer.Option(..., "--yearly-budget", help="Budget per year, in USD."),
-           queries_per_user: float = typer.Option(1.0, "--queries-per-user", help="Queries per user per day."),
+           queries_per_user: float = typer.Option(5.0, "--queries-per-user",
+                                                  help="Queries per user per day (5, the paper's example)."),
            model: str | None = typer.Option(None, "--model", help="API model (or give the node options)."),
            instance_usd_per_hour: float | None = typer.Option(None, "--instance-usd-per-hour"),
            throughput: float | None = THROUGHPUT, calls: Path | None = CALLS,
@@ -188,6 +189,56 @@ def breakeven(model: str = typer.Option("gpt-4", "--model", help="API model to c
               [verdict, f"one node serves up to {result.node_capacity_per_day:,.0f} requests/day and costs "
                         f"{money(result.node_monthly)} a month; {price.model} costs "
                         f"{money(result.api_per_request, 4)} a request"])
+
+    _run(body)
+
+
+@cost_app.command("slam")
+def slam_command(
+    throughput: list[float] = typer.Option([], "--throughput",
+                                           help="Generated tokens/s of a model on the node (repeat per model)."),
+    instance: str = typer.Option("g4dn.xlarge", "--instance", help="g4dn.xlarge (Fig. 16/17) or g4dn.2xlarge "
+                                                                   "(Section V-B)."),
+    yearly_budget: float | None = typer.Option(None, "--yearly-budget", help="Budget per year, in USD (Fig. 17)."),
+    tokens_per_query: int = typer.Option(1000, "--tokens-per-query", help="Tokens a query costs on the API."),
+    as_json: bool = AS_JSON,
+) -> None:
+    """The study's cost baseline (Fig. 16/17): a g4dn node at 80% against GPT-4 at $0.09 per 1K tokens."""
+    from evaluation.cost import money
+    from evaluation.cost_presets import READINGS, SLAM, per_1k_tokens, reduction, users_for_budget, with_node
+
+    def body() -> None:
+        preset = with_node(SLAM, instance)
+        node = preset.node
+        models: list[dict[str, Any]] = [{"throughput_tok_s": rate, "per_1k_tokens": per_1k_tokens(preset, rate),
+                                          "reduction_factor": reduction(preset, rate)} for rate in throughput]
+        payload: dict[str, Any] = {
+            "preset": preset.name, "instance": node.instance, "gpu": node.gpu, "usd_per_hour": node.usd_per_hour,
+            "price_as_of": node.as_of, "region": node.region, "price_source": node.source,
+            "utilisation": preset.utilisation, "api_model": preset.api_model,
+            "api_per_1k_tokens": preset.api_per_1k_tokens,
+            "queries_per_user_per_day": preset.queries_per_user_per_day,
+            "models": [{key: float(value) for key, value in row.items()} for row in models],
+            "readings": [reading.__dict__ for reading in READINGS]}
+        lines = [f"slam preset: {node.instance} ({node.gpu}) at {money(node.usd_per_hour, 3)}/h on demand "
+                 f"({node.region}, as of {node.as_of}), {preset.utilisation:.0%} utilised; "
+                 f"{preset.api_model} at {money(preset.api_per_1k_tokens)} per 1K tokens (Fig. 16)"]
+        lines += [f"{row['throughput_tok_s']:g} tok/s: {money(row['per_1k_tokens'], 4)} per 1K tokens, "
+                  f"{row['reduction_factor']:.1f}x cheaper than {preset.api_model}" for row in models]
+        if yearly_budget is not None:
+            api_users = users_for_budget(preset, yearly_budget, tokens_per_query=tokens_per_query)
+            payload["yearly_budget"] = yearly_budget
+            payload["users_api"] = api_users
+            lines.append(f"{money(Decimal(str(yearly_budget)))} a year at {preset.queries_per_user_per_day} "
+                         f"queries/user/day of {tokens_per_query} tokens: {api_users:,} users on {preset.api_model}")
+            for row in payload["models"]:
+                users = users_for_budget(preset, yearly_budget, tokens_per_query=tokens_per_query,
+                                         throughput_tok_s=row["throughput_tok_s"])
+                row["users"] = users
+                lines.append(f"  {users:,} users on the node at {row['throughput_tok_s']:g} tok/s")
+        lines += ["readings of the paper's inconsistencies:"]
+        lines += [f"  {reading.topic}: {reading.paper_says} -> {reading.reading}" for reading in READINGS]
+        _emit(as_json, payload, lines)
 
     _run(body)
 

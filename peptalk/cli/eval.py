@@ -129,7 +129,7 @@ def _contexts(path: Path) -> list[dict[str, Any]]:
 
 
 def _generate(*, models: str, reference: str | None, contexts: Path | None, prompts: int | None, repeats: int,
-              keep_repeat: int, dataset_out: Path, calls_out: Path) -> list[Any]:
+              keep_repeat: int, dataset_out: Path, calls_out: Path, template: str | None = None) -> list[Any]:
     from evaluation.generator import generate
     from evaluation.jsonl import write_jsonl
     from evaluation.loaders import write_dataset
@@ -155,7 +155,7 @@ def _generate(*, models: str, reference: str | None, contexts: Path | None, prom
             async with open_router(settings, models=names) as router:
                 bars.start("generating", len(selected) * len(names) * repeats)
                 return await generate(router, contexts=selected, models=names, repeats=repeats,
-                                      reference_model=reference_model, keep_repeat=keep_repeat,
+                                      reference_model=reference_model, keep_repeat=keep_repeat, template=template,
                                       on_call=lambda _: bars.advance())
 
         with _bad_input():
@@ -165,12 +165,15 @@ def _generate(*, models: str, reference: str | None, contexts: Path | None, prom
     write_dataset(dataset_out, items)
     write_jsonl(calls_out, calls)
     failed = sum(call.error is not None for call in calls)
-    typer.echo(f"wrote {len(items)} prompts to {dataset_out} and {len(calls)} calls ({failed} failed) to {calls_out}")
+    truncated = sum(call.truncated for call in calls)
+    typer.echo(f"wrote {len(items)} prompts to {dataset_out} and {len(calls)} calls ({failed} failed, "
+               f"{truncated} cut at the token limit) to {calls_out}")
     return items
 
 
 def _evaluate_and_write(items: list[Any], *, out: Path, judge: str | None, judges: list[str], metrics: list[str],
-                        humans: list[Any] | None, bottom_k: int | None, orders: int | None, seed: int) -> None:
+                        humans: list[Any] | None, bottom_k: int | None, orders: int | None, seed: int,
+                        preset: str | None = None, selector_choices: int | None = None) -> Any:
     from evaluation.pipeline import evaluate, write_outputs
     from evaluation.tables import tables_markdown
 
@@ -178,22 +181,29 @@ def _evaluate_and_write(items: list[Any], *, out: Path, judge: str | None, judge
         raise _fail("--bottom-k must be at least 1")
     if orders is not None and orders < 1:
         raise _fail("--orders must be at least 1")
+    if selector_choices is not None and selector_choices < 2:
+        raise _fail("--selector-choices must be at least 2")
+    if preset is not None and preset not in ("slam", "hardened"):
+        raise _fail(f"--judge-preset must be slam or hardened, not {preset!r}")
     settings = _settings()
 
     def work(bars: _Bars) -> Any:
         with _bad_input():
             return asyncio.run(evaluate(items, settings=settings, judge_model=judge, judges=judges, metrics=metrics,
-                                        humans=humans, bottom_k=bottom_k, orders=orders, seed=seed, progress=bars))
+                                        humans=humans, bottom_k=bottom_k, orders=orders, seed=seed, progress=bars,
+                                        preset=preset, selector_choices=selector_choices))
 
     result = _with_bars(work)
     written = write_outputs(out, result)
     typer.echo(tables_markdown(result.rankings, result.agreement))
     judged = result.summary.get("judge")
     if judged:
-        typer.echo(f"judge {judged['model']}: {judged['model_calls']} model calls, {judged['cache_hits']} cache hits")
+        typer.echo(f"judge {judged['model']} ({judged['preset_version']}, temperature {judged['temperature']}): "
+                   f"{judged['model_calls']} model calls, {judged['cache_hits']} cache hits")
     for name, reason in result.summary.get("unavailable", {}).items():
         typer.echo(f"{name}: unavailable ({reason})")
     typer.echo("wrote " + ", ".join(str(path) for path in written))
+    return result
 
 
 DATASET = typer.Option(..., "--dataset", help="Dataset JSONL, or a shadow export (see --format).")
@@ -205,6 +215,10 @@ ORDERS = typer.Option(None, "--orders", help="Orders per multi-choice prompt (de
 SEED = typer.Option(0, "--seed", help="Seed of the selector's shuffled orders.")
 HUMANS = typer.Option(None, "--humans", help="Human ratings CSV or JSONL: prompt_id, model, rater, score 0-10.")
 BOTTOM_K = typer.Option(None, "--bottom-k", help="k of the bottom-k Jaccard (default PEPTALK_EVAL_BOTTOM_K).")
+PRESET = typer.Option(None, "--judge-preset", help="slam (the study's judges) or hardened (default "
+                                                   "PEPTALK_EVAL_JUDGE_PRESET).")
+CHOICES = typer.Option(None, "--selector-choices", help="Answers the selector sees at once (default: the preset's; "
+                                                        "slam 4, hardened all).")
 
 
 @eval_app.command("generate")
@@ -226,13 +240,15 @@ def generate_command(
 @eval_app.command("judge")
 def judge_command(dataset: Path = DATASET, out: Path = OUT, input_format: str = FORMAT, reference: str | None = REFERENCE,
                   judge: str | None = JUDGE, judges: str = typer.Option(ALL_JUDGES, "--judges"),
-                  orders: int | None = ORDERS, seed: int = SEED) -> None:
+                  orders: int | None = ORDERS, seed: int = SEED, preset: str | None = PRESET,
+                  selector_choices: int | None = CHOICES) -> None:
     """Score the dataset with the LLM judges only."""
     from evaluation.judging import JUDGE_KINDS
 
     kinds = _names(judges, known=JUDGE_KINDS, what="judge")
     _evaluate_and_write(_load_items(dataset, input_format, reference), out=out, judge=judge, judges=kinds, metrics=[],
-                        humans=None, bottom_k=None, orders=orders, seed=seed)
+                        humans=None, bottom_k=None, orders=orders, seed=seed, preset=preset,
+                        selector_choices=selector_choices)
 
 
 @eval_app.command("similarity")
@@ -251,8 +267,11 @@ def agreement_command(
     scores: list[Path] = typer.Option(..., "--scores", help="scores.jsonl files (repeat the option to combine)."),
     humans: Path = typer.Option(..., "--humans", help="Human ratings CSV or JSONL."),
     out: Path = OUT, bottom_k: int | None = BOTTOM_K,
+    reference: list[str] = typer.Option([], "--reference",
+                                        help="Reference model(s) left out of the agreement (default "
+                                             "PEPTALK_REPORT_REFERENCE_MODEL)."),
 ) -> None:
-    """Rank every evaluator in the scores files and compare each ranking with the humans'."""
+    """Rank every evaluator in the scores files and compare each ranking with the humans' (candidates only)."""
     from evaluation.jsonl import write_jsonl
     from evaluation.pipeline import rank_and_agree
     from evaluation.scores import read_scores
@@ -263,8 +282,9 @@ def agreement_command(
     with _bad_input():
         rows = [row for path in scores for row in read_scores(path)]
     ratings = _load_humans(humans)
-    rankings, agreement = rank_and_agree(rows, unavailable={}, humans=ratings, k=bottom_k or _settings().eval_bottom_k,
-                                         summary={})
+    settings = _settings()
+    rankings, agreement = rank_and_agree(rows, unavailable={}, humans=ratings, k=bottom_k or settings.eval_bottom_k,
+                                         summary={}, exclude=reference or [settings.report_reference_model])
     out.mkdir(parents=True, exist_ok=True)
     (out / "rankings.json").write_text(json.dumps({name: ranking.model_dump(mode="json")
                                                    for name, ranking in rankings.items()}, indent=2) + "\n")
@@ -285,6 +305,7 @@ def run_command(
     judges: str = typer.Option(ALL_JUDGES, "--judges", help="Judge kinds; empty for none."),
     metrics: str = typer.Option(ALL_METRICS, "--metrics", help="Similarity metrics; empty for none."),
     orders: int | None = ORDERS, seed: int = SEED, humans: Path | None = HUMANS, bottom_k: int | None = BOTTOM_K,
+    preset: str | None = PRESET, selector_choices: int | None = CHOICES,
 ) -> None:
     """Every step: (generate,) judge, similarity, rankings and agreement with humans, into --out."""
     from evaluation.judging import JUDGE_KINDS
@@ -301,7 +322,7 @@ def run_command(
     else:
         raise _fail("give --dataset, or --models to generate a dataset first")
     _evaluate_and_write(items, out=out, judge=judge, judges=kinds, metrics=names, humans=ratings, bottom_k=bottom_k,
-                        orders=orders, seed=seed)
+                        orders=orders, seed=seed, preset=preset, selector_choices=selector_choices)
     if dataset is not None:
         _keep_calls(dataset, out)
 
@@ -318,5 +339,14 @@ def _keep_calls(dataset: Path, out: Path) -> None:
 
 
 eval_app.command("report")(report)  # issue 6: the one-command report
+
+
+def _register_reproduce() -> None:
+    from peptalk.cli.eval_reproduce import reproduce
+
+    eval_app.command("reproduce")(reproduce)  # issue 15: the whole study with the paper's settings
+
+
+_register_reproduce()
 
 __all__ = ["eval_app"]

@@ -144,6 +144,7 @@ class ShadowLayer:
             prompt=job.prompt,
             primary=job.primary,
             candidates=list(candidates),
+            template_version=job.call.template_version,
         )
 
     async def _call_candidate(self, job: ShadowJob, model: str) -> CallRecord:

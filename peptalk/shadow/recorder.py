@@ -45,6 +45,7 @@ class StreamRecorder:
         self._input_tokens: int | None = None
         self._output_tokens: int | None = None
         self._seen_meta = False
+        self._finish_reason: str | None = None
 
     def observe(self, chunk: Any) -> None:
         """Takes one chunk into account; raises on a chunk that is not a message chunk."""
@@ -54,6 +55,10 @@ class StreamRecorder:
                 self.model = str(meta["model"])
             self._seen_meta = True
             self.cache_hit = self.cache_hit or bool(meta.get("cache_hit", False))
+        reason = (chunk.response_metadata or {}).get("finish_reason") or (chunk.response_metadata or {}).get(
+            "done_reason")
+        if reason:
+            self._finish_reason = str(reason)
         text = str(chunk.text)
         if text:
             if self._ttft_s is None:
@@ -89,4 +94,6 @@ class StreamRecorder:
             started_at=self.started_at,
             source="shadow",
             usage_source="backend" if from_backend else "counted",
+            finish_reason=self._finish_reason,
+            truncated=self._finish_reason == "length",
         )

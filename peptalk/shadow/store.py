@@ -15,7 +15,7 @@ from peptalk.records import CallRecord, ShadowExportRow
 from peptalk.shadow.base import CallRole, ModelStats, ShadowStore
 from peptalk.shadow.errors import ShadowStoreError
 
-# Mirrors migration shadow_0001; change both together (with a new revision).
+# Mirrors migrations shadow_0001 and shadow_0002; change both together (with a new revision).
 metadata = MetaData()
 shadow_pairs = Table(
     "shadow_pairs", metadata,
@@ -25,6 +25,7 @@ shadow_pairs = Table(
     Column("user_id", String(128), nullable=False),
     Column("request", JSON, nullable=False),
     Column("prompt", Text, nullable=False),
+    Column("template_version", String(64)),
 )
 shadow_calls = Table(
     "shadow_calls", metadata,
@@ -42,6 +43,7 @@ shadow_calls = Table(
     Column("cache_hit", Boolean, nullable=False),
     Column("usage_source", String(16)),
     Column("started_at", DateTime(timezone=True)),
+    Column("truncated", Boolean),
     UniqueConstraint("pair_id", "position", name="uq_shadow_calls_pair_position"),
 )
 PAGE = 500
@@ -83,6 +85,7 @@ def _call_row(pair_id: str, position: int, record: CallRecord) -> dict[str, Any]
         "latency_s": record.latency_s, "ttft_s": record.ttft_s, "input_tokens": record.input_tokens,
         "output_tokens": record.output_tokens, "cache_hit": bool(record.cache_hit),
         "usage_source": record.usage_source, "started_at": to_utc(record.started_at),
+        "truncated": bool(record.truncated),
     }
 
 
@@ -90,7 +93,7 @@ def _call_record(row: Any) -> CallRecord:
     return CallRecord(model=row.model, response=row.response, error=row.error, latency_s=row.latency_s,
                       ttft_s=row.ttft_s, input_tokens=row.input_tokens, output_tokens=row.output_tokens,
                       cache_hit=row.cache_hit, started_at=to_utc(row.started_at), source="shadow",
-                      usage_source=row.usage_source)
+                      usage_source=row.usage_source, truncated=bool(row.truncated))
 
 
 class SqlShadowStore(ShadowStore):
@@ -126,7 +129,8 @@ class SqlShadowStore(ShadowStore):
                     connection.execute(insert(shadow_pairs), [
                         {"pair_id": row.pair_id, "request_id": clean(row.request_id)[:128],
                          "created_at": to_utc(row.created_at), "user_id": clean(row.user_id)[:128],
-                         "request": clean(row.request), "prompt": clean(row.prompt)}
+                         "request": clean(row.request), "prompt": clean(row.prompt),
+                         "template_version": row.template_version}
                         for row in fresh])
                     connection.execute(insert(shadow_calls), [
                         _call_row(row.pair_id or "", position, record)
@@ -162,7 +166,7 @@ class SqlShadowStore(ShadowStore):
                 yield ShadowExportRow(pair_id=pair.pair_id, request_id=pair.request_id,
                                       created_at=to_utc(pair.created_at) or pair.created_at, user_id=pair.user_id,
                                       request=pair.request, prompt=pair.prompt, primary=records[0],
-                                      candidates=records[1:])
+                                      candidates=records[1:], template_version=pair.template_version)
             after = (pairs[-1].created_at, pairs[-1].pair_id)
 
     def count(self, *, since: dt.datetime | None = None) -> int:

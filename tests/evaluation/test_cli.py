@@ -104,7 +104,8 @@ def test_eval_run_end_to_end(openai_server: str, tmp_path: Path) -> None:
     """Generate with the embedded model and the llama.cpp OpenAI server, judge with the embedded model, rank, agree."""
     env = {"PEPTALK_BACKENDS": "embedded,openai", "PEPTALK_OPENAI_BASE_URL": openai_server,
            "PEPTALK_OPENAI_API_KEY": "test-key", "PEPTALK_OPENAI_MODELS": OPENAI_ALIAS, "PEPTALK_MAX_TOKENS": "16",
-           "PEPTALK_EVAL_JUDGE_MAX_TOKENS": "32", "PEPTALK_DATA_DIR": str(tmp_path / "var")}
+           "PEPTALK_EVAL_JUDGE_MAX_TOKENS": "32", "PEPTALK_DATA_DIR": str(tmp_path / "var"),
+           "PEPTALK_EVAL_JUDGE_PRESET": "hardened"}  # greedy, so the judge-call counts below are exact
     ids = prompt_ids(load_contexts()[:2])
     humans = tmp_path / "ratings.csv"
     with humans.open("w", newline="") as sink:

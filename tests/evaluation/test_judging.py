@@ -59,5 +59,6 @@ async def test_output_files_follow_the_contract(tmp_path: Path) -> None:
                                  "models": {}}
     assert {"mean", "std", "n", "rank"} <= set(ranking["judge-scorer:fake:judge"]["models"]["ref"])
     agreement_rows = [json.loads(line) for line in (tmp_path / "agreement.jsonl").read_text().splitlines()]
-    assert [set(row) for row in agreement_rows][0] == {"evaluator", "k", "jaccard", "spearman", "kendall", "n_models"}
+    assert [set(row) for row in agreement_rows][0] == {"evaluator", "k", "jaccard", "spearman", "kendall", "n_models",
+                                                       "jaccard_tie_sets", "method", "excluded"}
     assert selection_rows(selections)[0]["orders"][0]["order"] == ["ref", "slm"]

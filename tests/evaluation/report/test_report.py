@@ -96,7 +96,7 @@ def test_missing_and_broken_inputs_give_no_data_sections(tmp_path: Path) -> None
     empty = build_report(ReportSources(), tmp_path / "empty")
     html = empty.html.read_text()
     assert empty.figures == {} and "No data" in html
-    assert set(empty.empty_sections) == {"quality", "agreement", "latency", "hourly", "cost"}
+    assert set(empty.empty_sections) == {"quality", "agreement", "protocol", "latency", "hourly", "slam", "cost"}
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "scores.jsonl").write_text("{not json\n")
@@ -131,6 +131,6 @@ def test_cli_builds_the_report_and_refuses_missing_paths(study_dir: Path, tmp_pa
     result = runner.invoke(app, ["eval", "report", "--out", str(tmp_path / "r"), "--eval-dir", str(study_dir),
                                  "--humans", str(study_dir / "humans.csv")])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "r" / "index.html").is_file() and "8 figure(s)" in result.output
+    assert (tmp_path / "r" / "index.html").is_file() and f"{len(FIGURE_FILES)} figure(s)" in result.output
     missing = runner.invoke(app, ["eval", "report", "--out", str(tmp_path / "x"), "--humans", "nope.csv"])
     assert missing.exit_code == 2 and "does not exist" in missing.output

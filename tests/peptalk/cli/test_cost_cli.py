@@ -32,6 +32,9 @@ def test_json_output_and_the_other_commands() -> None:
     api = json.loads(runner.invoke(app, ["cost", "api", "--json"]).stdout)
     assert (api["per_request"], api["monthly"], api["yearly"]) == (0.09, 2700.0, 32400.0)
     budget = json.loads(runner.invoke(app, ["cost", "budget", "--yearly-budget", "32400", "--json"]).stdout)
+    assert budget["daily_active_users"] == 200  # 5 queries a user a day, the paper's example
+    budget = json.loads(runner.invoke(app, ["cost", "budget", "--yearly-budget", "32400", "--queries-per-user", "1",
+                                            "--json"]).stdout)
     assert budget["daily_active_users"] == 1000
     hosted = json.loads(runner.invoke(app, ["cost", "selfhosted", "--instance-usd-per-hour", "3.6",
                                             "--throughput", "100", "--utilisation", "1", "--json"]).stdout)

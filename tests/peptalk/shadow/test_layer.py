@@ -152,3 +152,25 @@ async def test_retention_runs_on_a_schedule(tmp_path: Path) -> None:
     await asyncio.sleep(0.3)
     assert [row.pair_id for row in layer.store.read()] == ["pair-00002"]
     await layer.aclose()
+
+
+async def test_the_pair_records_the_template_version_and_a_truncated_answer(tmp_path: Path) -> None:
+    from langchain_core.messages import AIMessageChunk
+
+    from peptalk.shadow.recorder import StreamRecorder
+
+    layer = make_layer(tmp_path, ("fake:fast",))
+    await layer.start()
+    call = make_call()
+    call.options["template_version"] = "slam@0123456789ab"
+    await collect(layer, call)
+    await layer.aclose()
+    [row] = list(layer.store.read())
+    assert row.template_version == "slam@0123456789ab"
+    # A backend that stops at the token limit says `length` (OpenAI, llama.cpp) or `done_reason` (Ollama).
+    for key in ("finish_reason", "done_reason"):
+        recorder = StreamRecorder("fake:fast")
+        recorder.observe(AIMessageChunk(content="cut sho", response_metadata={key: "length"}))
+        record = recorder.finish(prompt="p")
+        assert record.truncated and record.finish_reason == "length"
+    assert not StreamRecorder("x").finish(prompt="p").truncated

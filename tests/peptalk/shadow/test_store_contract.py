@@ -46,10 +46,11 @@ def pair(index: int, *, created_at: dt.datetime = NOW, candidates: int = 2, **pr
 
 
 def test_rows_round_trip_with_every_field(store: SqlShadowStore) -> None:
-    rows = [pair(1, cache_hit=True), pair(2, candidates=0), pair(3, error="BackendUnavailable: refused")]
-    assert store.write(rows) == 3
+    truncated = pair(4, truncated=True).model_copy(update={"template_version": "slam@0123456789ab"})
+    rows = [pair(1, cache_hit=True), pair(2, candidates=0), pair(3, error="BackendUnavailable: refused"), truncated]
+    assert store.write(rows) == 4
     assert [row.model_dump() for row in store.read()] == [row.model_dump() for row in rows]
-    assert "shadow_0001" in current_revisions(store.engine)
+    assert "shadow_0002" in current_revisions(store.engine)
 
 
 def test_writes_are_idempotent_on_the_pair_id(store: SqlShadowStore) -> None:
