@@ -121,6 +121,7 @@ async def test_a_host_serves_peptalk_under_ai_started_and_stopped_by_its_lifespa
             models = await client.get("/ai/models")
             metrics = await client.get("/ai/metrics")
             playground = await client.get("/ai/peptalk/playground/index.html")
+            openapi = await client.get("/openapi.json")
             stream = await client.post("/ai/peptalk/stream", json={"input": REQUEST})
             bad = await client.post("/ai/peptalk/batch", json={"inputs": [REQUEST | {"today": "someday"}]})
             unknown = await client.post("/ai/peptalk/invoke",
@@ -130,6 +131,7 @@ async def test_a_host_serves_peptalk_under_ai_started_and_stopped_by_its_lifespa
     assert models.json()["default"] == EMBEDDED
     assert 'route="/ai/peptalk/invoke"' in metrics.text
     assert playground.status_code == 200 and "<html" in playground.text.lower()
+    assert {"/hello", "/ai/peptalk/invoke", "/ai/readyz"} <= set(openapi.json()["paths"])  # the host's docs list both
     assert stream.status_code == 200 and sse_events(stream.text)[-1][0] == "end"
     assert stream.headers["x-request-id"]
     assert bad.status_code == 422 and "today" in bad.text  # peptalk's error answer, without the host's handlers
