@@ -33,6 +33,8 @@ from tests.test_langserve_app import REQUEST, sse_events
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 EMBEDDED = "embedded:smollm2-135m"
+# Generous time limits: the shared 2-core machine may be slow, which is not what these tests are about.
+PATIENT = {"request_timeout_s": 600.0, "first_token_timeout_s": 600.0, "request_deadline_s": 900.0}
 TOKEN = {"x-token": "host-secret"}
 
 
@@ -91,7 +93,7 @@ class Host:
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings], tmp_path: Path) -> Settings:
-    return make_settings(data_dir=tmp_path, cache_enabled=False)
+    return make_settings(data_dir=tmp_path, cache_enabled=False, **PATIENT)
 
 
 def tokens_out() -> float:
@@ -163,7 +165,7 @@ async def test_shutdown_drains_the_shadow_queue(make_settings: Callable[..., Set
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "build_backends",
                         lambda settings: {**build_backends(settings), "fake": FakeBackend(delay_s=1.0)})
-    settings = make_settings(data_dir=tmp_path, cache_enabled=False, shadow_candidates="fake:slow",
+    settings = make_settings(data_dir=tmp_path, cache_enabled=False, shadow_candidates="fake:slow", **PATIENT,
                              shadow_hash_user_ids=False, shadow_flush_interval_s=0.1, shadow_timeout_s=30.0,
                              shadow_max_in_flight=1)
     host = Host(settings)

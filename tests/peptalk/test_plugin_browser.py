@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from peptalk import Settings
-from tests.peptalk.test_plugin import TOKEN, Host, uvicorn_serving
+from tests.peptalk.test_plugin import PATIENT, TOKEN, Host, uvicorn_serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 CHROMIUM = "/usr/bin/chromium"
@@ -26,7 +26,7 @@ async def test_the_playground_under_ai_renders_behind_the_hosts_sign_in(make_set
 
     if not shutil.which(CHROMIUM):
         pytest.fail("chromium is missing: run scripts/services/chromium.sh")
-    host = Host(make_settings(data_dir=tmp_path, cache_enabled=False))
+    host = Host(make_settings(data_dir=tmp_path, cache_enabled=False, **PATIENT))
     page_errors: list[str] = []
     statuses: dict[str, int] = {}
     async with uvicorn_serving(host.app) as url, async_playwright() as playwright:
