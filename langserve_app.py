@@ -62,8 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Starlette runs the last added first: start check -> request id -> metrics -> API key -> rate limit
     # -> envelope -> exact-hit fast path -> routes.
     if cache_layer is not None and settings.cache_fast_path and not tracing.enabled:
+        from peptalk.cache import SemanticCacheLayer
         from peptalk.fast_path import ChainCalls, ExactHitFastPath
 
+        assert isinstance(cache_layer, SemanticCacheLayer)
         app.add_middleware(ExactHitFastPath, prefix=CHAIN_PATH, layer=peptalk.stack.top,  # type: ignore[arg-type]
                            cache_layer=cache_layer, calls=ChainCalls(peptalk.request_model, peptalk.router.known_models()),
                            max_body_bytes=settings.max_body_bytes)

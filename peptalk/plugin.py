@@ -8,19 +8,20 @@ own routes; authentication is the host's, through the `dependencies` it passes. 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, params
 from prometheus_client import CollectorRegistry
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from peptalk import metrics as peptalk_metrics
 from peptalk.endpoints import CHAIN_PATH, add_chain_routes, error_response
 from peptalk.health import add_health_routes
 from peptalk.observability import HttpMetricsMiddleware, RequestIdMiddleware, add_metrics_route
-from peptalk.security.asgi import Receive, Send, send_json
+from peptalk.security.asgi import send_json
 from peptalk.security.envelope import EnvelopeMiddleware
 from peptalk.security.rate_limit import RateLimitMiddleware
 from peptalk.service import PepTalk
@@ -28,7 +29,6 @@ from peptalk.settings import Settings
 
 log = logging.getLogger("peptalk.plugin")
 
-Scope = dict[str, Any]
 NOT_STARTED = ("peptalk is not started: the host app's lifespan has not run it. Call include_peptalk(app) "
                "before the app starts, and run the app with its lifespan (uvicorn does; TestClient needs `with`).")
 MOUNTED = ("peptalk's app got a request before its lifespan ran: it is mounted as a sub-app, and Starlette never "
@@ -110,7 +110,7 @@ class GuestErrors:
             return
         response_started = False
 
-        async def watched(message: dict[str, Any]) -> None:
+        async def watched(message: MutableMapping[str, Any]) -> None:
             nonlocal response_started
             response_started = response_started or message["type"] == "http.response.start"
             await send(message)

@@ -8,7 +8,7 @@ while the router and the cache are still open.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -110,7 +110,7 @@ class Stack:
         await _close_all(reversed(self.services()))
 
 
-async def _close_all(services: Sequence[Service] | reversed[Service]) -> None:
+async def _close_all(services: Iterable[Service]) -> None:
     """Closes each service even when an earlier one fails; the first failure is raised at the end."""
     failure: BaseException | None = None
     for service in services:

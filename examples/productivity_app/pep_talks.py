@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from examples.productivity_app.models import Task, User
 from peptalk import PepTalkRequest, PepTalkResponse
+
+if TYPE_CHECKING:
+    from langserve import RemoteRunnable
 
 
 def pep_talk_request(session: Session, user: User, today: dt.date) -> PepTalkRequest:
@@ -39,7 +42,7 @@ class RemotePepTalk:
     def __init__(self, base_url: str, *, timeout_s: float = 120.0, headers: dict[str, str] | None = None) -> None:
         from langserve import RemoteRunnable
 
-        self.runnable = RemoteRunnable(f"{base_url.rstrip('/')}/peptalk/", timeout=timeout_s, headers=headers)
+        self.runnable: RemoteRunnable = RemoteRunnable(f"{base_url.rstrip('/')}/peptalk/", timeout=timeout_s, headers=headers)
 
     def invoke(self, request: PepTalkRequest) -> PepTalkResponse:
         return PepTalkResponse.model_validate(self.runnable.invoke(request.model_dump(mode="json")))

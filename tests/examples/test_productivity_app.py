@@ -6,6 +6,7 @@ import datetime as dt
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -64,7 +65,7 @@ def test_importing_and_including_peptalk_leaves_the_global_metrics_registry_alon
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-def example(tmp_path: Path, *extra: str, env: dict[str, str]) -> tuple[str, object]:
+def example(tmp_path: Path, *extra: str, env: dict[str, str]) -> tuple[str, AbstractContextManager[object]]:
     port = free_port()
     cmd = [python(), "-m", "examples.productivity_app", "--database-url", f"sqlite:///{tmp_path / 'app.db'}",
            "--port", str(port), *extra]

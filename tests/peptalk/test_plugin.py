@@ -25,6 +25,7 @@ from peptalk.errors import MetricsClash
 from peptalk.metrics import REGISTRY
 from peptalk.plugin import MOUNTED, NOT_STARTED
 from peptalk.shadow import SqlShadowStore
+from peptalk.shadow.layer import ShadowLayer
 from router import registry
 from router.registry import build_backends
 from tests.helpers import free_port
@@ -57,6 +58,17 @@ async def uvicorn_serving(app: FastAPI) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=120)
+
+
+class Records(logging.Handler):
+    """A logging handler that keeps what it gets (the host's own logging set-up, in these tests)."""
+
+    def __init__(self, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
 class Host:
@@ -175,7 +187,8 @@ async def test_shutdown_drains_the_shadow_queue(make_settings: Callable[..., Set
         for user in users:
             await chain.ainvoke(REQUEST | {"user_id": user})
         shadow = host.peptalk.stack.layer("shadow")
-        assert shadow is not None and shadow.queue_depth + shadow._running >= 1  # still mirroring at shutdown
+        assert isinstance(shadow, ShadowLayer)
+        assert shadow.queue_depth + shadow._running >= 1  # still mirroring when the host shuts down
     rows = list(SqlShadowStore.from_url(settings.resolved_database_url()).read())
     assert sorted(row.user_id for row in rows) == users
     assert all(call.response and not call.error for row in rows for call in row.candidates)
@@ -184,9 +197,7 @@ async def test_shutdown_drains_the_shadow_queue(make_settings: Callable[..., Set
 async def test_the_hosts_logging_and_metrics_are_left_alone(settings: Settings) -> None:
     peptalk_logger, root = logging.getLogger("peptalk"), logging.getLogger()
     saved = (peptalk_logger.handlers[:], peptalk_logger.propagate, peptalk_logger.level, root.level)
-    records: list[logging.LogRecord] = []
-    host_handler = logging.Handler()
-    host_handler.emit = records.append  # type: ignore[method-assign]
+    host_handler = Records()
     peptalk_logger.handlers, peptalk_logger.propagate = [], True  # as in a process that never ran create_app
     peptalk_logger.setLevel(logging.NOTSET)
     root.addHandler(host_handler)
@@ -200,7 +211,7 @@ async def test_the_hosts_logging_and_metrics_are_left_alone(settings: Settings) 
                 host_metrics = (await client.get("/metrics")).text
         assert peptalk_logger.handlers == [] and peptalk_logger.propagate and peptalk_logger.level == logging.NOTSET
         assert root.handlers[-1] is host_handler and root.level == logging.INFO
-        assert any(record.name == "peptalk.http" for record in records)  # peptalk's logs go to the host's handlers
+        assert any(record.name == "peptalk.http" for record in host_handler.records)  # peptalk's logs go to the host's handlers
     finally:
         root.removeHandler(host_handler)
         peptalk_logger.handlers, peptalk_logger.propagate = saved[0], saved[1]
@@ -236,9 +247,7 @@ async def test_routes_answer_a_clear_503_when_the_host_never_ran_its_lifespan(se
 async def test_a_mounted_create_app_starts_on_its_first_request_and_says_what_to_use(settings: Settings) -> None:
     host = FastAPI(title="host")
     host.mount("/ai", create_app(settings))
-    warnings: list[logging.LogRecord] = []
-    handler = logging.Handler(level=logging.WARNING)
-    handler.emit = warnings.append  # type: ignore[method-assign]
+    handler = Records(logging.WARNING)
     logging.getLogger("peptalk.plugin").addHandler(handler)
     try:
         async with uvicorn_serving(host) as url:
@@ -251,5 +260,5 @@ async def test_a_mounted_create_app_starts_on_its_first_request_and_says_what_to
     assert ready.status_code == 200, ready.text
     assert invoked.status_code == 200 and invoked.json()["output"]["model"] == EMBEDDED
     assert streamed.status_code == 200 and sse_events(streamed.text)[-1][0] == "end"
-    assert [record.getMessage() for record in warnings] == [MOUNTED]
+    assert [record.getMessage() for record in handler.records] == [MOUNTED]
     assert "include_peptalk" in MOUNTED
