@@ -31,9 +31,10 @@ log = logging.getLogger("peptalk.plugin")
 
 NOT_STARTED = ("peptalk is not started: the host app's lifespan has not run it. Call include_peptalk(app) "
                "before the app starts, and run the app with its lifespan (uvicorn does; TestClient needs `with`).")
-MOUNTED = ("peptalk's app got a request before its lifespan ran: it is mounted as a sub-app, and Starlette never "
-           "runs a mounted app's lifespan. peptalk started now, on this first request, but it cannot stop with the "
-           "host: its shadow queue is not drained at shutdown. Use peptalk.include_peptalk(app, prefix=...) instead.")
+MOUNTED = ("peptalk's app got a request before its lifespan ran: it is mounted as a sub-app (Starlette never runs "
+           "a mounted app's lifespan) or served without lifespan events. peptalk started now, on this first "
+           "request, but it cannot stop with the host: its shadow queue is not drained at shutdown. "
+           "Use peptalk.include_peptalk(app, prefix=...) instead.")
 
 
 def include_peptalk(app: FastAPI, prefix: str = "/ai", *, settings: Settings | None = None,
@@ -52,6 +53,8 @@ def include_peptalk(app: FastAPI, prefix: str = "/ai", *, settings: Settings | N
         raise ValueError(f"prefix must start with '/' and not end with one, got {prefix!r}")
     if peptalk is None:
         peptalk = PepTalk(settings, registry=registry)
+    if any(key.get_secret_value() for key in peptalk.settings.api_keys):
+        log.warning("PEPTALK_API_KEYS is not enforced inside a host app: the host's dependencies authenticate")
     elif registry is not None:
         peptalk_metrics.expose_in(registry)
     deps = list(dependencies)

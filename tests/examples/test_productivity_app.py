@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from examples.productivity_app.models import Task, User, make_engine
+from examples.productivity_app.morning import write_pep_talks
 from examples.productivity_app.pep_talks import pep_talk_request
+from peptalk import Settings
 from tests.conftest import ARTIFACTS
 from tests.helpers import ROOT, free_port, python, running
 
@@ -49,6 +51,20 @@ def test_the_request_is_built_from_the_users_own_tasks(tmp_path: Path) -> None:
     assert request.focused_tasks == ["Write the design doc"]
     assert (request.rituals, request.goals) == (["Morning run"], ["Read 3 books"])
     assert first_visit.last_login == today and first_visit.focused_tasks == ["Bob's own task"]
+
+
+@pytest.mark.slow
+def test_a_morning_job_writes_every_users_pep_talk_in_process_from_sync_code(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'app.db'}"
+    with Session(make_engine(database_url)) as db:
+        db.add_all([User(name="ada", token="a", tasks=[Task(title="Write the design doc", kind="focus")]),
+                    User(name="bob", token="b", tasks=[Task(title="Morning run", kind="ritual")])])
+        db.commit()
+    settings = Settings(_env_file=None, max_tokens=24, log_level="WARNING", data_dir=tmp_path, cache_enabled=False,
+                        first_token_timeout_s=600, request_timeout_s=600, request_deadline_s=900)
+    answers = write_pep_talks(database_url, settings=settings, today=dt.date(2026, 11, 26))
+    assert sorted(answers) == ["ada", "bob"]
+    assert all(answer.model == EMBEDDED and answer.text.strip() for answer in answers.values())
 
 
 def test_importing_and_including_peptalk_leaves_the_global_metrics_registry_alone(tmp_path: Path) -> None:
