@@ -49,14 +49,14 @@ def include_peptalk(app: FastAPI, prefix: str = "/ai", *, settings: Settings | N
     by default they stay in peptalk's own registry. Call it before the app starts. Returns the `PepTalk`, for
     in-process calls from the host's own routes and workers.
     """
-    if not prefix.startswith("/") or prefix.endswith("/"):
+    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
         raise ValueError(f"prefix must start with '/' and not end with one, got {prefix!r}")
     if peptalk is None:
         peptalk = PepTalk(settings, registry=registry)
-    if any(key.get_secret_value() for key in peptalk.settings.api_keys):
-        log.warning("PEPTALK_API_KEYS is not enforced inside a host app: the host's dependencies authenticate")
     elif registry is not None:
         peptalk_metrics.expose_in(registry)
+    if any(key.get_secret_value() for key in peptalk.settings.api_keys):
+        log.warning("PEPTALK_API_KEYS is not enforced inside a host app: the host's dependencies authenticate")
     deps = list(dependencies)
     before = {id(route) for route in app.router.routes}
     add_chain_routes(app, peptalk, prefix=prefix, dependencies=deps)

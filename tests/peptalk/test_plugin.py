@@ -262,3 +262,14 @@ async def test_a_mounted_create_app_starts_on_its_first_request_and_says_what_to
     assert streamed.status_code == 200 and sse_events(streamed.text)[-1][0] == "end"
     assert [record.getMessage() for record in handler.records] == [MOUNTED]
     assert "include_peptalk" in MOUNTED
+
+
+def test_a_given_peptalk_is_included_as_is_and_a_bad_prefix_is_refused(settings: Settings) -> None:
+    peptalk, registry = PepTalk(settings), CollectorRegistry()
+    app = FastAPI()
+    assert include_peptalk(app, "/assistant", peptalk=peptalk, registry=registry) is peptalk
+    assert "/assistant/peptalk/invoke" in {getattr(route, "path", None) for route in app.router.routes}
+    assert "peptalk_requests_total" in generate_latest(registry).decode()
+    for prefix in ("ai", "/ai/"):
+        with pytest.raises(ValueError, match="prefix"):
+            include_peptalk(FastAPI(), prefix, peptalk=peptalk)
