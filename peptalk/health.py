@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import FastAPI, params
 from fastapi.responses import JSONResponse
 
 from router.router import Router
 
-routes = APIRouter(tags=["health"])
+
+def add_health_routes(app: FastAPI, router: Router, *, prefix: str = "",
+                      dependencies: Sequence[params.Depends] = ()) -> None:
+    """Adds `/healthz`, `/readyz` and `/models` for `router` under `prefix`, each behind `dependencies`."""
+
+    async def readyz() -> JSONResponse:
+        return await readiness(router)
+
+    async def models() -> dict[str, Any]:
+        return model_list(router)
+
+    readyz.__doc__, models.__doc__ = readiness.__doc__, model_list.__doc__
+    for path, endpoint in (("/healthz", healthz), ("/readyz", readyz), ("/models", models)):
+        app.add_api_route(prefix + path, endpoint, methods=["GET"], tags=["health"], dependencies=list(dependencies))
 
 
-def _router(request: Request) -> Router:
-    return request.app.state.router
-
-
-@routes.get("/healthz")
 async def healthz() -> dict[str, str]:
     """The process is up and serving HTTP."""
     return {"status": "ok"}
 
 
-@routes.get("/readyz")
-async def readyz(request: Request) -> JSONResponse:
+async def readiness(router: Router) -> JSONResponse:
     """Each backend and node, reachable or not, with its breaker state; 503 when no routable model can answer."""
-    router = _router(request)
     statuses = await router.status()
     backends = {status.backend: asdict(status) for status in statuses}
     routable = router.policy.models()
@@ -41,10 +48,8 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@routes.get("/models")
-async def models(request: Request) -> dict[str, Any]:
+def model_list(router: Router) -> dict[str, Any]:
     """The configured models (as `backend:model` names a request can pin), the routing policy, and each node."""
-    router = _router(request)
     return {
         "default": str(router.default),
         "models": router.known_models(),

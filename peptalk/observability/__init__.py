@@ -4,7 +4,7 @@ from peptalk.observability.http_metrics import HttpMetricsMiddleware, RequestFac
 from peptalk.observability.layer import MetricsLayer
 from peptalk.observability.prices import Prices, TokenPrice, load_prices
 from peptalk.observability.request_id import RequestIdMiddleware
-from peptalk.observability.routes import routes
+from peptalk.observability.routes import add_metrics_route
 from peptalk.observability.tracing import TracingState, configure_tracing, tracing_state
 
 __all__ = [
@@ -15,9 +15,9 @@ __all__ = [
     "RequestIdMiddleware",
     "TokenPrice",
     "TracingState",
+    "add_metrics_route",
     "configure_tracing",
     "current_request_facts",
     "load_prices",
-    "routes",
     "tracing_state",
 ]

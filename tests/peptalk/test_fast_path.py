@@ -13,13 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client import REGISTRY
 
 from langchain_core.messages import AIMessageChunk
 
 from langserve_app import create_app
 from peptalk.chain import build_chain
 from peptalk.fast_path import ChainCalls, NotHandled
+from peptalk.metrics import REGISTRY
 from peptalk.schema import PepTalkRequest
 from peptalk.settings import Settings
 from peptalk.shadow import SqlShadowStore

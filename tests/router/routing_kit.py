@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk, HumanMessage
-from prometheus_client import REGISTRY
 
+from peptalk.metrics import REGISTRY
 from peptalk.settings import Settings
 from router import Router, RouterConfig, build_backends
 from router.call import META_KEY, Call

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 from langchain_core.messages import AIMessageChunk
-from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from langserve_app import create_app
+from peptalk.metrics import REGISTRY
 from peptalk.observability import MetricsLayer, RequestFacts, current_request_facts, load_prices
 from peptalk.settings import Settings
 from router.call import Call, meta_chunk

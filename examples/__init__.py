@@ -1,0 +1,1 @@
+"""Runnable, tested examples of using peptalk (see docs/plugin.md)."""
