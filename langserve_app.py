@@ -56,8 +56,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # -- shadow traffic (issue 9)
     shadow = shadow_layer(settings, layer, router)
     layer = shadow or layer
+    prices = load_prices(settings.price_table)
+    # -- rollout (issue 18): applies the live stage to routing; off unless PEPTALK_ROLLOUT_ENABLED
+    from peptalk.rollout.factory import rollout_service
+
+    rollout = rollout_service(settings, layer, router, prices=prices)
+    layer = rollout.layer if rollout is not None else layer
     # -- metrics (issue 8)
-    layer = MetricsLayer(layer, prices=load_prices(settings.price_table))  # outermost: sees what really served
+    layer = MetricsLayer(layer, prices=prices)  # outermost: sees what really served
     chain = build_chain(router, layer=layer, request_model=request_model_for(limits))
 
     @asynccontextmanager
@@ -68,10 +74,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await semantic_cache.start()
         if shadow is not None:
             await shadow.start()
+        if rollout is not None:  # issue 18: stage refresher, mirror writer, controller
+            await rollout.start()
         try:
             yield
         finally:
             # -- stop further services here, in reverse order
+            if rollout is not None:
+                await rollout.aclose()
             if shadow is not None:
                 await shadow.aclose()  # drains the queue and commits; needs the router still open
             if semantic_cache is not None:
@@ -93,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.semantic_cache = semantic_cache
     app.state.cache_layer = cache_layer
     app.state.shadow = shadow
+    app.state.rollout = rollout
 
     @app.exception_handler(ValidationError)
     async def invalid_input(_: Request, exc: ValidationError) -> JSONResponse:
@@ -131,6 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_routes)
     # -- further routes (issue 8: /metrics)
     app.include_router(observability_routes)
+    from peptalk.rollout.routes import routes as rollout_routes  # issue 18: /rollout, /rollout/status.json
+
+    app.include_router(rollout_routes)
     return app
 
 

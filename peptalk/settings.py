@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from peptalk.rollout.settings import RolloutSettings  # issue 18: PEPTALK_ROLLOUT_*, PEPTALK_ADMIN_KEYS
+
 BackendName = Literal["embedded", "openai", "ollama"]
 
 
@@ -24,8 +26,8 @@ def _split_csv(value: object) -> object:
     return value
 
 
-class Settings(BaseSettings):
-    """Every knob of the service; see the README for each variable."""
+class Settings(RolloutSettings, BaseSettings):
+    """Every knob of the service; see the README for each variable (the rollout's are in `RolloutSettings`)."""
 
     model_config = SettingsConfigDict(env_prefix="PEPTALK_", env_file=".env", extra="ignore")
 
