@@ -17,6 +17,9 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
 from tests.helpers import free_port, wait_until_up
 
 Decide = Callable[[str, str], str]
@@ -44,8 +47,6 @@ def prefer(model_of: Callable[[str], str | None], winner: str) -> Decide:
 
 
 def _error(status: int, message: str, code: str | None = None) -> Any:
-    from fastapi.responses import JSONResponse
-
     return JSONResponse({"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}},
                         status_code=status)
 
@@ -97,9 +98,6 @@ class JudgeDouble:
         return self.decide(found["1"], found["2"])
 
     def app(self) -> Any:
-        from fastapi import FastAPI, Request
-        from fastapi.responses import StreamingResponse
-
         app = FastAPI(title="judge-double")
 
         @app.get("/v1/models")
