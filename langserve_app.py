@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.semantic_cache = peptalk.stack.service("cache")
     app.state.cache_layer = cache_layer = peptalk.stack.layer("cache")
     app.state.shadow = peptalk.stack.layer("shadow")
+    app.state.rollout = peptalk.stack.service("rollout")
     add_error_handlers(app)
 
     # -- middleware (issue 8: request ids, metrics, API keys, rate limits, the exact-hit fast path)
@@ -79,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_chain_routes(app, peptalk)
     add_health_routes(app, peptalk.router)
     add_metrics_route(app, prometheus_client.REGISTRY)
+    from peptalk.rollout.routes import routes as rollout_routes  # /rollout, /rollout/status.json (admin key)
+
+    app.include_router(rollout_routes)
     return app
 
 

@@ -9,17 +9,19 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from peptalk.rollout.settings import RolloutSettings
 from router.settings import BackendName, RouterSettings
 from router.settings import split_csv as _split_csv
 
 __all__ = ["BackendName", "RouterSettings", "Settings", "get_settings"]
 
 
-class Settings(RouterSettings):
+class Settings(RolloutSettings, RouterSettings):
     """Every knob of the service; see docs/settings.md for each variable.
 
     The router's own settings (backends, generation, policy, retries, breakers) are defined by
-    `router.settings.RouterSettings`, which this class inherits: the variable names and attribute access
+    `router.settings.RouterSettings`, and the rollout's by `peptalk.rollout.settings.RolloutSettings`, which this
+    class inherits: the variable names and attribute access
     are the same, and each default is written once, by the package that owns it.
     """
 

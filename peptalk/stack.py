@@ -1,6 +1,6 @@
 """The serving stack: the router at the bottom, then the layers of `LAYERS` in order, each with its own service.
 
-One call goes down the stack from the top (metrics -> shadow -> cache -> router) and its chunks come back up.
+One call goes down the stack from the top (metrics -> rollout -> shadow -> cache -> router) and its chunks come back up.
 The services start bottom-up (router, cache, shadow writer) and stop top-down, so the shadow queue drains
 while the router and the cache are still open.
 """
@@ -61,6 +61,17 @@ def shadow(settings: Settings, router: Router, inner: ChatLayer) -> Layer | None
     return None if layer is None else Layer("shadow", layer, layer)
 
 
+def rollout(settings: Settings, router: Router, inner: ChatLayer) -> Layer | None:
+    """The live rollout stage applied to routing (`PEPTALK_ROLLOUT_ENABLED`), above shadow traffic."""
+    if not settings.rollout_enabled:
+        return None
+    from peptalk.observability import load_prices
+    from peptalk.rollout.factory import rollout_service
+
+    service = rollout_service(settings, inner, router, prices=load_prices(settings.price_table))
+    return None if service is None else Layer("rollout", service.layer, service)
+
+
 def metrics(settings: Settings, router: Router, inner: ChatLayer) -> Layer:
     """Latency, tokens and cost by served model; outermost, so it sees what really served."""
     from peptalk.observability import MetricsLayer, load_prices
@@ -69,7 +80,7 @@ def metrics(settings: Settings, router: Router, inner: ChatLayer) -> Layer:
 
 
 # Bottom-up, right above the router. A new feature adds its factory here, and nowhere else.
-LAYERS: tuple[LayerFactory, ...] = (semantic_cache, shadow, metrics)
+LAYERS: tuple[LayerFactory, ...] = (semantic_cache, shadow, rollout, metrics)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from peptalk.cli.loadtest import loadtest_app
 from peptalk.cli.models import app as models_app
 from peptalk.cli.probe import probe
 from peptalk.cli.rate import app as rate_app
+from peptalk.cli.rollout import app as rollout_app
 from peptalk.cli.serve import serve
 from peptalk.cli.shadow import app as shadow_app
 
@@ -28,6 +29,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(loadtest_app, name="loadtest")
 app.add_typer(models_app, name="models")
 app.add_typer(rate_app, name="rate")
+app.add_typer(rollout_app, name="rollout")
 app.add_typer(shadow_app, name="shadow")
 
 

@@ -1,0 +1,177 @@
+"""`RolloutLayer`: applies the live rollout stage to routing, falls back to the primary, and mirrors for pairs.
+
+A user the stage assigns to the candidate is served by the candidate (pinned, without the router's own
+fallback); if it fails before its first token, the primary answers instead, so the user never sees the
+candidate's failure. Every request is mirrored to the other model with the plan's `mirror_rate` (primary
+users to the candidate, candidate users to the primary), and every candidate failure is logged as a pair,
+so evidence keeps flowing at every stage, 100% included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk
+
+from evaluation.records import CallRecord, ShadowExportRow  # the shared record types (a leaf module)
+from peptalk.rollout.assign import serves_candidate
+from peptalk.rollout.base import LiveState
+from peptalk.rollout.live import LiveRollout
+from peptalk.rollout.metrics import MIRRORS, ROUTED
+from peptalk.shadow import BatchWriter
+from peptalk.shadow.recorder import StreamRecorder, prompt_text
+from router.call import Call, ChatLayer
+from router.router import Router
+
+log = logging.getLogger("peptalk.rollout")
+
+
+class RolloutLayer:
+    """Wraps the serving stack (`inner`); mirrors go straight to the `router`, never through the cache."""
+
+    def __init__(self, inner: ChatLayer, router: Router, *, live: LiveRollout, writer: BatchWriter,
+                 stored_user_id: Callable[[str | None], str], mirror_timeout_s: float = 120.0,
+                 max_in_flight: int = 2, max_pending: int = 100, rng: random.Random | None = None) -> None:
+        self.inner = inner
+        self.router = router
+        self.live = live
+        self.writer = writer
+        self.stored_user_id = stored_user_id
+        self.mirror_timeout_s = mirror_timeout_s
+        self.max_pending = max_pending
+        self.rng = rng or random.Random()
+        self.dropped = 0
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._jobs: set[asyncio.Task[None]] = set()
+
+    def arm(self, call: Call, state: LiveState | None) -> str | None:
+        """`candidate`, `primary`, or None when the rollout does not apply (no rollout, a pinned model)."""
+        if state is None or call.model is not None or call.options.get("rollout") is False:
+            return None
+        return "candidate" if serves_candidate(call.user_id, state.share, state.salt) else "primary"
+
+    async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
+        state = self.live.state
+        arm = self.arm(call, state)
+        if arm is None or state is None:
+            async for chunk in self.inner.astream(call):
+                yield chunk
+            return
+        ROUTED.labels(arm).inc()
+        mirrored = self.rng.random() < state.mirror_rate
+        if arm == "primary":
+            async for chunk in self._served(call, mirror_to=state.candidate if mirrored else None):
+                yield chunk
+            return
+        async for chunk in self._candidate(call, state, mirrored):
+            yield chunk
+
+    async def _served(self, call: Call, *, mirror_to: str | None) -> AsyncIterator[AIMessageChunk]:
+        """`inner`'s answer to `call`; when `mirror_to` is set, the same call goes to that model afterwards."""
+        recorder = StreamRecorder(model=call.model) if mirror_to else None
+        error: BaseException | None = None
+        try:
+            async for chunk in self.inner.astream(call):
+                if recorder is not None:
+                    recorder.observe(chunk)
+                yield chunk
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if recorder is not None and mirror_to is not None:
+                self._mirror(call, recorder, error, mirror_to)
+
+    async def _candidate(self, call: Call, state: LiveState, mirrored: bool) -> AsyncIterator[AIMessageChunk]:
+        pinned = Call(messages=call.messages, request=call.request, model=state.candidate,
+                      options={**call.options, "fallback": False}, request_id=call.request_id)
+        recorder = StreamRecorder(model=state.candidate)
+        started = False
+        try:
+            async for chunk in self.inner.astream(pinned):
+                started = True
+                recorder.observe(chunk)
+                yield chunk
+        except Exception as exc:
+            if started:  # mid-stream: too late to answer from another model; log the pair, then fail as today
+                self._mirror(call, recorder, exc, state.primary)
+                raise
+            ROUTED.labels("fallback").inc()
+            log.warning("rollout fallback", extra={"request_id": call.request_id, "from_model": state.candidate,
+                                                   "to_model": state.primary, "detail": f"{type(exc).__name__}: {exc}"})
+            failed = recorder.finish(prompt=prompt_text(call.messages), error=exc)
+            fallback = Call(messages=call.messages, request=call.request, model=state.primary,
+                            options=dict(call.options), request_id=call.request_id)
+            answer = StreamRecorder(model=state.primary)
+            async for chunk in self.inner.astream(fallback):
+                answer.observe(chunk)
+                yield chunk
+            # The fallback answer is the pair's other side: no extra call needed.
+            self._store(call, failed, answer.finish(prompt=prompt_text(call.messages)))
+            return
+        if mirrored:
+            self._mirror(call, recorder, None, state.primary)
+
+    def _mirror(self, call: Call, recorder: StreamRecorder, error: BaseException | None, model: str) -> None:
+        """Starts a background call of `model` that completes the pair; never waits, drops when too busy."""
+        if len(self._jobs) >= self.max_pending:
+            self.dropped += 1
+            MIRRORS.labels(model, "dropped").inc()
+            return
+        try:
+            served = recorder.finish(prompt=prompt_text(call.messages), error=error)
+        except Exception:
+            log.exception("rollout mirror could not record the served answer", extra={"request_id": call.request_id})
+            return
+        job = asyncio.create_task(self._complete(call, served, model), name="rollout-mirror")
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+
+    async def _complete(self, call: Call, served: CallRecord, model: str) -> None:
+        async with self._slots:
+            recorder = StreamRecorder(model)
+            error: BaseException | str | None = None
+            outcome = "ok"
+            mirror = Call(messages=call.messages, request=call.request, model=model,
+                          options={"fallback": False, "deadline_s": self.mirror_timeout_s},
+                          request_id=call.request_id)
+            try:
+                async with asyncio.timeout(self.mirror_timeout_s):
+                    async for chunk in self.router.astream(mirror):
+                        recorder.observe(chunk)
+            except TimeoutError:
+                error, outcome = f"TimeoutError: no complete answer within {self.mirror_timeout_s:g} s", "timeout"
+            except Exception as exc:
+                error, outcome = exc, "error"
+            MIRRORS.labels(model, outcome).inc()
+            self._store(call, served, recorder.finish(prompt=prompt_text(call.messages), error=error))
+
+    def _store(self, call: Call, served: CallRecord, other: CallRecord) -> None:
+        user = self.stored_user_id(call.user_id)
+        request: dict[str, Any] = {**call.request, "user_id": user} if call.request else {}
+        self.writer.add(ShadowExportRow(
+            pair_id=uuid.uuid4().hex, request_id=call.request_id,
+            created_at=served.started_at or dt.datetime.now(dt.timezone.utc), user_id=user, request=request,
+            prompt=served_prompt(call), primary=served, candidates=[other]))
+
+    async def start(self) -> None:
+        await self.live.start()
+        await asyncio.to_thread(self.writer.store.migrate)
+        self.writer.start()
+
+    async def aclose(self) -> None:
+        """Waits (briefly) for the mirrors in flight, commits their pairs, stops the refresher."""
+        if self._jobs:
+            await asyncio.wait(set(self._jobs), timeout=self.mirror_timeout_s)
+        await self.writer.aclose()
+        await self.live.aclose()
+
+
+def served_prompt(call: Call) -> str:
+    return prompt_text(call.messages)

@@ -1,0 +1,17 @@
+"""The rollout's Prometheus metrics: the live stage per process, routing by arm, and the evidence the gates read."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+STAGE_SHARE = Gauge("peptalk_rollout_stage_share", "Share of users the candidate serves, as this process applies it",
+                    ["candidate"])
+STAGE_INDEX = Gauge("peptalk_rollout_stage_index", "Index of the rollout's current stage in its plan", ["candidate"])
+STATE_VERSION = Gauge("peptalk_rollout_state_version", "Version of the rollout state this process applies")
+REFRESH_ERRORS = Counter("peptalk_rollout_refresh_errors_total", "Failed reads of the rollout state")
+ROUTED = Counter("peptalk_rollout_routed_total", "Requests by rollout arm (fallback: the candidate failed first)",
+                 ["arm"])
+MIRRORS = Counter("peptalk_rollout_mirrors_total", "Requests mirrored to the other model for pairs",
+                  ["model", "outcome"])
+EVIDENCE = Gauge("peptalk_rollout_evidence", "The rollout's evidence over its current stage", ["candidate", "metric"])
+TRANSITIONS = Counter("peptalk_rollout_transitions_total", "Rollout transitions made by this process", ["kind"])

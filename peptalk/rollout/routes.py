@@ -1,0 +1,107 @@
+"""Admin routes: `/rollout/status.json` (the status report) and `/rollout` (a page with the plot), behind `X-Admin-Key`."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import html
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from peptalk.rollout.controller import Controller, Report
+from peptalk.rollout.series import plot_svg, rollout_series
+
+ADMIN_KEY_HEADER = "X-Admin-Key"
+routes = APIRouter(tags=["rollout"])
+
+
+def require_admin(request: Request) -> None:
+    """403 unless the request carries one of `PEPTALK_ADMIN_KEYS` in `X-Admin-Key`; 404 when the rollout is off."""
+    if getattr(request.app.state, "rollout", None) is None:
+        raise HTTPException(404, detail="the rollout is off (PEPTALK_ROLLOUT_ENABLED=false)")
+    keys = [key.get_secret_value().encode() for key in request.app.state.settings.admin_keys
+            if key.get_secret_value()]
+    if not keys:
+        raise HTTPException(403, detail="no admin key is configured: set PEPTALK_ADMIN_KEYS")
+    presented = (request.headers.get(ADMIN_KEY_HEADER) or "").encode()
+    if not presented or not any([hmac.compare_digest(presented, key) for key in keys]):
+        raise HTTPException(403, detail=f"send an admin key in the {ADMIN_KEY_HEADER} header")
+
+
+def _controller(request: Request) -> Controller:
+    service = request.app.state.rollout
+    return service.controller or Controller(service.store)
+
+
+async def _report(request: Request) -> Report | None:
+    controller = _controller(request)
+    rollout = await asyncio.to_thread(controller.store.current)
+    if rollout is None:
+        return None
+    return await asyncio.to_thread(controller.evaluate, rollout)
+
+
+@routes.get("/rollout/status.json")
+async def rollout_status(request: Request) -> dict[str, Any]:
+    """The current rollout: stage, status, evidence, gates and the next step; `{"rollout": null}` when none."""
+    require_admin(request)
+    report = await _report(request)
+    live = request.app.state.rollout.layer.live.state
+    applied = None if live is None else {"version": live.version, "stage": live.stage, "share": live.share}
+    return {"rollout": None if report is None else report.to_dict(), "applied_here": applied}
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return html.escape(str(value))
+
+
+@routes.get("/rollout", response_class=HTMLResponse)
+async def rollout_page(request: Request) -> HTMLResponse:
+    """The rollout at a glance: stage, gates, evidence, transitions and a plot over time."""
+    require_admin(request)
+    report = await _report(request)
+    if report is None:
+        body = "<p>No rollout in progress. Start one with <code>peptalk rollout start PLAN</code>.</p>"
+        return HTMLResponse(_page(body))
+    store = _controller(request).store
+    series = await asyncio.to_thread(rollout_series, store, report.rollout, now=report.at)
+    svg = await asyncio.to_thread(plot_svg, series)
+    history = await asyncio.to_thread(store.history, report.rollout.id)
+    data = report.to_dict()
+    evidence = data["evidence"]
+    gates = "".join(f"<tr><td>{_fmt(g['name'])}</td><td>{_fmt(g['value'])}</td><td>{_fmt(g['bound'])}</td>"
+                    f"<td class='{'ok' if g['passed'] else 'wait' if g['passed'] is None else 'fail'}'>"
+                    f"{'pass' if g['passed'] else 'not enough data' if g['passed'] is None else 'fail'}</td></tr>"
+                    for g in data["gates"])
+    shown = ("pairs", "judged_pairs", "win_or_tie_rate", "win_or_tie_lower_bound", "loss_rate", "consistency",
+             "latency_p50_ratio", "latency_p95_ratio", "ttft_p50_ratio", "error_rate", "timeout_rate",
+             "cost_per_request_usd", "primary_cost_per_request_usd")
+    rows = "".join(f"<tr><td>{name}</td><td>{_fmt(evidence.get(name))}</td></tr>" for name in shown)
+    transitions = "".join(f"<tr><td>{t.at.isoformat(timespec='seconds')}</td><td>{_fmt(t.kind)}</td>"
+                          f"<td>{_fmt(t.from_stage)} → {_fmt(t.to_stage)}</td><td>{_fmt(t.actor)}</td>"
+                          f"<td>{_fmt(t.reason)}</td></tr>" for t in reversed(history))
+    body = (f"<p class='summary'><b>{_fmt(data['candidate'])}</b> against <b>{_fmt(data['primary'])}</b>: stage "
+            f"<b id='stage'>{_fmt(data['stage'])}</b> ({data['share']:.0%} of users), status "
+            f"<b id='status'>{_fmt(data['status'])}</b>. Next: {_fmt(data['next']['action'] or 'wait')} "
+            f"{_fmt(data['next']['reason'])}</p>"
+            f"<figure id='plot'>{svg}</figure>"
+            f"<h2>Gates of this stage</h2><table><tr><th>gate</th><th>value</th><th>bound</th><th></th></tr>"
+            f"{gates}</table>"
+            f"<h2>Evidence since the stage began</h2><table>{rows}</table>"
+            f"<h2>Transitions</h2><table><tr><th>at</th><th>kind</th><th>stages</th><th>by</th><th>why</th></tr>"
+            f"{transitions}</table>")
+    return HTMLResponse(_page(body))
+
+
+def _page(body: str) -> str:
+    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>peptalk rollout</title>"
+            "<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}.ok{color:#060}.fail{color:#a00}"
+            ".wait{color:#777}figure{margin:1em 0}svg{max-width:100%;height:auto}</style></head>"
+            f"<body><h1>Rollout</h1>{body}</body></html>")
