@@ -11,6 +11,7 @@ import pytest
 
 from peptalk.settings import Settings
 from tests import postgres  # reads PEPTALK_TEST_POSTGRES_URL at import, before the PEPTALK_* sweep below
+from tests import redis_server  # issue 19: reads PEPTALK_TEST_REDIS_URL at import, likewise
 from tests.helpers import ROOT, free_port, python, running
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -97,3 +98,9 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database, dropped after the test."""
     with postgres.throwaway_database(postgres_url) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis (`scripts/services/redis.sh`); its absence fails the test (issue 19)."""
+    return redis_server.server_url()

@@ -1,4 +1,4 @@
-"""Token buckets keyed by identity (API key, user): N requests per minute, bursts of up to N."""
+"""Token buckets keyed by identity (API key, user): N requests per minute, bursts of up to N, in this process."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ class _Bucket:
 class TokenBuckets:
     """One bucket per identity; it holds at most `per_minute` tokens and refills `per_minute` per minute."""
 
-    def __init__(self, per_minute: int, *, clock: Clock = time.monotonic, max_identities: int = 100_000) -> None:
+    def __init__(self, per_minute: int, *, clock: Clock = time.monotonic, max_identities: int = 100_000,
+                 window_s: float = 60.0) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
         self.capacity = float(per_minute)
-        self.rate_per_s = per_minute / 60.0
+        self.rate_per_s = per_minute / window_s
         self.clock = clock
         self.max_identities = max_identities
         self._buckets: dict[str, _Bucket] = {}
@@ -86,3 +87,4 @@ def admit(charges: Sequence[tuple[str, TokenBuckets, str, int]]) -> Refusal | No
         for _, buckets, identity, cost in charges:
             buckets.take(identity, cost)
     return worst
+

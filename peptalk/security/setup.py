@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from peptalk.security.api_keys import ApiKeyMiddleware
 from peptalk.security.envelope import EnvelopeMiddleware
+from peptalk.security.limiter import build_limiter
 from peptalk.security.rate_limit import RateLimitMiddleware
 from peptalk.settings import Settings
 from router.errors import ConfigError
@@ -28,10 +29,10 @@ def install_protection(app: FastAPI, settings: Settings, *, prefix: str) -> None
     """Adds envelope fixes, rate limiting outside them, then API keys outermost (the last added runs first)."""
     keys = api_keys(settings)
     app.add_middleware(EnvelopeMiddleware, prefix=prefix, max_body_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
-    if settings.rate_limit_per_key_per_minute or settings.rate_limit_per_user_per_minute:
-        app.add_middleware(RateLimitMiddleware, prefix=prefix,  # type: ignore[arg-type]
-                           per_key_per_minute=settings.rate_limit_per_key_per_minute,
-                           per_user_per_minute=settings.rate_limit_per_user_per_minute,
+    limiter = build_limiter(settings)
+    app.state.rate_limiter = limiter  # the app's lifespan may `aclose()` it
+    if limiter is not None:
+        app.add_middleware(RateLimitMiddleware, prefix=prefix, limiter=limiter,  # type: ignore[arg-type]
                            max_body_bytes=settings.max_body_bytes)
     if settings.resolved_dev_mode():
         if settings.host not in LOOPBACK_HOSTS:
