@@ -96,6 +96,10 @@ class CacheStore(abc.ABC):
         """Deletes entries; unknown ids are ignored."""
 
     @abc.abstractmethod
+    def in_scope(self, scope: str) -> list[int]:
+        """Ids of every entry stored under `scope` (`user:<id>`: one user's entries, for erasure)."""
+
+    @abc.abstractmethod
     def least_recently_used(self, n: int) -> list[int]:
         """The `n` entries used longest ago, oldest first."""
 

@@ -133,6 +133,15 @@ class SemanticCache:
             self._changes += 1
             CACHE_ENTRIES.set(len(self.store))
 
+    def forget_user(self, user_id: str) -> int:
+        """Deletes every entry cached for `user_id` (scope `user:<id>`, as `SemanticCacheLayer` keys it); returns how many.
+
+        Entries in the `shared` scope hold no personal data by that scope's contract, so they stay.
+        """
+        ids = self.store.in_scope(f"user:{user_id}")
+        self.remove(ids)
+        return len(ids)
+
     def purge_expired(self) -> int:
         """Deletes entries past their TTL; returns how many."""
         expired = self.store.created_before(self.clock() - self.ttl_s)

@@ -66,6 +66,9 @@ class SqliteCacheStore(CacheStore):
     def delete(self, ids: Sequence[int]) -> None:
         self._db.executemany("DELETE FROM cache_entries WHERE id = ?", [(entry_id,) for entry_id in ids])
 
+    def in_scope(self, scope: str) -> list[int]:
+        return [row[0] for row in self._db.execute("SELECT id FROM cache_entries WHERE scope = ?", (scope,))]
+
     def least_recently_used(self, n: int) -> list[int]:
         rows = self._db.execute("SELECT id FROM cache_entries ORDER BY last_used_at, id LIMIT ?", (n,))
         return [row[0] for row in rows]

@@ -71,3 +71,11 @@ def test_round_trips_through_bytes(store: CacheStore) -> None:
     copy.load_bytes(store.to_bytes())
     assert copy.get([kept])[kept].text == "kept"
     assert copy.add(entry("next", 5.0)) > kept
+
+
+def test_in_scope_lists_one_scopes_entries(store: CacheStore) -> None:  # issue 19: erasure of one user
+    ada = store.add(entry("a", 1.0))
+    grace = store.add(CacheEntry(key="k", scope="user:grace", model="m", content_hash="c", text="g",
+                                 created_at=1.0, last_used_at=1.0))
+    assert store.in_scope("user:ada") == [ada] and store.in_scope("user:grace") == [grace]
+    assert store.in_scope("user:nobody") == []
