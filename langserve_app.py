@@ -131,6 +131,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_routes)
     # -- further routes (issue 8: /metrics)
     app.include_router(observability_routes)
+    # -- issue 19: the admin erasure endpoint (DELETE /admin/users/{user_id}, behind PEPTALK_ADMIN_API_KEYS)
+    from peptalk.erasure.routes import routes as erasure_routes
+
+    app.include_router(erasure_routes)
     return app
 
 

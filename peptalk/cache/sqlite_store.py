@@ -37,6 +37,7 @@ class SqliteCacheStore(CacheStore):
 
     def __init__(self) -> None:
         self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA secure_delete = ON")  # deleted (erased) entries must not linger in snapshots
         self._db.executescript(SCHEMA)
 
     def add(self, entry: CacheEntry) -> int:
@@ -87,4 +88,5 @@ class SqliteCacheStore(CacheStore):
 
     def load_bytes(self, data: bytes) -> None:
         self._db.deserialize(data)
+        self._db.execute("PRAGMA secure_delete = ON")
         self._db.executescript(SCHEMA)  # also checks that the data is an SQLite database

@@ -57,6 +57,10 @@ class TokenBuckets:
         missing = cost - bucket.tokens
         return 0.0 if missing <= 0 else missing / self.rate_per_s
 
+    def forget(self, identity: str) -> bool:
+        """Drops the identity's bucket (it starts full again); whether there was one."""
+        return self._buckets.pop(identity, None) is not None
+
     def take(self, identity: str, cost: int = 1) -> None:
         """Spends `cost` tokens (call after `wait_s` said 0)."""
         bucket = self._bucket(identity, self.clock())

@@ -40,6 +40,12 @@ class RateLimiter(abc.ABC):
     async def admit(self, charges: Sequence[Charge]) -> Refusal | None:
         """Spends every charge if all fit; else `Refusal` with the longest wait (infinite: never fits)."""
 
+    name = "rate_limit_counters"  # as erasure reports name it
+
+    @abc.abstractmethod
+    async def forget_user(self, user_id: str) -> int:
+        """Erasure (`Forgettable`): drops the counter kept under this user id; returns how many were dropped."""
+
     async def aclose(self) -> None:
         """Releases connections."""
 

@@ -21,3 +21,7 @@ class InProcessLimiter(RateLimiter):
     async def admit(self, charges: Sequence[Charge]) -> Refusal | None:
         return admit([(charge.scope, self.buckets[charge.scope], charge.identity, charge.cost)
                       for charge in charges if charge.scope in self.buckets])
+
+    async def forget_user(self, user_id: str) -> int:
+        users = self.buckets.get("user")
+        return int(users.forget(user_id)) if users is not None else 0

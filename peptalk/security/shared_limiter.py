@@ -71,3 +71,11 @@ class SharedLimiter(RateLimiter):
             log.exception("rate-limit storage unreachable; request admitted unchecked")
         return None
 
+
+    async def forget_user(self, user_id: str) -> int:
+        item = self.items.get("user")
+        if item is None:
+            return 0
+        stats = await self.strategy.get_window_stats(item, "user", user_id)
+        await self.strategy.clear(item, "user", user_id)
+        return int(stats.remaining < item.amount)
