@@ -23,7 +23,7 @@ from peptalk.shadow import SqlShadowStore
 from tests.replicas import UPSTREAM_HEADER, deployment
 from tests.test_langserve_app import REQUEST
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 MODEL = "embedded:smollm2-135m"
 INCOMPLETE = {"user_id": "ada"}  # passes the rate limiter, then gets a 422: no generation needed
 
