@@ -70,6 +70,7 @@ class Replica:
     port: int
     log: Path
     env: dict[str, str]
+    uvicorn_args: tuple[str, ...] = ()  # e.g. ("--no-access-log",) for benchmarks
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -82,7 +83,7 @@ class Replica:
 
     def start(self) -> None:
         cmd = [python(), "-m", "uvicorn", "langserve_app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(self.port), "--timeout-graceful-shutdown", "60"]
+               "--port", str(self.port), "--timeout-graceful-shutdown", "60", *self.uvicorn_args]
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=self.env, cwd=ROOT)
