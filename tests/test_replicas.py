@@ -1,6 +1,7 @@
 """Three real replicas behind a real nginx, on PostgreSQL and Redis: the app is stateless, and it shows (issue 19).
 
 - a user's rate limit holds across replicas (one count in Redis, whichever replica answers);
+- one erasure call, through any replica, removes the user's pairs that every replica logged;
 - a replica killed with `kill -9` mid-load costs no failed idempotent request: nginx retries what it could not
   deliver, and only POSTs already inside the killed replica fail (502), as nginx must not resend a generation;
 - no acknowledged shadow pair is lost: every pair a replica logged as committed is in PostgreSQL after the kill,
@@ -13,14 +14,16 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from peptalk.shadow import SqlShadowStore
-from tests.replicas import UPSTREAM_HEADER, deployment
+from peptalk.shadow import ShadowPolicy, SqlShadowStore
+from tests import postgres
+from tests.replicas import UPSTREAM_HEADER, Deployment, deployment
 from tests.test_langserve_app import REQUEST
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -28,12 +31,27 @@ MODEL = "embedded:smollm2-135m"
 INCOMPLETE = {"user_id": "ada"}  # passes the rate limiter, then gets a 422: no generation needed
 
 
-@pytest.mark.timeout(400)
-def test_a_users_rate_limit_holds_across_replicas(postgres_database: str, redis_url: str, tmp_path: Path) -> None:
+ADMIN_KEY = "replica-admin-key"
+SALT = "replica-test-salt"
+
+
+@pytest.fixture(scope="module")
+def shared_deployment(postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+                      ) -> Iterator[Deployment]:
+    """Three replicas for the tests that leave them running (rate limits, erasure)."""
     settings = {"PEPTALK_CACHE_ENABLED": "false", "PEPTALK_RATE_LIMIT_PER_USER_PER_MINUTE": "4",
-                "PEPTALK_LOG_LEVEL": "WARNING"}
-    with deployment(tmp_path, database_url=postgres_database, redis_url=redis_url, settings=settings) as app, \
-            httpx.Client(base_url=app.url, timeout=60) as client:
+                "PEPTALK_MAX_TOKENS": "6", "PEPTALK_EMBEDDED_THREADS": "1", "PEPTALK_SHADOW_CANDIDATES": MODEL,
+                "PEPTALK_SHADOW_BATCH_SIZE": "1", "PEPTALK_SHADOW_FLUSH_INTERVAL_S": "0.2",
+                "PEPTALK_SHADOW_USER_ID_SALT": SALT, "PEPTALK_ADMIN_API_KEYS": ADMIN_KEY}
+    with postgres.throwaway_database(postgres_url) as database_url, \
+            deployment(tmp_path_factory.mktemp("replicas"), database_url=database_url, redis_url=redis_url,
+                       settings=settings) as app:
+        yield app
+
+
+@pytest.mark.timeout(400)
+def test_a_users_rate_limit_holds_across_replicas(shared_deployment: Deployment) -> None:
+    with httpx.Client(base_url=shared_deployment.url, timeout=60) as client:
         responses = [client.post("/peptalk/invoke", json={"input": INCOMPLETE}) for _ in range(9)]
         statuses = [response.status_code for response in responses]
         assert statuses == [422] * 4 + [429] * 5, statuses  # 4 in all, not 4 per replica
@@ -42,6 +60,33 @@ def test_a_users_rate_limit_holds_across_replicas(postgres_database: str, redis_
         assert 1 <= int(refused.headers["retry-after"]) <= 60 and refused.json()["limit"] == "user"
         other = client.post("/peptalk/invoke", json={"input": INCOMPLETE | {"user_id": "grace"}})
         assert other.status_code == 422  # another user's count is their own
+
+
+@pytest.mark.timeout(600)
+def test_one_erasure_call_removes_the_pairs_every_replica_logged(shared_deployment: Deployment) -> None:
+    database_url = shared_deployment.replicas[0].env["PEPTALK_DATABASE_URL"]
+    store = SqlShadowStore.from_url(database_url)
+    erin = ShadowPolicy(candidates=(MODEL,), user_id_salt=SALT.encode()).stored_user_id("erin")
+    try:
+        with httpx.Client(base_url=shared_deployment.url, timeout=300) as client:
+            served_by = set()
+            for user in ["erin", "erin", "erin", "frank"]:
+                response = client.post("/peptalk/invoke", json={"input": REQUEST | {"user_id": user}})
+                assert response.status_code == 200, response.text
+                served_by.add(response.headers[UPSTREAM_HEADER])
+            assert len(served_by) == 3  # erin's pairs were logged by three different replicas
+            deadline = time.monotonic() + 300
+            while store.count() < 4 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert sorted(row.user_id == erin for row in store.read()) == [False, True, True, True]
+            erased = client.delete("/admin/users/erin", headers={"X-Admin-Key": ADMIN_KEY})
+            assert erased.status_code == 200, erased.text
+            assert erased.json()["deleted"]["shadow_pairs"] == 3
+        left = list(store.read())
+        assert [row.user_id for row in left] != [] and all(row.user_id != erin for row in left)
+        assert all("erin" not in repr(row.request) for row in left)
+    finally:
+        store.close()
 
 
 @dataclass
