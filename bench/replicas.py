@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import os
 import sys
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.throughput_ratio import HOT_SET, warm_cache  # noqa: E402
+from bench.throughput_ratio import HOT_SET, totals, warm_cache  # noqa: E402
 from loadtest.runner import RunConfig, exit_on_sigterm, run  # noqa: E402
 from loadtest.scenarios import SCENARIOS  # noqa: E402
 from tests import postgres, redis_server  # noqa: E402
@@ -39,22 +38,15 @@ class Result:
     name: str
     requests: int
     failures: int
-    rps: float
-    p95_ms: float
-
-
-def aggregated(stats: Path) -> tuple[int, int, float, float]:
-    """Requests, failures, requests/s and p95 (ms) of Locust's `Aggregated` row."""
-    with stats.open(newline="") as handle:
-        row = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
-    return int(row["Request Count"]), int(row["Failure Count"]), float(row["Requests/s"]), float(row["95%"])
+    rps: float  # over the HTTP rows (Locust's "first token" rows are not requests)
+    p95_ms: dict[str, float]  # per endpoint
 
 
 def measure(name: str, url: str, args: argparse.Namespace) -> Result:
     config = RunConfig(scenario=SCENARIO, users=args.users, duration_s=args.duration, out_dir=args.out / name,
                        url=url, repeat_share=1.0, hot_set=HOT_SET, prefilled_hot_set=True, warm_up=False,
                        mix={"invoke": 4, "stream": 4, "batch": 1})
-    return Result(name, *aggregated(run(config).stats_csv))
+    return Result(name, *totals(run(config).stats_csv))
 
 
 @contextlib.contextmanager
@@ -110,10 +102,12 @@ def main() -> None:
     first = results[0].rps
     print(f"cache-hit path; {args.users} Locust users, {args.duration} s per set-up, mix invoke=4,stream=4,batch=1; "
           f"load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
-    print(f"{'set-up':58s} {'requests':>8s} {'failures':>8s} {'req/s':>7s} {'p95 ms':>7s} {'ratio':>6s}")
+    print("| set-up | requests | failures | req/s | p95 invoke / stream / batch (ms) | ratio to the first |")
+    print("|---|---|---|---|---|---|")
     for result in results:
-        print(f"{result.name:58s} {result.requests:8d} {result.failures:8d} {result.rps:7.1f} "
-              f"{result.p95_ms:7.0f} {result.rps / first:6.2f}")
+        p95 = " / ".join(f"{result.p95_ms.get(name, float('nan')):.0f}" for name in ("invoke", "stream", "batch"))
+        print(f"| {result.name} | {result.requests} | {result.failures} | {result.rps:.1f} | {p95} | "
+              f"{result.rps / first:.2f} |")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
 from peptalk.security.buckets import Clock, Refusal, TokenBuckets, admit
@@ -14,8 +15,7 @@ class InProcessLimiter(RateLimiter):
     def __init__(self, per_window: Mapping[LimitScope, int], *, window_s: float = WINDOW_S,
                  clock: Clock | None = None) -> None:
         super().__init__(per_window, window_s=window_s)
-        extra = {"clock": clock} if clock is not None else {}
-        self.buckets = {scope: TokenBuckets(limit, window_s=window_s, **extra)
+        self.buckets = {scope: TokenBuckets(limit, window_s=window_s, clock=clock or time.monotonic)
                         for scope, limit in self.per_window.items()}
 
     async def admit(self, charges: Sequence[Charge]) -> Refusal | None:
