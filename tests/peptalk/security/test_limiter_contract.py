@@ -118,3 +118,13 @@ async def test_the_http_contract_is_the_same_on_every_storage(
         split = await client.post("/peptalk/batch", json={"inputs": [INCOMPLETE | {"user_id": "grace"}] * 3})
         assert split.status_code == 429 and "split the batch" in split.json()["detail"]
         assert split.headers["retry-after"] == "60"
+
+
+async def test_an_unreachable_redis_lets_requests_through_and_logs(caplog: pytest.LogCaptureFixture) -> None:
+    from tests.helpers import free_port
+
+    limiter = SharedLimiter(f"redis://127.0.0.1:{free_port()}/0", {"user": 1})  # nothing listens there
+    with caplog.at_level("ERROR", logger="peptalk.security"):
+        for _ in range(3):
+            assert await limiter.admit([Charge("user", "ada", 1)]) is None
+    assert "rate-limit storage unreachable" in caplog.text
