@@ -83,6 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from peptalk.rollout.routes import routes as rollout_routes  # /rollout, /rollout/status.json (admin key)
 
     app.include_router(rollout_routes)
+    # -- issue 19: the admin erasure endpoint (DELETE /admin/users/{user_id}, behind PEPTALK_ADMIN_API_KEYS)
+    from peptalk.erasure.routes import routes as erasure_routes
+
+    app.include_router(erasure_routes)
     return app
 
 

@@ -153,9 +153,16 @@ class Settings(RolloutSettings, RouterSettings):
     # Token buckets: N requests per minute, bursts of up to N; 0 switches that limit off.
     rate_limit_per_key_per_minute: int = Field(default=600, ge=0)
     rate_limit_per_user_per_minute: int = Field(default=60, ge=0)
+    # --- replicas (issue 19) ---
+    # Where rate-limit counters live: `memory://` (this process; the embedded default) or `redis://host:port/db`
+    # (shared by every replica). With Redis the limit is a moving window of N per 60 s per identity.
+    rate_limit_storage_url: str = Field(default="memory://", pattern=r"^(memory|(async\+)?redis|(async\+)?rediss)://")
+    rate_limit_key_prefix: str = "peptalk"  # Redis key prefix: one per deployment sharing a Redis
+    # Keys for `/admin/...` (erasure of one user), sent in `X-Admin-Key`; empty: the admin endpoints answer 403.
+    admin_api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)  # larger request bodies get a 413
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "admin_api_keys", mode="before")
     @classmethod
     def _api_keys_from_csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -11,6 +11,7 @@ import pytest
 
 from peptalk.settings import Settings
 from tests import postgres  # reads PEPTALK_TEST_POSTGRES_URL at import, before the PEPTALK_* sweep below
+from tests import redis_server  # issue 19: reads PEPTALK_TEST_REDIS_URL at import, likewise
 from tests.helpers import ROOT, free_port, python, running
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -123,3 +124,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.longrepr = f"skipped under scripts/test.sh, which allows no skips: {reason}"
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis (`scripts/services/redis.sh`); its absence fails the test (issue 19)."""
+    return redis_server.server_url()

@@ -27,10 +27,19 @@ def resolve_secret(secret: SecretStr | None, data_dir: Path) -> bytes:
         return secret.get_secret_value().encode()
     path = data_dir / "rating-secret"
     if not path.exists():
+        # Several processes may start at once: write a private temporary file, then link it into place, so
+        # exactly one secret wins and nobody reads a half-written one.
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f".rating-secret.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_urlsafe(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process won
+        finally:
+            draft.unlink()
     return path.read_text().strip().encode()
 
 

@@ -21,3 +21,7 @@ class FormError(RatingError):
 
 class SignInError(RatingError):
     """A rater name or token was refused."""
+
+
+class RatingStoreError(RatingError):
+    """The rating database is not in the shape the store needs (e.g. a migration was not run)."""

@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from evaluation.rating.errors import RatingStoreError
 from peptalk.db import upgrade
 
 metadata = sa.MetaData()
@@ -33,6 +33,13 @@ assignments_table = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_rating_assignments_unit", "unit_id"),
 )
+# Mirrors migration ratings_0002: one row per lock; updating a row holds it until the transaction ends.
+locks_table = sa.Table(
+    "rating_locks", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("taken", sa.Integer, nullable=False),
+)
+ASSIGN_LOCK = "assign"
 submissions_table = sa.Table(
     "rating_submissions", metadata,
     sa.Column("rater", sa.String(64), primary_key=True),
@@ -114,7 +121,6 @@ class RatingStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._assign_lock = threading.Lock()  # one app process assigns; keeps per-unit rater counts exact
 
     def migrate(self) -> None:
         """Creates or upgrades every table of every feature (the `ratings` branch among them)."""
@@ -159,35 +165,51 @@ class RatingStore:
 
     # Assignments
 
+    @staticmethod
+    def _assigned_units(connection: Connection, rater: str) -> list[str]:
+        rows = connection.execute(sa.select(assignments_table.c.unit_id)
+                                  .where(assignments_table.c.rater == rater).order_by(assignments_table.c.seq))
+        return [unit_id for (unit_id,) in rows]
+
+    @staticmethod
+    def _unit_loads(connection: Connection) -> Counter[str]:
+        rows = connection.execute(sa.select(assignments_table.c.unit_id, sa.func.count())
+                                  .group_by(assignments_table.c.unit_id))
+        return Counter({unit_id: count for unit_id, count in rows})
+
     def assigned_units(self, rater: str) -> list[str]:
         """The units assigned to `rater`, in the order they were assigned."""
         with self.engine.connect() as connection:
-            rows = connection.execute(sa.select(assignments_table.c.unit_id)
-                                      .where(assignments_table.c.rater == rater).order_by(assignments_table.c.seq))
-            return [unit_id for (unit_id,) in rows]
+            return self._assigned_units(connection, rater)
 
     def unit_loads(self) -> Counter[str]:
         """How many raters each unit is assigned to."""
         with self.engine.connect() as connection:
-            rows = connection.execute(sa.select(assignments_table.c.unit_id, sa.func.count())
-                                      .group_by(assignments_table.c.unit_id))
-            return Counter({unit_id: count for unit_id, count in rows})
+            return self._unit_loads(connection)
 
     def assign(self, rater: str, unit_ids: Sequence[str], *, raters_per_item: int, items_per_rater: int) -> list[str]:
-        """Tops up `rater`'s assignment (see `assign.choose_units`) and returns all their units in order."""
+        """Tops up `rater`'s assignment (see `assign.choose_units`) and returns all their units in order.
+
+        Correct with any number of app processes on one database: the first statement takes the assignment
+        lock row (a row lock on PostgreSQL, the database write lock on SQLite) until commit, so the loads read
+        next cannot change before this rater's units are inserted. Concurrent sign-ins queue on it briefly.
+        """
         from evaluation.rating.assign import choose_units
 
-        with self._assign_lock:
-            already = self.assigned_units(rater)
-            chosen = choose_units(rater, unit_ids, load=self.unit_loads(), already=already,
+        with self.engine.begin() as connection:
+            taken = connection.execute(locks_table.update().where(locks_table.c.name == ASSIGN_LOCK)
+                                       .values(taken=locks_table.c.taken + 1)).rowcount
+            if taken != 1:
+                raise RatingStoreError("the rating_locks table lacks its `assign` row: run the migrations")
+            already = self._assigned_units(connection, rater)
+            chosen = choose_units(rater, unit_ids, load=self._unit_loads(connection), already=already,
                                   raters_per_item=raters_per_item, items_per_rater=items_per_rater)
             if chosen:
                 now = _now()
-                with self.engine.begin() as connection:
-                    connection.execute(assignments_table.insert(), [
-                        {"rater": rater, "unit_id": unit_id, "seq": len(already) + offset, "created_at": now}
-                        for offset, unit_id in enumerate(chosen)])
-            return already + chosen
+                connection.execute(assignments_table.insert(), [
+                    {"rater": rater, "unit_id": unit_id, "seq": len(already) + offset, "created_at": now}
+                    for offset, unit_id in enumerate(chosen)])
+        return already + chosen
 
     # Ratings
 

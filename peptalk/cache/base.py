@@ -121,6 +121,14 @@ class CacheStore(abc.ABC):
         """Deletes entries; unknown ids are ignored."""
 
     @abc.abstractmethod
+    def in_scope(self, scope: str) -> list[int]:
+        """Ids of every entry stored under `scope` (`user:<id>`: one user's entries, for erasure)."""
+
+    @abc.abstractmethod
+    def forget_scope(self, scope: str) -> int:
+        """Deletes everything stored under `scope` (entries, audit cases); returns how many rows."""
+
+    @abc.abstractmethod
     def least_recently_used(self, n: int) -> list[int]:
         """The `n` entries used longest ago, oldest first."""
 

@@ -176,6 +176,16 @@ class SemanticCache:
         self.store.delete(ids)
         self.index.remove(list(ids))
 
+    def forget_user(self, user_id: str) -> int:
+        """Deletes every entry and audit case cached for `user_id` (scope `user:<id>`); returns how many rows.
+
+        Entries in the `shared` scope hold no personal data by that scope's contract, so they stay.
+        """
+        scope = f"user:{user_id}"
+        ids = self.store.in_scope(scope)
+        self.index.remove(ids)
+        return self.store.forget_scope(scope)  # the entries and the audit cases that quote the user's requests
+
     def purge_expired(self) -> int:
         """Deletes entries past their TTL; returns how many."""
         expired = self.store.created_before(self.clock() - self.ttl_s)

@@ -142,6 +142,17 @@ class SqlCacheStore(CacheStore):
             with self.engine.begin() as connection:
                 connection.execute(delete(cache_entries).where(cache_entries.c.id.in_(list(ids))))
 
+    def in_scope(self, scope: str) -> list[int]:
+        with self.engine.connect() as connection:
+            return list(connection.scalars(select(cache_entries.c.id).where(cache_entries.c.scope == scope)))
+
+    def forget_scope(self, scope: str) -> int:
+        """Deletes every entry and every audit case stored under `scope` (erasure of one user); returns how many."""
+        with self.engine.begin() as connection:
+            entries = connection.execute(delete(cache_entries).where(cache_entries.c.scope == scope)).rowcount
+            audits = connection.execute(delete(cache_audits).where(cache_audits.c.scope == scope)).rowcount
+        return int(entries or 0) + int(audits or 0)
+
     def least_recently_used(self, n: int) -> list[int]:
         query = select(cache_entries.c.id).order_by(cache_entries.c.last_used_at, cache_entries.c.id).limit(n)
         with self.engine.connect() as connection:

@@ -7,6 +7,7 @@ import typer
 from peptalk.cli.cache import app as cache_app
 from peptalk.cli.cost import cost_app
 from peptalk.cli.eval import eval_app
+from peptalk.cli.forget import forget
 from peptalk.cli.loadtest import loadtest_app
 from peptalk.cli.models import app as models_app
 from peptalk.cli.probe import probe
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.command()(serve)
 app.command()(probe)
 app.add_typer(cache_app, name="cache")
+app.command()(forget)  # issue 19: erasure of one user
 app.add_typer(cost_app, name="cost")
 app.add_typer(eval_app, name="eval")
 app.add_typer(loadtest_app, name="loadtest")

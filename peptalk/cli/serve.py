@@ -19,8 +19,10 @@ def serve(
 
     try:
         settings = get_settings()
+        # The address is part of the configuration: the app refuses a public one without API keys.
+        settings = settings.model_copy(update={key: value for key, value in (("host", host), ("port", port)) if value})
         app = create_app(settings)
     except (ConfigError, ValidationError) as exc:
         typer.echo(f"error: invalid configuration: {exc}", err=True)
         raise typer.Exit(2) from exc
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port)
+    uvicorn.run(app, host=settings.host, port=settings.port)

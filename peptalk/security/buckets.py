@@ -1,4 +1,4 @@
-"""Token buckets keyed by identity (API key, user): N requests per minute, bursts of up to N."""
+"""Token buckets keyed by identity (API key, user): N requests per minute, bursts of up to N, in this process."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ class _Bucket:
 class TokenBuckets:
     """One bucket per identity; it holds at most `per_minute` tokens and refills `per_minute` per minute."""
 
-    def __init__(self, per_minute: int, *, clock: Clock = time.monotonic, max_identities: int = 100_000) -> None:
+    def __init__(self, per_minute: int, *, clock: Clock = time.monotonic, max_identities: int = 100_000,
+                 window_s: float = 60.0) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
         self.capacity = float(per_minute)
-        self.rate_per_s = per_minute / 60.0
+        self.rate_per_s = per_minute / window_s
         self.clock = clock
         self.max_identities = max_identities
         self._buckets: dict[str, _Bucket] = {}
@@ -56,6 +57,10 @@ class TokenBuckets:
         missing = cost - bucket.tokens
         return 0.0 if missing <= 0 else missing / self.rate_per_s
 
+    def forget(self, identity: str) -> bool:
+        """Drops the identity's bucket (it starts full again); whether there was one."""
+        return self._buckets.pop(identity, None) is not None
+
     def take(self, identity: str, cost: int = 1) -> None:
         """Spends `cost` tokens (call after `wait_s` said 0)."""
         bucket = self._bucket(identity, self.clock())
@@ -86,3 +91,4 @@ def admit(charges: Sequence[tuple[str, TokenBuckets, str, int]]) -> Refusal | No
         for _, buckets, identity, cost in charges:
             buckets.take(identity, cost)
     return worst
+

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
 from collections import Counter
 from typing import Any
 
 from peptalk.security.asgi import CLIENT_KEY, BodyTooLarge, Receive, Send, read_body, replaying, send_json
-from peptalk.security.buckets import Clock, Refusal, TokenBuckets, admit
+from peptalk.security.buckets import Refusal
+from peptalk.security.limiter import Charge, RateLimiter
 
 # LangServe's generating endpoints, also under a config hash (`/peptalk/c/<hash>/invoke`).
 GENERATION_ENDPOINTS = ("invoke", "batch", "stream", "stream_log", "stream_events")
@@ -61,16 +61,14 @@ def refusal_body(refusal: Refusal, retry_after: int) -> dict[str, Any]:
 class RateLimitMiddleware:
     """ASGI middleware: a 429 with `Retry-After` when a key's or a user's bucket is empty.
 
-    A batch costs one token per input, for its key and for each input's user.
+    A batch costs one token per input, for its key and for each input's user. Where the tokens are counted
+    (in this process, or in Redis for every replica) is the `limiter`'s business.
     """
 
-    def __init__(self, app: Any, *, prefix: str, per_key_per_minute: int, per_user_per_minute: int,
-                 max_body_bytes: int, clock: Clock | None = None) -> None:
+    def __init__(self, app: Any, *, prefix: str, limiter: RateLimiter, max_body_bytes: int) -> None:
         self.app = app
         self.pattern = generation_path_pattern(prefix)
-        tick = clock or time.monotonic
-        self.keys = TokenBuckets(per_key_per_minute, clock=tick) if per_key_per_minute else None
-        self.users = TokenBuckets(per_user_per_minute, clock=tick) if per_user_per_minute else None
+        self.limiter = limiter
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -83,12 +81,9 @@ class RateLimitMiddleware:
             await send_json(send, 413, {"detail": str(exc)})
             return
         inputs, users = requested_users(body)
-        charges: list[tuple[str, TokenBuckets, str, int]] = []
-        if self.keys is not None:
-            charges.append(("key", self.keys, client_identity(scope), inputs))
-        if self.users is not None:
-            charges += [("user", self.users, user, count) for user, count in users.items()]
-        refusal = admit(charges)
+        charges = [Charge("key", client_identity(scope), inputs)]
+        charges += [Charge("user", user, count) for user, count in users.items()]
+        refusal = await self.limiter.admit(charges)
         if refusal is not None:
             retry_after = 60 if math.isinf(refusal.retry_after_s) else max(1, math.ceil(refusal.retry_after_s))
             await send_json(send, 429, refusal_body(refusal, retry_after), headers={"Retry-After": str(retry_after)})

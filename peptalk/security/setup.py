@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 
 from fastapi import FastAPI
 
 from peptalk.security.api_keys import ApiKeyMiddleware
 from peptalk.security.envelope import EnvelopeMiddleware
+from peptalk.security.limiter import build_limiter
 from peptalk.security.rate_limit import RateLimitMiddleware
 from peptalk.settings import Settings
 from router.errors import ConfigError
@@ -16,11 +18,30 @@ log = logging.getLogger("peptalk.security")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only (`localhost`, 127.0.0.0/8, ::1)."""
+    if host.strip().lower() in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name or 0.0.0.0-like wildcard: assume it is public
+
+
 def api_keys(settings: Settings) -> list[str]:
-    """The configured keys in clear; outside dev mode at least one is required."""
+    """The configured keys in clear; outside dev mode at least one is required.
+
+    Without keys, dev mode is on only where that is safe: on a loopback address, or when PEPTALK_DEV_MODE=true
+    says so explicitly. A public address without keys refuses to start.
+    """
     keys = [key.get_secret_value() for key in settings.api_keys if key.get_secret_value()]
     if not settings.resolved_dev_mode() and not keys:
         raise ConfigError("PEPTALK_DEV_MODE=false needs at least one key in PEPTALK_API_KEYS")
+    if not keys and settings.dev_mode is not True and not is_loopback(settings.host):
+        raise ConfigError(
+            f"refusing to serve on {settings.host} without API keys: anyone who can reach it could use it. "
+            "Set PEPTALK_API_KEYS=<key>[,<key>...] to require a key, or bind 127.0.0.1 (PEPTALK_HOST or --host), "
+            "or set PEPTALK_DEV_MODE=true to serve without keys on purpose.")
     return keys
 
 
@@ -28,10 +49,10 @@ def install_protection(app: FastAPI, settings: Settings, *, prefix: str) -> None
     """Adds envelope fixes, rate limiting outside them, then API keys outermost (the last added runs first)."""
     keys = api_keys(settings)
     app.add_middleware(EnvelopeMiddleware, prefix=prefix, max_body_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
-    if settings.rate_limit_per_key_per_minute or settings.rate_limit_per_user_per_minute:
-        app.add_middleware(RateLimitMiddleware, prefix=prefix,  # type: ignore[arg-type]
-                           per_key_per_minute=settings.rate_limit_per_key_per_minute,
-                           per_user_per_minute=settings.rate_limit_per_user_per_minute,
+    limiter = build_limiter(settings)
+    app.state.rate_limiter = limiter  # the app's lifespan may `aclose()` it
+    if limiter is not None:
+        app.add_middleware(RateLimitMiddleware, prefix=prefix, limiter=limiter,  # type: ignore[arg-type]
                            max_body_bytes=settings.max_body_bytes)
     if settings.resolved_dev_mode():
         if settings.host not in LOOPBACK_HOSTS:

@@ -62,5 +62,9 @@ class ShadowStore(abc.ABC):
     def prune(self, older_than: dt.datetime) -> int:
         """Deletes pairs created before `older_than`; returns how many."""
 
+    @abc.abstractmethod
+    def delete_users(self, stored_user_ids: Sequence[str]) -> int:
+        """Deletes every pair (and its calls) stored under one of these user ids; returns how many pairs."""
+
     def close(self) -> None:
         """Releases connections."""

@@ -56,6 +56,7 @@ class ShadowLayer:
         self._tasks: list[asyncio.Task[None]] = []
         self._accepting = False
         self._running = 0  # jobs a worker is on
+        self._forgotten: dict[str, dt.datetime] = {}  # stored user id -> when it was erased (issue 19)
 
     @property
     def queue_depth(self) -> int:
@@ -124,7 +125,12 @@ class ShadowLayer:
             SHADOW_QUEUE_DEPTH.set(self._queue.qsize())
             self._running += 1
             try:
-                self.writer.add(await self._run(job))
+                row = await self._run(job)
+                erased_at = self._forgotten.get(row.user_id)
+                if erased_at is not None and row.created_at <= erased_at:
+                    self._drop("forgotten")  # the user was erased while this pair was in flight
+                else:
+                    self.writer.add(row)
             except Exception:
                 log.exception("shadow job failed", extra={"request_id": job.call.request_id})
                 self._drop("error")
@@ -167,6 +173,17 @@ class ShadowLayer:
                 error, outcome = exc, "error"
             SHADOW_CALLS.labels(model=model, outcome=outcome).inc()
             return recorder.finish(prompt=job.prompt, error=error)
+
+    async def forget_pending(self, stored_user_ids: set[str]) -> int:
+        """Erasure: drops these users' pairs not committed yet (waiting in the writer, or still in flight).
+
+        Pairs of requests that started before now are dropped when they finish; later requests are logged again.
+        """
+        now = dt.datetime.now(dt.timezone.utc)
+        horizon = now - dt.timedelta(seconds=2 * self.policy.timeout_s + self.policy.drain_timeout_s)
+        self._forgotten = {user: at for user, at in self._forgotten.items() if at > horizon}
+        self._forgotten.update(dict.fromkeys(stored_user_ids, now))
+        return await self.writer.discard(stored_user_ids)
 
     async def _prune_forever(self) -> None:
         while True:

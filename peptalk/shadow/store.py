@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, Column, DateTime, Engine, Float, ForeignKey, Integer, MetaData, String, Table,
-                        Text, UniqueConstraint, delete, func, insert, select, tuple_)
+                        Text, UniqueConstraint, delete, func, insert, inspect, select, tuple_)
 from sqlalchemy.exc import SQLAlchemyError
 
 from peptalk.db import make_engine, upgrade
@@ -203,6 +203,20 @@ class SqlShadowStore(ShadowStore):
                 return connection.execute(delete(shadow_pairs).where(shadow_pairs.c.created_at < cutoff)).rowcount
         except SQLAlchemyError as exc:
             raise ShadowStoreError(f"pruning shadow pairs failed: {exc}") from exc
+
+    def delete_users(self, stored_user_ids: Sequence[str]) -> int:
+        wanted = [user_id for user_id in dict.fromkeys(stored_user_ids) if user_id]
+        if not wanted:
+            return 0
+        theirs = select(shadow_pairs.c.pair_id).where(shadow_pairs.c.user_id.in_(wanted))
+        try:
+            with self.engine.begin() as connection:
+                if not inspect(connection).has_table(shadow_pairs.name):
+                    return 0  # the log was never created: nothing stored
+                connection.execute(delete(shadow_calls).where(shadow_calls.c.pair_id.in_(theirs)))
+                return connection.execute(delete(shadow_pairs).where(shadow_pairs.c.user_id.in_(wanted))).rowcount
+        except SQLAlchemyError as exc:
+            raise ShadowStoreError(f"deleting a user's shadow pairs failed: {exc}") from exc
 
     def close(self) -> None:
         self.engine.dispose()

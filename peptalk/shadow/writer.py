@@ -51,6 +51,13 @@ class BatchWriter:
         if len(self._pending) >= self.batch_size:
             self._wake.set()
 
+    async def discard(self, user_ids: set[str]) -> int:
+        """Drops pending rows stored under these user ids (erasure); waits for a batch being written to finish."""
+        async with self._lock:
+            before = len(self._pending)
+            self._pending = [row for row in self._pending if row.user_id not in user_ids]
+            return before - len(self._pending)
+
     async def _run(self) -> None:
         while not self._closing:
             full_only = True

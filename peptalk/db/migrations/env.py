@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 
 from peptalk.db.engine import make_engine
 
+MIGRATION_LOCK = 0x7065707461  # any constant; names the advisory lock of peptalk's migrations
 config = context.config
 engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url") or "")
 
 with engine.begin() as connection:
+    if connection.dialect.name == "postgresql":
+        # Replicas start together (issue 19): one migrates, the others wait here until it commits, then find
+        # nothing left to do. The lock is released with the transaction.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     context.configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()

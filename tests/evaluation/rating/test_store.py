@@ -37,7 +37,7 @@ def count(store: RatingStore, table) -> int:  # noqa: ANN001
 
 
 def test_migration_is_on_its_own_branch(store: RatingStore) -> None:
-    assert "ratings_0001" in current_revisions(store.engine)
+    assert "ratings_0002" in current_revisions(store.engine)  # ratings_0002: the assignment lock (issue 19)
 
 
 def test_tokens_are_stored_hashed_and_rotate(store: RatingStore) -> None:

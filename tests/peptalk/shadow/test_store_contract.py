@@ -113,3 +113,12 @@ def test_migrate_is_idempotent(store: SqlShadowStore) -> None:
     store.write([pair(1)])
     store.migrate()
     assert store.count() == 1
+
+
+def test_delete_users_removes_their_pairs_and_calls_only(store: SqlShadowStore) -> None:  # issue 19: erasure
+    store.write([pair(1), pair(2), pair(3)])
+    assert store.delete_users(["user-1", "user-3", "nobody"]) == 2
+    assert [row.user_id for row in store.read()] == ["user-2"]
+    with store.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(store_module.shadow_calls)).scalar() == 3
+    assert store.delete_users([]) == 0

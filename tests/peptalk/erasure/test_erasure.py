@@ -1,0 +1,144 @@
+"""Erasure of one user through real parts: the embedded model, shadow log, MiniLM+FAISS cache, SQLite/PostgreSQL.
+
+Nothing of the erased user remains (no pair under their salted hash or raw id, no cache entry, none of their task
+texts anywhere in the database or the cache snapshot), and the other user's data is untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from langserve_app import create_app
+from peptalk.cache import SnapshotDir
+from peptalk.db import sqlite_url
+from peptalk.settings import Settings
+from peptalk.shadow import ShadowPolicy, SqlShadowStore
+from tests.helpers import ROOT, python
+from tests.test_langserve_app import REQUEST, serving
+
+MODEL = "embedded:smollm2-135m"
+ADMIN_KEY = "admin-key-for-tests"
+SALT = "salt-for-tests"
+SECRET_TASK = "Ada-private-task-7Q"  # appears only in ada's requests
+OTHER_TASK = "Grace-private-task-9Z"
+
+
+def request_for(user: str, task: str) -> dict[str, Any]:
+    return REQUEST | {"user_id": user, "completed_tasks": [task]}
+
+
+def everything_stored(database_url: str) -> str:
+    """Every text column of every peptalk table, as one string to search."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            pairs = connection.execute(text("SELECT user_id, request, prompt FROM shadow_pairs")).all()
+            calls = connection.execute(text("SELECT response FROM shadow_calls")).all()
+    finally:
+        engine.dispose()
+    return repr(pairs) + repr(calls)
+
+
+def snapshot_bytes(cache_dir: Path) -> bytes:
+    snapshot = SnapshotDir(cache_dir).load()
+    return b"" if snapshot is None else snapshot.store
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "peptalk.db")
+    return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+def erasure_settings(make_settings: Callable[..., Settings], database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url=database_url, data_dir=tmp_path / "data", max_tokens=8,
+                         shadow_candidates=[MODEL], shadow_user_id_salt=SALT, shadow_flush_interval_s=0.1,
+                         shadow_batch_size=1, admin_api_keys=[ADMIN_KEY])
+
+
+async def populate(client: Any, app: Any) -> None:
+    for user, task in [("ada", SECRET_TASK), ("ada", "Repainted the kitchen walls blue"), ("grace", OTHER_TASK)]:
+        response = await client.post("/peptalk/invoke", json={"input": request_for(user, task)})
+        assert response.status_code == 200, response.text
+    store: SqlShadowStore = app.state.shadow.store
+    for _ in range(600):  # the candidates run in the background; bounded wait for all three pairs
+        if await asyncio.to_thread(store.count) == 3:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the three shadow pairs were not committed in time")
+
+
+@pytest.mark.timeout(300)
+async def test_the_admin_endpoint_erases_one_user_and_only_them(erasure_settings: Settings) -> None:
+    app = create_app(erasure_settings)
+    hashed = ShadowPolicy.from_settings(erasure_settings).stored_user_id
+    async with serving(app) as client:
+        await populate(client, app)
+        cache = app.state.semantic_cache
+        assert len(cache.store.in_scope("user:ada")) == 2 and len(cache.store.in_scope("user:grace")) == 1
+        stored = everything_stored(erasure_settings.resolved_database_url())
+        assert SECRET_TASK in stored and hashed("ada") in stored and "'ada'" not in stored  # hashed, never raw
+
+        assert (await client.delete("/admin/users/ada")).status_code == 401
+        assert (await client.delete("/admin/users/ada", headers={"X-Admin-Key": "wrong"})).status_code == 401
+        bad = await client.delete("/admin/users/not%20valid!", headers={"X-Admin-Key": ADMIN_KEY})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["path", "user_id"]
+
+        response = await client.delete("/admin/users/ada", headers={"X-Admin-Key": ADMIN_KEY})
+        assert response.status_code == 200, response.text
+        assert response.json() == {"user_id": "ada", "deleted": {"shadow_pairs": 2, "cache_entries": 2,
+                                                                 "rate_limit_counters": 1}}
+        assert cache.store.in_scope("user:ada") == [] and len(cache.store.in_scope("user:grace")) == 1
+        again = await client.delete("/admin/users/ada", headers={"X-Admin-Key": ADMIN_KEY})
+        assert set(again.json()["deleted"].values()) == {0}  # idempotent
+    stored = everything_stored(erasure_settings.resolved_database_url())
+    assert SECRET_TASK not in stored and hashed("ada") not in stored
+    assert OTHER_TASK in stored and hashed("grace") in stored
+    snapshot = snapshot_bytes(erasure_settings.data_dir / "semantic_cache")  # saved at shutdown
+    assert b"user:ada" not in snapshot and b"user:grace" in snapshot  # deleted rows are overwritten too
+
+
+async def test_without_admin_keys_the_endpoint_is_off(make_settings: Callable[..., Settings],
+                                                      tmp_path: Path) -> None:
+    app = create_app(make_settings(cache_enabled=False, data_dir=tmp_path, api_keys=["user-key"]))
+    async with serving(app) as client:
+        response = await client.delete("/admin/users/ada", headers={"X-Admin-Key": "anything"})
+        assert response.status_code == 403 and "PEPTALK_ADMIN_API_KEYS" in response.json()["detail"]
+        # An ordinary API key does not open it either.
+        assert (await client.delete("/admin/users/ada", headers={"X-API-Key": "user-key"})).status_code == 403
+
+
+def run_forget(user_id: str, settings: Settings) -> subprocess.CompletedProcess[str]:
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("PEPTALK_")}
+    env = {**clean, "PYTHONPATH": str(ROOT), "PEPTALK_DATA_DIR": str(settings.data_dir),
+           "PEPTALK_DATABASE_URL": settings.resolved_database_url(), "PEPTALK_SHADOW_USER_ID_SALT": SALT}
+    return subprocess.run([python(), "-m", "peptalk.cli", "forget", user_id], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=180)
+
+
+@pytest.mark.timeout(300)
+async def test_the_cli_erases_the_log_and_the_cache_snapshot(erasure_settings: Settings) -> None:
+    app = create_app(erasure_settings)
+    async with serving(app) as client:
+        await populate(client, app)
+    # The service stopped (its cache saved); `peptalk forget` works on what it left behind.
+    result = await asyncio.to_thread(run_forget, "ada", erasure_settings)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "shadow_pairs: 2 deleted" in result.stdout and "cache_entries: 2 deleted" in result.stdout
+    stored = everything_stored(erasure_settings.resolved_database_url())
+    assert SECRET_TASK not in stored and OTHER_TASK in stored
+    snapshot = snapshot_bytes(erasure_settings.data_dir / "semantic_cache")
+    assert b"user:ada" not in snapshot and b"user:grace" in snapshot  # deleted rows are overwritten too
+
+    invalid = await asyncio.to_thread(run_forget, "not valid!", erasure_settings)
+    assert invalid.returncode == 2 and "not a valid user id" in invalid.stderr and "Traceback" not in invalid.stderr
