@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import html
 from typing import Any
 
@@ -12,22 +11,16 @@ from fastapi.responses import HTMLResponse
 
 from peptalk.rollout.controller import Controller, Report
 from peptalk.rollout.series import plot_svg, rollout_series
+from peptalk.security.admin import ADMIN_KEY_HEADER, check_admin_key
 
-ADMIN_KEY_HEADER = "X-Admin-Key"
 routes = APIRouter(tags=["rollout"])
 
 
 def require_admin(request: Request) -> None:
-    """403 unless the request carries one of `PEPTALK_ADMIN_KEYS` in `X-Admin-Key`; 404 when the rollout is off."""
+    """The admin key check of every admin route; 404 when the rollout is off."""
     if getattr(request.app.state, "rollout", None) is None:
         raise HTTPException(404, detail="the rollout is off (PEPTALK_ROLLOUT_ENABLED=false)")
-    keys = [key.get_secret_value().encode() for key in request.app.state.settings.admin_keys
-            if key.get_secret_value()]
-    if not keys:
-        raise HTTPException(403, detail="no admin key is configured: set PEPTALK_ADMIN_KEYS")
-    presented = (request.headers.get(ADMIN_KEY_HEADER) or "").encode()
-    if not presented or not any([hmac.compare_digest(presented, key) for key in keys]):
-        raise HTTPException(403, detail=f"send an admin key in the {ADMIN_KEY_HEADER} header")
+    check_admin_key(request, request.headers.get(ADMIN_KEY_HEADER))
 
 
 def _controller(request: Request) -> Controller:
