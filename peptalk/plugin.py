@@ -23,6 +23,7 @@ from peptalk.health import add_health_routes
 from peptalk.observability import HttpMetricsMiddleware, RequestIdMiddleware, add_metrics_route
 from peptalk.security.asgi import send_json
 from peptalk.security.envelope import EnvelopeMiddleware
+from peptalk.security.limiter import build_limiter
 from peptalk.security.rate_limit import RateLimitMiddleware
 from peptalk.service import PepTalk
 from peptalk.settings import Settings
@@ -90,11 +91,9 @@ def guest_route(route_app: Any, peptalk: PepTalk, *, chain_path: str) -> Any:
     start check and error answers -> rate limit -> envelope check -> the route (host dependencies, LangServe)."""
     settings = peptalk.settings
     wrapped: Any = EnvelopeMiddleware(route_app, prefix=chain_path, max_body_bytes=settings.max_body_bytes)
-    if settings.rate_limit_per_key_per_minute or settings.rate_limit_per_user_per_minute:
-        wrapped = RateLimitMiddleware(wrapped, prefix=chain_path,
-                                      per_key_per_minute=settings.rate_limit_per_key_per_minute,
-                                      per_user_per_minute=settings.rate_limit_per_user_per_minute,
-                                      max_body_bytes=settings.max_body_bytes)
+    limiter = build_limiter(settings)  # in-process buckets, or shared ones in Redis (PEPTALK_RATE_LIMIT_STORAGE_URL)
+    if limiter is not None:
+        wrapped = RateLimitMiddleware(wrapped, prefix=chain_path, limiter=limiter, max_body_bytes=settings.max_body_bytes)
     wrapped = GuestErrors(wrapped, peptalk)
     return RequestIdMiddleware(HttpMetricsMiddleware(wrapped))
 
