@@ -19,7 +19,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessageChunk
 
-from evaluation.records import CallRecord, ShadowExportRow  # the shared record types (a leaf module)
+from peptalk.records import CallRecord, ShadowExportRow  # the shared record types (a leaf module)
 from peptalk.rollout.assign import serves_candidate
 from peptalk.rollout.base import LiveState
 from peptalk.rollout.live import LiveRollout
