@@ -143,7 +143,7 @@ class RolloutStore:
                 rollout_id = connection.execute(insert(rollouts).values(
                     candidate_model=plan.candidate, primary_model=plan.primary, plan=plan.model_dump(mode="json"),
                     stage_index=0, status="active", version=1, stage_entered_at=now, created_at=now,
-                    updated_at=now)).inserted_primary_key[0]
+                    updated_at=now).returning(rollouts.c.id)).scalar_one()
                 self._log(connection, rollout_id, now, "start", None, plan.stages[0].name, "active", actor, reason, {})
         except SQLAlchemyError as exc:
             raise RolloutStoreError(f"storing the rollout failed: {exc}") from exc
