@@ -96,6 +96,24 @@ def evaluate(pairs: list[dict[str, Any]], vectors: ItemVectors, policy: MatchPol
     return summary
 
 
+def baseline(pairs: list[dict[str, Any]], threshold: float = 0.95) -> None:
+    """The rule before issue 14: every list's whole-text MiniLM cosine at least `threshold` (exact key aside)."""
+    from peptalk.schema import PepTalkRequest
+
+    sections = {side: [PepTalkRequest.model_validate(pair[side]).content_sections() for pair in pairs]
+                for side in ("stored", "new")}
+    texts = sorted({text for side in sections.values() for request in side for text in request})
+    table = dict(zip(texts, MiniLMEmbedder().embed(texts), strict=True))
+    served: dict[str, list[bool]] = defaultdict(list)
+    for index, pair in enumerate(pairs):
+        cosines = [float(table[old] @ table[new]) for old, new in zip(sections["stored"][index], sections["new"][index],
+                                                                       strict=True)]
+        served[pair["label"]].append(min(cosines) >= threshold)
+    for label, hits in sorted(served.items()):
+        print(f"baseline (every list >= {threshold}): {label} served {sum(hits)} of {len(hits)} "
+              f"({100 * sum(hits) / len(hits):.1f}%)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=Path, default=ROOT / "data" / "cache_pairs.jsonl")
@@ -107,10 +125,14 @@ def main() -> None:
     parser.add_argument("--sweep-reword", help="reword thresholds to try with each item threshold, e.g. 0.8,0.85,0.9")
     parser.add_argument("--split", choices=["dev", "held-out"], help="only this split")
     parser.add_argument("--show-errors", type=int, default=0)
+    parser.add_argument("--baseline", action="store_true", help="the old whole-list rule (cosine >= 0.95) instead")
     args = parser.parse_args()
     pairs = [json.loads(line) for line in args.pairs.read_text(encoding="utf-8").splitlines() if line.strip()]
     if args.split:
         pairs = [pair for pair in pairs if pair["split"] == args.split]
+    if args.baseline:
+        baseline(pairs)
+        return
     items = {item for pair in pairs for side in ("stored", "new") for item in CanonicalContent.of(pair[side]).items()}
     vectors = ItemVectors(items)
     base = MatchPolicy(item_threshold=args.item_threshold, reword_threshold=args.reword_threshold,

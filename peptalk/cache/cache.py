@@ -57,7 +57,7 @@ class SemanticCache:
 
     def __init__(self, *, embedder: Embedder, store: CacheStore, index_factory: Callable[[int], VectorIndex],
                  generation: Generation, policy: MatchPolicy = MatchPolicy(), ttl_s: float = 86400.0,
-                 capacity: int = 10000, faiss_above: int = 1024, candidates: int = 16, sync_interval_s: float = 0.2,
+                 capacity: int = 10000, faiss_above: int = 1024, candidates: int = 8, sync_interval_s: float = 0.2,
                  maintain_interval_s: float = 5.0, clock: Callable[[], float] = time.time) -> None:
         self.embedder = embedder
         self.store = store

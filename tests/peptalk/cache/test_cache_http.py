@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from langserve_app import create_app
 from peptalk.settings import Settings
@@ -83,6 +84,7 @@ async def test_a_paraphrase_hits_for_the_same_user_only(app: App) -> None:
     first = await app.invoke(user)
     assert not hit(first) and first["model"] == MODEL and first["metadata"]["cache"] == "miss"
     calls = app.backend.calls
+    semantic_hits = REGISTRY.get_sample_value("peptalk_cache_hits_total", {"kind": "semantic"}) or 0.0
     paraphrase = user | {"completed_tasks": ["Wrote design doc"],
                          "focused_tasks": ["Review 2 pull requests", "Call the bank about my loan"]}
     second = await app.invoke(paraphrase)
@@ -93,6 +95,7 @@ async def test_a_paraphrase_hits_for_the_same_user_only(app: App) -> None:
         ("completed_tasks", "wrote the design doc", "wrote design doc"),
         ("focused_tasks", "call the bank about the loan", "call the bank about my loan")}
     assert app.backend.calls == calls
+    assert REGISTRY.get_sample_value("peptalk_cache_hits_total", {"kind": "semantic"}) == semantic_hits + 1
     other_user = await app.invoke(paraphrase | {"user_id": "someone-else"})
     assert not hit(other_user) and app.backend.calls == calls + 1
 

@@ -183,3 +183,11 @@ async def test_a_large_shared_partition_is_searched_by_faiss(tmp_path: Path) -> 
     assert await lookup(cache, payloads[7] | {"focused_tasks": ["Write 500 words", "Did not water the plants"]},
                         scope="shared") is None
     await cache.aclose()
+
+
+def test_the_shipped_settings_are_the_benchmarked_policy() -> None:
+    """bench/cache_quality.py measures `MatchPolicy()`; the app builds its policy from the settings' defaults."""
+    from peptalk.cache import MatchPolicy, policy_of
+    from peptalk.settings import Settings
+
+    assert policy_of(Settings(_env_file=None)) == MatchPolicy()
