@@ -26,7 +26,7 @@ def generation_of(settings: Settings) -> Generation:
     """The prompt template's version and the generation settings answers are written under."""
     from peptalk.prompt import template_text
 
-    return Generation(template=template_version(template_text()), temperature=settings.temperature,
+    return Generation(template=template_version(template_text(settings.prompt_template)), temperature=settings.temperature,
                       max_tokens=settings.max_tokens)
 
 
