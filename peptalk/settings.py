@@ -155,7 +155,7 @@ class Settings(RolloutSettings, RouterSettings):
     rate_limit_per_user_per_minute: int = Field(default=60, ge=0)
     # --- replicas (issue 19) ---
     # Where rate-limit counters live: `memory://` (this process; the embedded default) or `redis://host:port/db`
-    # (shared by every replica). With Redis the limit is a moving window of N per 60 s per identity.
+    # (shared by every replica). With Redis the limit is a sliding-window counter of N per 60 s per identity.
     rate_limit_storage_url: str = Field(default="memory://", pattern=r"^(memory|(async\+)?redis|(async\+)?rediss)://")
     rate_limit_key_prefix: str = "peptalk"  # Redis key prefix: one per deployment sharing a Redis
     # Keys for `/admin/...` (erasure of one user), sent in `X-Admin-Key`; empty: the admin endpoints answer 403.

@@ -1,14 +1,13 @@
-"""Rate limits shared by every replica: a moving window per identity in Redis, through the `limits` library."""
+"""Rate limits shared by every replica: a sliding-window counter per identity in Redis, via the `limits` library."""
 
 from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Mapping, Sequence
 
 from limits import RateLimitItemPerSecond
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 from peptalk.security.buckets import Refusal
@@ -22,13 +21,35 @@ def async_storage_url(url: str) -> str:
     return url if url.startswith("async+") else f"async+{url}"
 
 
-class SharedLimiter(RateLimiter):
-    """At most N requests per identity in any `window_s` seconds, counted in shared storage (Redis).
+def sliding_wait_s(previous: int, previous_ttl_s: float, current: int, current_ttl_s: float, *, limit: int,
+                   cost: int, window_s: float) -> float:
+    """Seconds until `cost` more fits under `limit` in `limits`' sliding-window counter, from its storage view.
 
-    Each charge is one atomic `hit` in Redis. The charges of one request are first tested, then hit; when
-    another replica spends the last slot in between, the request is refused and the charges already hit stay
-    spent (it errs on the side of the limit). When the storage cannot be reached, requests are let through and
-    the failure is logged: an outage of Redis must not take the service down.
+    A hit fits when `floor(previous * previous_ttl / window) + current + cost <= limit`: the previous window's
+    count fades out while the current window runs, then the current one fades out the same way in the next.
+    `limits` reports the current window's TTL plus one window (its key outlives it as the next "previous").
+    """
+    room = limit - cost
+    current_ends = min(max(current_ttl_s - window_s, 0.0), window_s)
+    if current <= room:
+        if previous == 0 or math.floor(previous * previous_ttl_s / window_s) + current <= room:
+            return 0.0
+        faded = previous_ttl_s - (room - current + 1) * window_s / previous  # the floor drops below the room
+        if faded <= current_ends:
+            return max(faded, 0.0)
+    if current == 0:
+        return current_ends
+    return current_ends + max(window_s - (room + 1) * window_s / current, 0.0)
+
+
+class SharedLimiter(RateLimiter):
+    """About N requests per identity in any `window_s` seconds, counted in shared storage (Redis).
+
+    The `limits` library's sliding-window counter: two counters per identity, O(1) per request in Redis (the
+    moving window keeps one entry per request, and its cost grows with the limit). Each charge is one atomic
+    `hit`, users' charges first: a request refused for a user spends nothing, and one refused for its API key
+    has spent its users' tokens (it errs on the side of the limit). When the storage cannot be reached,
+    requests are let through and the failure is logged: an outage of Redis must not take the service down.
     """
 
     def __init__(self, storage_url: str, per_window: Mapping[LimitScope, int], *, window_s: float = WINDOW_S,
@@ -38,44 +59,36 @@ class SharedLimiter(RateLimiter):
         if "redis" in storage_url.split("://", 1)[0]:
             options["implementation"] = "redispy"
         self.storage = storage_from_string(async_storage_url(storage_url), **options)
-        self.strategy = MovingWindowRateLimiter(self.storage)  # type: ignore[arg-type]
+        self.strategy = SlidingWindowCounterRateLimiter(self.storage)  # type: ignore[arg-type]
         self.items = {scope: RateLimitItemPerSecond(limit, int(window_s)) for scope, limit in self.per_window.items()}
 
-    async def _wait_s(self, charge: Charge) -> float:
+    async def _refusal(self, charge: Charge) -> Refusal:
         item = self.items[charge.scope]
-        if charge.cost > item.amount:
-            return math.inf
-        if await self.strategy.test(item, charge.scope, charge.identity, cost=charge.cost):
-            return 0.0
-        stats = await self.strategy.get_window_stats(item, charge.scope, charge.identity)
-        return max(stats.reset_time - time.time(), 0.001)
-
-    def _refusal(self, charge: Charge, wait_s: float) -> Refusal:
-        return Refusal(charge.scope, charge.identity, self.per_window[charge.scope], wait_s)
+        window = await self.storage.get_sliding_window(  # type: ignore[union-attr]
+            item.key_for(charge.scope, charge.identity), item.get_expiry())
+        wait = sliding_wait_s(*window, limit=item.amount, cost=charge.cost, window_s=item.get_expiry())
+        return Refusal(charge.scope, charge.identity, item.amount, max(wait, 0.001))
 
     async def admit(self, charges: Sequence[Charge]) -> Refusal | None:
-        limited = [charge for charge in charges if charge.scope in self.items]
+        limited = sorted((charge for charge in charges if charge.scope in self.items),
+                         key=lambda charge: charge.scope != "user")
+        for charge in limited:
+            if charge.cost > self.items[charge.scope].amount:
+                return Refusal(charge.scope, charge.identity, self.items[charge.scope].amount, math.inf)
         try:
-            worst: Refusal | None = None
-            for charge in limited:
-                wait = await self._wait_s(charge)
-                if wait > 0 and (worst is None or wait > worst.retry_after_s):
-                    worst = self._refusal(charge, wait)
-            if worst is not None:
-                return worst
             for charge in limited:
                 if not await self.strategy.hit(self.items[charge.scope], charge.scope, charge.identity,
                                                cost=charge.cost):
-                    return self._refusal(charge, max(await self._wait_s(charge), 1.0))
+                    return await self._refusal(charge)
         except Exception:  # noqa: BLE001 - any storage failure: serve rather than refuse everyone
             log.exception("rate-limit storage unreachable; request admitted unchecked")
         return None
-
 
     async def forget_user(self, user_id: str) -> int:
         item = self.items.get("user")
         if item is None:
             return 0
-        stats = await self.strategy.get_window_stats(item, "user", user_id)
+        previous, _, current, _ = await self.storage.get_sliding_window(  # type: ignore[union-attr]
+            item.key_for("user", user_id), item.get_expiry())
         await self.strategy.clear(item, "user", user_id)
-        return int(stats.remaining < item.amount)
+        return int(previous + current > 0)

@@ -49,7 +49,7 @@ async def test_a_burst_up_to_the_limit_then_a_refusal_with_a_wait(limiter: RateL
     refusal = await limiter.admit([Charge("user", "ada", 1)])
     assert refusal is not None
     assert (refusal.scope, refusal.identity, refusal.per_minute) == ("user", "ada", 3)
-    assert 0 < refusal.retry_after_s <= WINDOW_S
+    assert 0 < refusal.retry_after_s <= 2 * WINDOW_S  # a sliding-window counter may take up to two windows
     assert await limiter.admit([Charge("user", "grace", 1)]) is None  # each identity counts on its own
 
 
@@ -58,8 +58,13 @@ async def test_capacity_comes_back_after_the_window(limiter: RateLimiter) -> Non
         assert await limiter.admit([Charge("user", "ada", 1)]) is None
     refusal = await limiter.admit([Charge("user", "ada", 1)])
     assert refusal is not None
-    await asyncio.sleep(refusal.retry_after_s + 0.2)
-    assert await limiter.admit([Charge("user", "ada", 1)]) is None
+    if refusal.retry_after_s > 0.5:  # (a window that happens to end soon leaves no room to look early)
+        await asyncio.sleep(refusal.retry_after_s - 0.3)
+        assert await limiter.admit([Charge("user", "ada", 1)]) is not None  # Retry-After is not too early...
+        await asyncio.sleep(0.5)
+    else:
+        await asyncio.sleep(refusal.retry_after_s + 0.2)
+    assert await limiter.admit([Charge("user", "ada", 1)]) is None  # ...nor too late
 
 
 async def test_a_cost_above_the_limit_is_never_admitted(limiter: RateLimiter) -> None:
@@ -111,7 +116,7 @@ async def test_the_http_contract_is_the_same_on_every_storage(
         refused = await client.post("/peptalk/invoke", json={"input": INCOMPLETE})
         assert refused.status_code == 429
         retry_after = int(refused.headers["retry-after"])
-        assert 1 <= retry_after <= 60
+        assert 1 <= retry_after <= 120  # the in-process bucket: 30 s here; the Redis window: up to two minutes
         assert refused.json() == {"detail": f"rate limit of 2 requests per minute exceeded for user 'ada'; "
                                             f"retry after {retry_after} s",
                                   "limit": "user", "per_minute": 2, "retry_after_s": retry_after}
