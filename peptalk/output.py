@@ -7,6 +7,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from langchain_core.output_parsers import BaseTransformOutputParser
 from langchain_core.outputs import ChatGeneration, Generation
+from langchain_core.runnables.utils import AddableDict
 
 from router.call import META_KEY
 
@@ -29,9 +30,13 @@ class PepTalkOutputParser(BaseTransformOutputParser[dict[str, Any]]):
 
 
 def output_of(message: BaseMessage) -> dict[str, Any]:
-    """`{"text", "model"?, "metadata"?}` for a message or one chunk of it."""
-    output: dict[str, Any] = {"text": message.text}
-    reported = dict(message.response_metadata.get(META_KEY) or {})
+    """`{"text", "model"?, "metadata"?}` for a message or one chunk of it.
+
+    Addable, so that a stream's chunks add up to the whole answer (texts joined, metadata merged): LangChain
+    builds the final output of `stream_log` and `stream_events` that way, and keeps only the last chunk otherwise.
+    """
+    output: dict[str, Any] = AddableDict(text=message.text)
+    reported = AddableDict(message.response_metadata.get(META_KEY) or {})
     if "model" in reported:
         output["model"] = reported.pop("model")
     usage = getattr(message, "usage_metadata", None)
