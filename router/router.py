@@ -248,6 +248,7 @@ class Router:
             await backend.start()
         for pool in self.pools.values():
             for node in pool.nodes:
+                await self.backends[pool.ref.backend].prepare_node(node.url)
                 node.chat_model()
 
     async def status(self) -> list[BackendStatus]:
