@@ -71,4 +71,6 @@ def test_stream_events_over_http(app_url: str, model: str) -> None:
                 if payload["event"] == "on_chain_stream" and not payload.get("parent_ids")]
     assert streamed[0]["model"] == model
     assert "".join(chunk.get("text", "") for chunk in streamed).strip()
-    assert payloads[-1]["data"]["output"]["model"] == model
+    final = payloads[-1]["data"]["output"]  # the chunks added up: the whole answer, not the last chunk
+    assert final["model"] == model and final["text"] == "".join(chunk.get("text", "") for chunk in streamed)
+    assert final["metadata"]["usage"]["output_tokens"] >= 1
