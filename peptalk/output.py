@@ -7,6 +7,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, BaseMessageChunk
 from langchain_core.output_parsers import BaseTransformOutputParser
 from langchain_core.outputs import ChatGeneration, Generation
+from langchain_core.runnables.utils import AddableDict
 
 from router.call import META_KEY
 
@@ -43,9 +44,13 @@ def finish_reason_of(response_metadata: dict[str, Any]) -> str | None:
 
 
 def output_of(message: BaseMessage, *, template: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`{"text", "model"?, "metadata"?}` for a message or one chunk of it."""
-    output: dict[str, Any] = {"text": message.text}
-    reported = dict(message.response_metadata.get(META_KEY) or {})
+    """`{"text", "model"?, "metadata"?}` for a message or one chunk of it.
+
+    Addable, so that a stream's chunks add up to the whole answer (texts joined, metadata merged): LangChain
+    builds the final output of `stream_log` and `stream_events` that way, and keeps only the last chunk otherwise.
+    """
+    output: dict[str, Any] = AddableDict(text=message.text)
+    reported = AddableDict(message.response_metadata.get(META_KEY) or {})
     if template and (reported or not isinstance(message, BaseMessageChunk)):
         reported.update(template)  # once per answer: on the first (meta) chunk, or on the whole message
     finish_reason = finish_reason_of(message.response_metadata)

@@ -63,6 +63,9 @@ class Backend(abc.ABC):
     async def start(self) -> None:
         """Loads or connects what the backend needs; raises `ConfigError` when it cannot."""
 
+    async def prepare_node(self, node: str) -> None:
+        """Learns what it needs about `node` (a router-config node included) before its client is built."""
+
     async def check_node(self, node: str) -> tuple[bool, str]:
         """Whether `node` can answer now, and a one-line detail (`Router.status` asks every node, for `/readyz`)."""
         return True, node

@@ -192,12 +192,24 @@ class Router:
             await stream.abandon()  # the caller stopped after the first chunk, before `rest` began
             raise
         output_tokens = 0
+        usage_chunk: AIMessageChunk | None = None  # held back, so that the stream's last chunk carries the usage
         try:
             async with aclosing(stream.rest()) as rest:
                 async for chunk in rest:
+                    if usage_chunk is not None and not chunk.content and not chunk.usage_metadata:
+                        # An empty trailer (a finish reason, the client's closing marker) joins the usage chunk.
+                        usage_chunk = usage_chunk + chunk
+                        continue
+                    if usage_chunk is not None:
+                        yield usage_chunk
+                        usage_chunk = None
                     if chunk.usage_metadata:
                         output_tokens += chunk.usage_metadata.get("output_tokens", 0)
-                    yield chunk
+                        usage_chunk = chunk
+                    else:
+                        yield chunk
+            if usage_chunk is not None:
+                yield usage_chunk
         except StreamInterrupted as exc:
             log.error("stream interrupted", extra={"request_id": call.request_id, "model": str(ref), "node": node.url,
                                                    "reason": exc.kind, "detail": exc.reason, "chunks_sent": exc.chunks_sent})
@@ -228,6 +240,7 @@ class Router:
             await backend.start()
         for pool in self.pools.values():
             for node in pool.nodes:
+                await self.backends[pool.ref.backend].prepare_node(node.url)
                 node.chat_model()
 
     async def status(self) -> list[BackendStatus]:

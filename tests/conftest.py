@@ -1,4 +1,4 @@
-"""Session fixtures: the shipped GGUF, a real llama.cpp OpenAI server, the Ollama double, and settings."""
+"""Session fixtures: the shipped GGUF, llama_cpp.server behind the OpenAI-rules proxy, the Ollama double, settings."""
 
 from __future__ import annotations
 

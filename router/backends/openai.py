@@ -66,11 +66,13 @@ class OpenAIBackend(Backend):
 
     async def start(self) -> None:
         """With `target="auto"`, asks each self-hosted node which engine it is."""
-        if self._target_setting != "auto":
-            return
         for url in self.base_urls:
-            if target_from_url(url) is None and url not in self._detected:
-                self._detected[url] = await self._detect(url)
+            await self.prepare_node(url)
+
+    async def prepare_node(self, node: str) -> None:
+        url = node.rstrip("/")
+        if self._target_setting == "auto" and target_from_url(url) is None and url not in self._detected:
+            self._detected[url] = await self._detect(url)
 
     async def _detect(self, url: str) -> OpenAITarget:
         try:

@@ -134,3 +134,20 @@ async def test_an_unreachable_node_keeps_openais_rules(make_settings: Callable[.
 def test_bad_target_setting_is_rejected() -> None:
     with pytest.raises(ValueError, match="openai_target"):
         Settings(_env_file=None, openai_target="gpt")
+
+
+async def test_router_config_nodes_are_asked_too(llama_cpp_server: str, openai_server: str,
+                                                 make_settings: Callable[..., Settings], tmp_path: Any) -> None:
+    """A node set only in the router YAML (GPT-4 and a self-hosted engine on one backend) gets its own target."""
+    from router.registry import build_router
+
+    config = tmp_path / "router.yaml"
+    config.write_text(f'models:\n  "openai:gpt-4": {{nodes: ["{llama_cpp_server}"]}}\n')
+    router = build_router(make_settings(backends=["embedded", "openai"], openai_base_url=openai_server,
+                                        router_config=config))
+    await router.start()
+    backend = router.backends["openai"]
+    assert isinstance(backend, OpenAIBackend)
+    assert backend.target(openai_server) == "openai" and backend.target(llama_cpp_server) == "llamacpp"
+    [node] = router.pools[router.resolve("openai:gpt-4")].nodes
+    assert node.url == llama_cpp_server and node.chat_model().extra_body == {"max_tokens": 24}
