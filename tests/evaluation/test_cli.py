@@ -105,7 +105,11 @@ def test_eval_run_end_to_end(openai_server: str, tmp_path: Path) -> None:
     env = {"PEPTALK_BACKENDS": "embedded,openai", "PEPTALK_OPENAI_BASE_URL": openai_server,
            "PEPTALK_OPENAI_API_KEY": "test-key", "PEPTALK_OPENAI_MODELS": OPENAI_ALIAS, "PEPTALK_MAX_TOKENS": "16",
            "PEPTALK_EVAL_JUDGE_MAX_TOKENS": "32", "PEPTALK_DATA_DIR": str(tmp_path / "var"),
-           "PEPTALK_EVAL_JUDGE_PRESET": "hardened"}  # greedy, so the judge-call counts below are exact
+           "PEPTALK_EVAL_JUDGE_PRESET": "hardened",  # greedy, so the judge-call counts below are exact
+           # A judge prompt holds the whole production prompt: on a loaded machine one call can take minutes, and a
+           # timed-out call is not cached, so the limits are generous (the test measures nothing).
+           "PEPTALK_REQUEST_TIMEOUT_S": "1800", "PEPTALK_FIRST_TOKEN_TIMEOUT_S": "1800",
+           "PEPTALK_REQUEST_DEADLINE_S": "3600"}
     ids = prompt_ids(load_contexts()[:2])
     humans = tmp_path / "ratings.csv"
     with humans.open("w", newline="") as sink:

@@ -30,7 +30,11 @@ def test_reproduce_runs_the_whole_study_at_tiny_scale(openai_server: str, tmp_pa
     env = {"PEPTALK_BACKENDS": "embedded,openai", "PEPTALK_OPENAI_BASE_URL": openai_server,
            "PEPTALK_OPENAI_API_KEY": "test-key", "PEPTALK_OPENAI_MODELS": OPENAI_ALIAS, "PEPTALK_MAX_TOKENS": "16",
            "PEPTALK_EVAL_JUDGE_MAX_TOKENS": "24", "PEPTALK_DATA_DIR": str(tmp_path / "var"),
-           "PEPTALK_REPORT_REFERENCE_MODEL": GPT4}
+           "PEPTALK_REPORT_REFERENCE_MODEL": GPT4,
+           # A judge prompt holds the whole production prompt: on a loaded machine one call can take minutes, and a
+           # timed-out call is not cached, so the limits are generous (the test measures nothing).
+           "PEPTALK_REQUEST_TIMEOUT_S": "1800", "PEPTALK_FIRST_TOKEN_TIMEOUT_S": "1800",
+           "PEPTALK_REQUEST_DEADLINE_S": "3600"}
     (prompt_id,) = prompt_ids(load_contexts()[:1])
     humans = tmp_path / "ratings.csv"
     with humans.open("w", newline="") as sink:
