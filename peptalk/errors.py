@@ -33,7 +33,3 @@ class BlockingCallOnEventLoop(PepTalkError):
 
 class MetricsClash(PepTalkError):
     """A name among peptalk's metrics is already taken in the registry they were to be exposed in."""
-
-
-class MountedWithoutLifespan(PepTalkError):
-    """peptalk's app was mounted as a sub-app, whose lifespan Starlette never runs."""

@@ -47,7 +47,6 @@ class PepTalk:
         if registry is not None:
             expose_in(registry)  # peptalk's metrics, also served by the host's own /metrics
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop the services run on, while started
-        self._stopped = False
         self._lifecycle = asyncio.Lock()
         self._thread: _LoopThread | None = None
 
@@ -62,12 +61,13 @@ class PepTalk:
     # -- lifecycle
 
     async def start(self) -> None:
-        """Starts every service bottom-up (router, cache, shadow writer); a no-op when already started."""
+        """Starts every service bottom-up (router, cache, shadow writer); a no-op when already started.
+
+        A stopped PepTalk may start again (an app's lifespan may run more than once, e.g. one TestClient per test).
+        """
         async with self._lifecycle:
             if self._loop is not None:
                 return
-            if self._stopped:
-                raise NotStarted("this PepTalk was stopped; build a new one to serve again")
             await self.stack.start()
             self._loop = asyncio.get_running_loop()
 
@@ -76,7 +76,7 @@ class PepTalk:
         async with self._lifecycle:
             if self._loop is None:
                 return
-            self._loop, self._stopped = None, True
+            self._loop = None
             await self.stack.aclose()
 
     async def __aenter__(self) -> PepTalk:

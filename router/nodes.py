@@ -45,6 +45,10 @@ class Node:
             self._chat_model = self._make_chat_model()
         return self._chat_model
 
+    def forget_chat_model(self) -> None:
+        """Drops the built chat model: after its backend stopped, it would call a closed client or runtime."""
+        self._chat_model = None
+
     @property
     def state(self) -> NodeState:
         return self.breaker.state

@@ -260,6 +260,9 @@ class Router:
     async def aclose(self) -> None:
         for backend in self.backends.values():
             await backend.aclose()
+        for pool in self.pools.values():  # a later start() builds them anew, over the restarted backends
+            for node in pool.nodes:
+                node.forget_chat_model()
 
 
 def seconds_header(value: float | None) -> str | None:

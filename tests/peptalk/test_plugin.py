@@ -273,3 +273,18 @@ def test_a_given_peptalk_is_included_as_is_and_a_bad_prefix_is_refused(settings:
     for prefix in ("ai", "/ai/"):
         with pytest.raises(ValueError, match="prefix"):
             include_peptalk(FastAPI(), prefix, peptalk=peptalk)
+
+
+async def test_peptalks_envelope_check_and_rate_limits_guard_its_routes_in_the_host(
+        make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    host = Host(make_settings(data_dir=tmp_path, cache_enabled=False, rate_limit_per_user_per_minute=1, **PATIENT))
+    async with host.app.router.lifespan_context(host.app):
+        transport = httpx.ASGITransport(app=host.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://host.test", headers=TOKEN,
+                                     timeout=300) as client:
+            bad_config = await client.post("/ai/peptalk/invoke", json={"input": REQUEST, "config": "fast"})
+            too_many = await client.post("/ai/peptalk/batch", json={"inputs": [REQUEST | {"user_id": "limited"}] * 2})
+            host_route = [(await client.get("/metrics")).status_code for _ in range(3)]
+    assert bad_config.status_code == 422 and bad_config.json()["detail"][0]["loc"] == ["body", "config"]
+    assert too_many.status_code == 429 and "limited" in too_many.text  # two calls for a user allowed one a minute
+    assert host_route == [200, 200, 200]  # the host's own routes are not peptalk's to limit

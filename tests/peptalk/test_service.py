@@ -112,6 +112,17 @@ def test_with_block_serves_sync_code_on_a_private_loop(make_settings: Callable[.
         peptalk.invoke(REQUEST)
 
 
+async def test_a_stopped_peptalk_starts_again(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    """An app's lifespan may run more than once in one process (a TestClient per test, schemathesis)."""
+    peptalk = PepTalk(make_settings(data_dir=tmp_path, cache_enabled=False))
+    async with peptalk:
+        pass
+    assert not peptalk.started
+    async with peptalk:
+        answer = await peptalk.ainvoke(REQUEST)
+    assert answer.model == EMBEDDED and not peptalk.started
+
+
 async def test_calls_before_start_say_how_to_start(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     peptalk = PepTalk(make_settings(data_dir=tmp_path, cache_enabled=False))
     with pytest.raises(NotStarted, match="async with PepTalk"):
