@@ -138,15 +138,17 @@ class RolloutStore:
         now = utc(now or now_utc())
         try:
             with self.engine.begin() as connection:
-                for row in connection.execute(select(rollouts).where(rollouts.c.status != "superseded")):
+                for row in connection.execute(select(rollouts).where(rollouts.c.status != "superseded")).all():
                     connection.execute(update(rollouts).where(rollouts.c.id == row.id).values(
                         status="superseded", version=row.version + 1, updated_at=now))
                     self._log(connection, row.id, now, "supersede", None, _rollout(row).stage.name, "superseded",
                               actor, f"superseded by a new rollout of {plan.candidate}", {})
-                rollout_id = connection.execute(insert(rollouts).values(
+                inserted = connection.execute(insert(rollouts).values(
                     candidate_model=plan.candidate, primary_model=plan.primary, plan=plan.model_dump(mode="json"),
                     stage_index=0, status="active", version=1, stage_entered_at=now, created_at=now,
-                    updated_at=now)).inserted_primary_key[0]
+                    updated_at=now)).inserted_primary_key
+                assert inserted is not None
+                rollout_id = int(inserted[0])
                 self._log(connection, rollout_id, now, "start", None, plan.stages[0].name, "active", actor, reason, {})
         except SQLAlchemyError as exc:
             raise RolloutStoreError(f"storing the rollout failed: {exc}") from exc
