@@ -212,7 +212,23 @@ class PairwiseJudgeWorker:
                 run.unparsed += 1
             else:
                 run.judged += 1
+        await asyncio.to_thread(self.refresh_human_agreement, rollout)
         return run
+
+    def refresh_human_agreement(self, rollout: Rollout) -> None:
+        """Stores, on each verdict, how far human pairwise ratings of the same pair agree (the plan may gate on it)."""
+        from sqlalchemy import inspect
+
+        if not inspect(self.store.engine).has_table("rating_submissions"):
+            return
+        from evaluation.rollout.agreement import human_agreement
+
+        verdicts = self.store.verdicts(rollout.plan.candidate, since=rollout.created_at)
+        counts = human_agreement(self.store, verdicts)
+        stored = {verdict.pair_id: (verdict.human_agree, verdict.human_total) for verdict in verdicts}
+        changed = {pair_id: count for pair_id, count in counts.items() if stored.get(pair_id) != count}
+        if changed:
+            self.store.set_human_agreement(rollout.plan.candidate, changed)
 
     async def run_forever(self, *, interval_s: float, limit: int = 50) -> None:
         """Judges in passes, `interval_s` apart; a failing pass is logged and retried."""

@@ -98,3 +98,5 @@ class Verdict:
     prompt_version: str
     calls: int
     cost_usd: float
+    human_agree: int | None = None  # human pairwise ratings of the pair that agree with `outcome`
+    human_total: int | None = None

@@ -90,11 +90,15 @@ def _quality(verdicts: list[Verdict]) -> dict[str, Any]:
     ties = sum(verdict.outcome == "tie" for verdict in judged)
     losses = len(judged) - wins - ties
     lower, upper = wilson_bounds(wins + ties, len(judged))
+    rated = [verdict for verdict in judged if verdict.human_total]
+    human_total = sum(verdict.human_total or 0 for verdict in rated)
     return {"judged_pairs": len(judged), "unjudgeable_pairs": len(verdicts) - len(judged), "wins": wins, "ties": ties,
             "losses": losses, "win_or_tie_rate": (wins + ties) / len(judged) if judged else None,
             "win_or_tie_lower_bound": lower, "win_or_tie_upper_bound": upper,
             "loss_rate": losses / len(judged) if judged else None,
-            "consistency": sum(bool(verdict.consistent) for verdict in judged) / len(judged) if judged else None}
+            "consistency": sum(bool(verdict.consistent) for verdict in judged) / len(judged) if judged else None,
+            "human_agreement": sum(v.human_agree or 0 for v in rated) / human_total if human_total else None,
+            "human_rated_pairs": len(rated)}
 
 
 def _cost(prices: Prices | None, rows: list[Any]) -> float | None:

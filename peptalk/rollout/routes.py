@@ -93,7 +93,7 @@ async def rollout_page(request: Request) -> HTMLResponse:
 
 
 def _page(body: str) -> str:
-    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>peptalk rollout</title>"
+    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>peptalk rollout</title><link rel='icon' href='data:,'>"
             "<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}.ok{color:#060}.fail{color:#a00}"
             ".wait{color:#777}figure{margin:1em 0}svg{max-width:100%;height:auto}</style></head>"

@@ -95,6 +95,7 @@ def plot_svg(series: Series) -> str:
     axes.legend(loc="center left", fontsize="small", bbox_to_anchor=(1.0, 0.5))
     figure.tight_layout()
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: selectable, and readable by tests
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg"):]

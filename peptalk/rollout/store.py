@@ -63,6 +63,8 @@ verdicts = Table(
     Column("prompt_version", String(32), nullable=False),
     Column("calls", Integer, nullable=False),
     Column("cost_usd", Float, nullable=False),
+    Column("human_agree", Integer),
+    Column("human_total", Integer),
 )
 
 
@@ -92,7 +94,8 @@ def _verdict(row: Any) -> Verdict:
                    pair_created_at=utc(row.pair_created_at), judged_at=utc(row.judged_at), outcome=row.outcome,
                    consistent=row.consistent, problem=row.problem, raw_candidate_first=row.raw_candidate_first,
                    raw_primary_first=row.raw_primary_first, judge_model=row.judge_model,
-                   prompt_version=row.prompt_version, calls=row.calls, cost_usd=row.cost_usd)
+                   prompt_version=row.prompt_version, calls=row.calls, cost_usd=row.cost_usd,
+                   human_agree=row.human_agree, human_total=row.human_total)
 
 
 class RolloutStore:
@@ -135,15 +138,17 @@ class RolloutStore:
         now = utc(now or now_utc())
         try:
             with self.engine.begin() as connection:
-                for row in connection.execute(select(rollouts).where(rollouts.c.status != "superseded")):
+                for row in connection.execute(select(rollouts).where(rollouts.c.status != "superseded")).all():
                     connection.execute(update(rollouts).where(rollouts.c.id == row.id).values(
                         status="superseded", version=row.version + 1, updated_at=now))
                     self._log(connection, row.id, now, "supersede", None, _rollout(row).stage.name, "superseded",
                               actor, f"superseded by a new rollout of {plan.candidate}", {})
-                rollout_id = connection.execute(insert(rollouts).values(
+                inserted = connection.execute(insert(rollouts).values(
                     candidate_model=plan.candidate, primary_model=plan.primary, plan=plan.model_dump(mode="json"),
                     stage_index=0, status="active", version=1, stage_entered_at=now, created_at=now,
-                    updated_at=now).returning(rollouts.c.id)).scalar_one()
+                    updated_at=now)).inserted_primary_key
+                assert inserted is not None
+                rollout_id = int(inserted[0])
                 self._log(connection, rollout_id, now, "start", None, plan.stages[0].name, "active", actor, reason, {})
         except SQLAlchemyError as exc:
             raise RolloutStoreError(f"storing the rollout failed: {exc}") from exc
@@ -220,6 +225,14 @@ class RolloutStore:
             query = query.where(verdicts.c.pair_created_at < utc(until))
         with self.engine.connect() as connection:
             return [_verdict(row) for row in connection.execute(query.order_by(verdicts.c.pair_created_at))]
+
+    def set_human_agreement(self, candidate: str, counts: dict[str, tuple[int, int]]) -> None:
+        """Stores, per pair id, how many human pairwise ratings agree with the verdict, out of how many."""
+        with self.engine.begin() as connection:
+            for pair_id, (agree, total) in counts.items():
+                connection.execute(update(verdicts).where(verdicts.c.pair_id == pair_id,
+                                                          verdicts.c.candidate_model == candidate)
+                                   .values(human_agree=agree, human_total=total))
 
     def judged_pair_ids(self, candidate: str, pair_ids: Iterable[str]) -> set[str]:
         ids = list(pair_ids)

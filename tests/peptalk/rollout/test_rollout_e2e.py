@@ -23,7 +23,7 @@ from tests.doubles.judge_openai import JudgeDouble, always, prefer
 from tests.peptalk.rollout.apps import JudgeLoop, app_env, app_process, invoke, status
 from tests.peptalk.rollout.helpers import make_plan
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 CANDIDATE, PRIMARY = f"ollama:{OLLAMA_TAG}", f"openai:{OPENAI_ALIAS}"
 BATCH = 4
 runner = CliRunner()
@@ -52,8 +52,12 @@ def store(tmp_path: Path) -> Iterator[RolloutStore]:
 
 
 def plan(**overrides: object):  # noqa: ANN201
+    # No latency gate here: on a shared 2-core machine the two servers' latencies are noise (test_controller
+    # covers the latency gate); quality, consistency and errors gate these runs.
     base = {"judge": {"model": "openai:judge", "sample_rate": 1.0, "max_calls_per_hour": 10_000,
-                      "max_usd_per_day": 5}, "evaluation_interval_s": 1.0}
+                      "max_usd_per_day": 5}, "evaluation_interval_s": 1.0,
+            "gates": {"win_or_tie_lower_bound": 0.45, "consistency_min": 0.5, "p95_latency_ratio_max": None,
+                      "error_rate_max": 0.05, "timeout_rate_max": 0.05, "min_calls": 3}}
     return make_plan(**{**base, **overrides})
 
 
@@ -97,7 +101,8 @@ def test_a_candidate_judged_no_worse_advances_to_100_percent(openai_server: str,
                 assert result.exit_code == 0, result.output
                 while status(client, url)["applied_here"]["stage"] == after["applied_here"]["stage"]:
                     time.sleep(0.1)  # the app applies the new stage within its refresh interval
-    assert list(served) == ["shadow", "canary-5", "25", "50", "all"], served
+    assert list(served) == ["shadow", "canary-5", "25", "50", "all"], (served, after["rollout"]["notes"],
+                                                                        after["rollout"]["gates"])
     for stage in rollout.plan.stages:
         counts = served[stage.name]
         total = sum(counts.values())

@@ -60,6 +60,8 @@ def upgrade() -> None:
         sa.Column("prompt_version", sa.String(32), nullable=False),
         sa.Column("calls", sa.Integer, nullable=False),
         sa.Column("cost_usd", sa.Float, nullable=False),
+        sa.Column("human_agree", sa.Integer),  # human pairwise ratings of this pair that agree with the verdict
+        sa.Column("human_total", sa.Integer),  # human pairwise ratings of this pair (candidate vs primary)
     )
     op.create_index("ix_rollout_verdicts_pair_created_at", "rollout_verdicts", ["pair_created_at"])
     op.create_index("ix_rollout_verdicts_judged_at", "rollout_verdicts", ["judged_at"])
