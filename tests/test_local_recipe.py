@@ -1,5 +1,7 @@
 """docs/local.md runs as written: its shell blocks, in order, against the real servers they start.
 
+The README's first request runs too, against the same server, right after the servers are up.
+
 The only rewrites are the ones a test needs on a shared machine: `.venv/bin/` becomes this interpreter's
 folder, the fixed ports become free ones, and `var/` becomes a temporary folder.
 """
@@ -17,8 +19,9 @@ import pytest
 
 from tests.helpers import ROOT, free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 RECIPE = ROOT / "docs" / "local.md"
+README = ROOT / "README.md"
 BLOCK = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
 
 
@@ -38,6 +41,11 @@ def runnable(blocks: list[str], *, tmp: Path) -> str:
     return preamble + script
 
 
+def readme_requests() -> list[str]:
+    """The README's shell blocks that call the running service."""
+    return [block for block in recipe_blocks(README) if "curl" in block and "127.0.0.1:8000" in block]
+
+
 def test_the_recipe_has_every_step() -> None:
     script = "\n".join(recipe_blocks())
     for command in ("llama_cpp.server", "peptalk serve", "/peptalk/invoke", "/peptalk/stream", "eval generate",
@@ -47,19 +55,22 @@ def test_the_recipe_has_every_step() -> None:
 
 
 def test_the_local_recipe_runs_as_written(tmp_path: Path) -> None:
-    script = runnable(recipe_blocks(), tmp=tmp_path)
+    servers, *rest = recipe_blocks()
+    assert readme_requests(), "the README's first request is missing"
+    script = runnable([servers, *readme_requests(), *rest], tmp=tmp_path)
     env = {**{key: value for key, value in os.environ.items() if not key.startswith("PEPTALK_")},
            "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
            # Short answers: the plumbing is under test, not the prose. The judge's calls queue one at a time
            # on a shared 2-core machine: allow for slow, not broken.
-           "PEPTALK_MAX_TOKENS": "16", "PEPTALK_LOG_LEVEL": "WARNING", "PEPTALK_EVAL_JUDGE_CONCURRENCY": "1",
+           "PEPTALK_MAX_TOKENS": "16", "PEPTALK_EVAL_JUDGE_MAX_TOKENS": "48", "PEPTALK_LOG_LEVEL": "WARNING",
+           "PEPTALK_EVAL_JUDGE_CONCURRENCY": "1",
            "PEPTALK_REQUEST_TIMEOUT_S": "600", "PEPTALK_FIRST_TOKEN_TIMEOUT_S": "600",
            "PEPTALK_REQUEST_DEADLINE_S": "900",
            "PEPTALK_DATA_DIR": str(tmp_path / "var")}
     process = subprocess.Popen(["bash", "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        output, _ = process.communicate(timeout=1080)
+        output, _ = process.communicate(timeout=1700)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
