@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 import os
+import sqlite3
 import subprocess
 from pathlib import Path
 
