@@ -1,0 +1,77 @@
+"""`RolloutLayer` with a scripted inner layer and a real SQLite log: arms, stickiness, fallback, mirrored pairs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from langchain_core.messages import AIMessageChunk, HumanMessage
+
+from peptalk.rollout.assign import serves_candidate
+from peptalk.rollout.layer import RolloutLayer
+from peptalk.rollout.live import LiveRollout
+from peptalk.rollout.store import RolloutStore
+from peptalk.shadow import BatchWriter, SqlShadowStore
+from router.call import Call, meta_chunk
+from router.errors import AllBackendsFailed
+from tests.peptalk.rollout.helpers import CANDIDATE, PRIMARY, make_plan
+
+
+class Scripted:
+    """Answers as the pinned model (the primary when unpinned); `down` models fail before their first token."""
+
+    def __init__(self) -> None:
+        self.down: set[str] = set()
+        self.calls: list[str | None] = []
+
+    async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
+        model = call.model or PRIMARY
+        self.calls.append(call.model)
+        if model in self.down:
+            raise AllBackendsFailed([f"{model}: connection refused"])
+        yield meta_chunk(model=model)
+        yield AIMessageChunk(content=f"answer from {model}")
+
+
+def call_for(user: str | None, model: str | None = None) -> Call:
+    return Call(messages=[HumanMessage("tasks")], request={"user_id": user} if user else {}, model=model)
+
+
+async def drain(layer: RolloutLayer, call: Call) -> str:
+    return "".join([chunk.text async for chunk in layer.astream(call)])
+
+
+async def test_arms_fallback_and_pairs(tmp_path: Path) -> None:
+    store = RolloutStore.from_url(f"sqlite:///{tmp_path / 'peptalk.db'}")
+    store.migrate()
+    rollout = store.create(make_plan(mirror_rate=1.0), actor="operator", reason="t")
+    store.transition(rollout, kind="advance", to_stage=3, status="active", actor="operator", reason="50%")
+    inner = Scripted()
+    shadow = SqlShadowStore(store.engine)
+    layer = RolloutLayer(inner, inner, live=LiveRollout(store, refresh_interval_s=60),  # type: ignore[arg-type]
+                         writer=BatchWriter(shadow, batch_size=100, flush_interval_s=0.05), stored_user_id=str)
+    await layer.start()
+    try:
+        salt = rollout.plan.assignment_salt
+        users = [f"user-{index}" for index in range(40)]
+        for user in users:
+            expected = CANDIDATE if serves_candidate(user, 0.5, salt) else PRIMARY
+            assert await drain(layer, call_for(user)) == f"answer from {expected}"
+        assert await drain(layer, call_for(None)) == f"answer from {PRIMARY}"  # no user: the primary
+        assert await drain(layer, call_for("user-1", model="embedded:x")) == "answer from embedded:x"  # pinned: as is
+        inner.down.add(CANDIDATE)
+        victim = next(user for user in users if serves_candidate(user, 0.5, salt))
+        assert await drain(layer, call_for(victim)) == f"answer from {PRIMARY}"  # the user never sees the failure
+        await asyncio.sleep(0.2)
+        await layer.writer.flush()
+        rows = list(shadow.read())
+        assert len(rows) == 42  # 40 users' and the anonymous request's mirrors, and the failure pair (not the pinned)
+        failed = [row for row in rows if row.primary.error]
+        assert len(failed) == 1 and failed[0].primary.model == CANDIDATE
+        assert failed[0].candidates[0].model == PRIMARY and failed[0].candidates[0].response  # the fallback answer
+        directions = {(row.primary.model, row.candidates[0].model) for row in rows}
+        assert directions == {(CANDIDATE, PRIMARY), (PRIMARY, CANDIDATE)}  # shadow both ways
+    finally:
+        await layer.aclose()
+        store.close()
