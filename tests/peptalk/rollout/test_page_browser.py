@@ -27,7 +27,7 @@ def test_the_status_page_renders_its_plot_in_chromium(tmp_path: Path) -> None:
     env = {"PEPTALK_BACKENDS": "openai", "PEPTALK_OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
            "PEPTALK_OPENAI_API_KEY": "k", "PEPTALK_OPENAI_MODELS": "gpt-4", "PEPTALK_DEFAULT_MODEL": "openai:gpt-4",
            "PEPTALK_CACHE_ENABLED": "false", "PEPTALK_DATABASE_URL": url, "PEPTALK_DATA_DIR": str(tmp_path),
-           "PEPTALK_ROLLOUT_ENABLED": "true", "PEPTALK_ADMIN_KEYS": ADMIN_KEY, "PEPTALK_LOG_LEVEL": "WARNING"}
+           "PEPTALK_ROLLOUT_ENABLED": "true", "PEPTALK_ADMIN_API_KEYS": ADMIN_KEY, "PEPTALK_LOG_LEVEL": "WARNING"}
     errors: list[str] = []
     with app_process(env, "page") as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -46,7 +46,7 @@ def test_the_status_page_renders_its_plot_in_chromium(tmp_path: Path) -> None:
             assert page.locator("table tr").count() > 10
             page.screenshot(path=str(ARTIFACTS / "rollout-page.png"), full_page=True)
             denied = browser.new_page()
-            assert denied.goto(f"{base}/rollout").status == 403
+            assert denied.goto(f"{base}/rollout").status == 401
         finally:
             browser.close()
     assert errors == []

@@ -20,7 +20,7 @@ def build(make_settings, tmp_path: Path, **overrides: object):  # noqa: ANN001, 
     values = {"backends": ["openai", "ollama"], "openai_base_url": "http://127.0.0.1:9/v1", "openai_api_key": "k",
               "openai_models": ["gpt-4"], "ollama_base_url": "http://127.0.0.1:9", "default_model": "openai:gpt-4",
               "cache_enabled": False, "database_url": url, "rollout_enabled": True,
-              "rollout_refresh_interval_s": 0.1, "admin_keys": [KEY]}
+              "rollout_refresh_interval_s": 0.1, "admin_api_keys": [KEY]}
     settings = make_settings(**{**values, **overrides})
     return create_app(settings), url
 
@@ -43,8 +43,8 @@ def test_the_admin_routes_need_the_admin_key(make_settings, tmp_path: Path) -> N
     app, url = build(make_settings, tmp_path)
     seed(url)
     with TestClient(app) as client:
-        assert client.get("/rollout/status.json").status_code == 403
-        assert client.get("/rollout", headers={"X-Admin-Key": "wrong"}).status_code == 403
+        assert client.get("/rollout/status.json").status_code == 401
+        assert client.get("/rollout", headers={"X-Admin-Key": "wrong"}).status_code == 401
         response = client.get("/rollout/status.json", headers={"X-Admin-Key": KEY})
         assert response.status_code == 200
         body = response.json()
@@ -60,10 +60,10 @@ def test_the_admin_routes_need_the_admin_key(make_settings, tmp_path: Path) -> N
 
 
 def test_no_admin_key_configured_is_403_and_rollout_off_is_404(make_settings, tmp_path: Path) -> None:  # noqa: ANN001
-    app, _ = build(make_settings, tmp_path, admin_keys=[])
+    app, _ = build(make_settings, tmp_path, admin_api_keys=[])
     with TestClient(app) as client:
         response = client.get("/rollout/status.json", headers={"X-Admin-Key": "anything"})
-        assert response.status_code == 403 and "PEPTALK_ADMIN_KEYS" in response.json()["detail"]
+        assert response.status_code == 403 and "PEPTALK_ADMIN_API_KEYS" in response.json()["detail"]
     app, _ = build(make_settings, tmp_path, rollout_enabled=False)
     with TestClient(app) as client:
         assert client.get("/rollout/status.json", headers={"X-Admin-Key": KEY}).status_code == 404
