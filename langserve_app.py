@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with peptalk:  # starts router -> cache -> shadow; stops in reverse, draining the shadow queue
+        async with peptalk:  # starts router -> cache -> shadow -> rollout; stops in reverse, draining the shadow queue
             yield
 
     tracing = configure_tracing()

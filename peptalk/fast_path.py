@@ -6,7 +6,7 @@ answer is already cached. Answered here, a hit costs about 0.5 ms (`bench/fast_p
 
 A request is answered here only when every input it carries is an exact repeat of a cached request
 (same user scope, model, dates and lists) under cache mode `use`. It then goes through the same serving
-layers the chain calls (metrics -> shadow -> cache), so metrics, the shadow log and the cache's own
+layers the chain calls (metrics -> rollout -> shadow -> cache), so metrics, the shadow log and the cache's own
 statistics stay whole. The response has LangServe's shape: `{"output", "metadata": {"run_id", ...}}`, and
 the same SSE events for streams.
 
