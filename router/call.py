@@ -42,7 +42,8 @@ class ChatLayer(Protocol):
     """Anything that answers a `Call` as a stream of message chunks.
 
     The first chunk's `response_metadata[META_KEY]` says what served the answer (at least `model`);
-    layers wrap one another (metrics -> rollout -> shadow -> cache -> router, top to bottom; see peptalk.stack) and may add keys to that dict.
+    layers wrap one another (top to bottom: metrics -> rollout -> shadow -> cache -> router, as the serving
+    stack orders them) and may add keys to that dict.
     """
 
     def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]: ...

@@ -1,5 +1,5 @@
-"""`ShadowLayer`: the serving layer above the cache (below rollout and metrics); it passes the primary answer through and mirrors the call
-to the candidate models in the background, logging each primary/candidate pair."""
+"""`ShadowLayer`: the serving layer above the cache (below rollout and metrics); it passes the primary answer
+through and mirrors the call to the candidate models in the background, logging each primary/candidate pair."""
 
 from __future__ import annotations
 
