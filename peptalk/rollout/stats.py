@@ -1,10 +1,12 @@
-"""Confidence bounds for rates (Wilson score interval, one-sided) and percentiles."""
+"""Confidence bounds for rates (Wilson score interval, one-sided), ratios, and the shadow log's percentile."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+
+from peptalk.shadow.store import percentile
 
 
 @lru_cache(maxsize=8)
@@ -24,17 +26,6 @@ def wilson_bounds(successes: int, total: int, *, confidence: float = 0.95) -> tu
     centre = rate + z * z / (2 * total)
     spread = z * math.sqrt(rate * (1 - rate) / total + z * z / (4 * total * total))
     return max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The `q` quantile (0..1) by linear interpolation; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = q * (len(ordered) - 1)
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
