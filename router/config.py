@@ -59,7 +59,7 @@ class Timeouts:
 
 
 class RouterConfig(_Strict):
-    """Everything the router decides with; see the README's router section."""
+    """Everything the router decides with; see docs/router.md."""
 
     policy: PolicyName = default_of("routing_policy")
     fallback_chain: list[str] = Field(default_factory=list)  # empty: the default model alone

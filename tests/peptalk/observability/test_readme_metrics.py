@@ -30,8 +30,8 @@ PRIMARY, CANDIDATE, OPENAI = "ollama:starling-lm:7b", "ollama:mistral:7b", "open
 
 
 def readme_metrics() -> set[str]:
-    """The metric names in the README's `/metrics` table."""
-    text = (ROOT / "README.md").read_text()
+    """The metric names in the documented `/metrics` table (docs/observability.md)."""
+    text = (ROOT / "docs" / "observability.md").read_text()
     table = text[text.index("### Metrics (`GET /metrics`"):]
     table = table[:table.index("\n\n", table.index("| Metric |"))]
     return set(re.findall(r"`(peptalk_[a-z_]+)`", table))
