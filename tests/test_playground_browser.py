@@ -130,7 +130,8 @@ def test_the_playground_streams_a_pep_talk_without_page_errors(app_url: str) -> 
     assert stream["body"]["input"]["focused_tasks"] == ["Prepare the sprint demo"]
     assert stream["body"]["config"]["configurable"] == {"model": MODEL, "cache": "bypass"}
     chunks = _json_objects(body.split("Output", 1)[1].split("Intermediate steps", 1)[0])
-    assert chunks[0] == {"text": "", "model": MODEL}  # the first chunk names the model that serves
+    # The first chunk names the model that serves, and the prompt template it answers.
+    assert chunks[0]["text"] == "" and chunks[0]["model"] == MODEL and chunks[0]["metadata"]["template"] == "slam"
     assert len(chunks) > 2  # the rest streamed in pieces
     assert "".join(chunk.get("text", "") for chunk in chunks).strip()
 

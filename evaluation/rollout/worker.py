@@ -23,7 +23,7 @@ async def judge_passes(store: RolloutStore, *, once: bool, interval_s: float, li
         client = JudgeClient(router, model=model, cache=None, temperature=settings.eval_judge_temperature,
                              max_tokens=settings.eval_judge_max_tokens, max_attempts=settings.eval_judge_max_attempts)
         worker = PairwiseJudgeWorker(store, client, prices=load_prices(settings.price_table),
-                                     max_output_tokens=settings.max_tokens)
+                                     max_output_tokens=settings.eval_judge_max_tokens)  # the judge's own cap
         if once:
             return await worker.run_once(limit=limit)
         await worker.run_forever(interval_s=interval_s, limit=limit)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import (JSON, Column, Engine, Float, Integer, LargeBinary, MetaData, String, Table, Text, bindparam,
-                        delete, func, insert, select, update)
+from sqlalchemy import (JSON, Column, Engine, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+                        bindparam, delete, func, insert, select, update)
 from sqlalchemy.exc import SQLAlchemyError
 
 from peptalk.cache.base import CacheEntry, CacheStore, IndexRow
@@ -35,6 +35,9 @@ cache_entries = Table(
     Column("created_at", Float, nullable=False),
     Column("last_used_at", Float, nullable=False),
     Column("hits", Integer, nullable=False, server_default="0"),
+    Index("ix_cache_entries_key_content", "key", "content_hash"),
+    Index("ix_cache_entries_last_used_at", "last_used_at"),
+    Index("ix_cache_entries_created_at", "created_at"),
 )
 cache_audits = Table(
     "cache_audits", metadata,
@@ -52,6 +55,7 @@ cache_audits = Table(
     Column("fresh_text", Text),
     Column("fresh_model", String(256)),
     Column("error", Text),
+    Index("ix_cache_audits_created_at", "created_at"),
 )
 _INDEX_COLUMNS = (cache_entries.c.id, cache_entries.c.key, cache_entries.c.canonical, cache_entries.c.summary)
 

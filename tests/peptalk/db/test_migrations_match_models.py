@@ -21,9 +21,11 @@ def _models() -> dict[str, MetaData]:
     """Each migration branch and the models its tables must match."""
     from evaluation.probe_store import metadata as probes
     from evaluation.rating.store import metadata as ratings
+    from peptalk.cache.sql_store import metadata as cache
+    from peptalk.rollout.store import metadata as rollout
     from peptalk.shadow.store import metadata as shadow
 
-    return {"shadow": shadow, "probes": probes, "ratings": ratings}
+    return {"shadow": shadow, "probes": probes, "ratings": ratings, "cache": cache, "rollout": rollout}
 
 
 def _branches(engine: Engine) -> set[str]:
