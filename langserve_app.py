@@ -63,16 +63,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_error_handlers(app)
 
     # -- middleware (issue 8: request ids, metrics, API keys, rate limits, the exact-hit fast path)
-    # Starlette runs the last added first: start check -> request id -> metrics -> API key -> rate limit
-    # -> envelope -> exact-hit fast path -> routes.
+    # Starlette runs the last added first: start check -> request id -> metrics -> API key -> the one parse of
+    # the request -> rate limit -> envelope -> exact-hit fast path -> routes.
     if cache_layer is not None and settings.cache_fast_path and not tracing.enabled:
         from peptalk.cache import SemanticCacheLayer
-        from peptalk.fast_path import ChainCalls, ExactHitFastPath
+        from peptalk.fast_path import ExactHitFastPath
+        from peptalk.wire import LangServeAnswers
 
         assert isinstance(cache_layer, SemanticCacheLayer)
-        app.add_middleware(ExactHitFastPath, prefix=CHAIN_PATH, layer=peptalk.stack.top,  # type: ignore[arg-type]
-                           cache_layer=cache_layer, calls=ChainCalls(peptalk.request_model, peptalk.router.known_models()),
-                           max_body_bytes=settings.max_body_bytes)
+        app.add_middleware(ExactHitFastPath, layer=peptalk.stack.top, cache_layer=cache_layer,  # type: ignore[arg-type]
+                           plan=peptalk.chain_plan, known_models=peptalk.router.known_models(),
+                           answers=LangServeAnswers(peptalk.runnable, path=CHAIN_PATH))
     install_protection(app, settings, prefix=CHAIN_PATH)
     app.add_middleware(HttpMetricsMiddleware)  # type: ignore[arg-type]
     app.add_middleware(RequestIdMiddleware)  # type: ignore[arg-type]

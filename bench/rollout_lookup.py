@@ -24,14 +24,14 @@ from langchain_core.messages import AIMessageChunk, HumanMessage  # noqa: E402
 
 from peptalk.rollout.base import LiveState  # noqa: E402
 from peptalk.rollout.layer import RolloutLayer  # noqa: E402
-from router.call import Call, meta_chunk  # noqa: E402
+from router.call import Call, AnswerFacts, facts_chunk  # noqa: E402
 
 
 class Inner:
     """A layer that answers at once: one meta chunk and one text chunk."""
 
     async def astream(self, call: Call) -> Any:
-        yield meta_chunk(model=call.model or "openai:gpt-4")
+        yield facts_chunk(AnswerFacts(model=call.model or "openai:gpt-4"))
         yield AIMessageChunk(content="You can do it.")
 
 

@@ -13,7 +13,7 @@ from evaluation.records import CallRecord, DatasetItem
 from peptalk.output import finish_reason_of
 from peptalk.prompt import get_template
 from peptalk.schema import PepTalkRequest
-from router.call import META_KEY, Call, ChatLayer
+from router.call import Call, CallOptions, ChatLayer, facts_of
 
 
 def prompt_ids(contexts: list[dict[str, Any]]) -> list[str]:
@@ -41,13 +41,13 @@ async def timed_call(layer: ChatLayer, *, model: str, prompt: str, request: dict
     saw_usage = False
     record = CallRecord(model=model, started_at=started_at, prompt_id=prompt_id, repeat=repeat, source="generator",
                         template_version=template_version)
-    options = {"template_version": template_version} if template_version else {}
+    options = CallOptions(template_version=template_version or None)
     try:
         async for chunk in layer.astream(Call(messages=[HumanMessage(prompt)], request=request, model=model,
                                               options=options)):
-            meta = chunk.response_metadata.get(META_KEY)
-            if meta and meta.get("model"):
-                served = str(meta["model"])
+            facts = facts_of(chunk)
+            if facts is not None and facts.model:
+                served = facts.model
             if (reason := finish_reason_of(chunk.response_metadata)) is not None:
                 record.finish_reason = reason
                 record.truncated = reason == "length"

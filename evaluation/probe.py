@@ -88,8 +88,7 @@ class Prober:
         chars = 0
         input_tokens: int | None = None
         output_tokens: int | None = None
-        call = Call(messages=self._messages, request=self.request.model_dump(mode="json"), model=model,
-                    options={"probe": True})
+        call = Call(messages=self._messages, request=self.request.model_dump(mode="json"), model=model)
         async for chunk in self.layer.astream(call):
             text = chunk.content if isinstance(chunk.content, str) else ""
             if text and ttft is None:

@@ -1,5 +1,9 @@
 """peptalk's HTTP surface over a `PepTalk`: the LangServe routes, their error answers, and the unroutable check.
 
+The request in front of LangServe's endpoints was read and parsed once, by `ParseRequestMiddleware`; the
+dependency here hands the parsed body to LangServe (Starlette caches a request's body and JSON on the
+`Request`, which FastAPI shares between a route's dependencies and its endpoint).
+
 Shared by the standalone service (`create_app`) and the plugin (`include_peptalk`), so both answer alike.
 """
 
@@ -14,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.routing import BaseRoute
 
+from peptalk.security.parsed import ParsedRequest, parsed_request
 from router.errors import AllBackendsFailed, StreamInterrupted, UnknownModelError
 from router.router import Router, seconds_header
 
@@ -21,7 +26,6 @@ if TYPE_CHECKING:
     from peptalk.service import PepTalk
 
 CHAIN_PATH = "/peptalk"  # where the chain's LangServe endpoints live, under the app's (or the plugin's) prefix
-GENERATING = ("/invoke", "/batch", "/stream", "/stream_log", "/stream_events")
 HANDLED_ERRORS: tuple[type[Exception], ...] = (ValidationError, UnknownModelError, AllBackendsFailed,
                                                StreamInterrupted)
 
@@ -56,21 +60,30 @@ def add_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error, _answer_error)
 
 
+def hand_to_langserve(request: Request, parsed: ParsedRequest) -> None:
+    """Seeds the `Request` LangServe's endpoint gets with the body and JSON already read, so it parses nothing."""
+    request._body = parsed.body
+    if parsed.is_json:
+        request._json = parsed.payload
+    # A body that is not JSON is left to LangServe's own parse, which answers it with its 422.
+
+
 def unroutable_guard(router: Router) -> Callable[[Request], Awaitable[None]]:
     """A dependency: a fast 503, before a stream's headers go out, when every node the call could use is cooling down.
 
     LangServe answers a failure inside a stream with a generic `error` event after a 200, so the case
-    that can be known up front (breakers open) is answered here with a real status and reason.
+    that can be known up front (breakers open) is answered here with a real status and reason. It also hands
+    LangServe the request's parsed body (`hand_to_langserve`).
     """
 
     async def refuse_when_unroutable(request: Request) -> None:
-        if request.method != "POST" or not request.url.path.endswith(GENERATING):
+        parsed = parsed_request(request.scope)
+        if parsed is None:  # not a generating request
             return
-        try:
-            body = await request.json()  # Starlette caches the body, so LangServe reads it again for free
-        except ValueError:
+        hand_to_langserve(request, parsed)
+        if not parsed.is_json:
             return  # LangServe answers malformed bodies itself
-        pinned_models = pinned_models_of(body)
+        pinned_models = pinned_models_of(parsed.payload)
         try:
             reasons = [router.unavailable_reason(pinned) for pinned in pinned_models]
         except UnknownModelError:

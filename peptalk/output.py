@@ -9,7 +9,7 @@ from langchain_core.output_parsers import BaseTransformOutputParser
 from langchain_core.outputs import ChatGeneration, Generation
 from langchain_core.runnables.utils import AddableDict
 
-from router.call import META_KEY
+from router.call import facts_of
 
 
 class PepTalkOutputParser(BaseTransformOutputParser[dict[str, Any]]):
@@ -50,7 +50,8 @@ def output_of(message: BaseMessage, *, template: dict[str, Any] | None = None) -
     builds the final output of `stream_log` and `stream_events` that way, and keeps only the last chunk otherwise.
     """
     output: dict[str, Any] = AddableDict(text=message.text)
-    reported = AddableDict(message.response_metadata.get(META_KEY) or {})
+    facts = facts_of(message)
+    reported = AddableDict(facts.as_dict() if facts is not None else {})
     if template and (reported or not isinstance(message, BaseMessageChunk)):
         reported.update(template)  # once per answer: on the first (meta) chunk, or on the whole message
     finish_reason = finish_reason_of(message.response_metadata)

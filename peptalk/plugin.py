@@ -24,6 +24,7 @@ from peptalk.observability import HttpMetricsMiddleware, RequestIdMiddleware, ad
 from peptalk.security.asgi import send_json
 from peptalk.security.envelope import EnvelopeMiddleware
 from peptalk.security.limiter import build_limiter
+from peptalk.security.parsed import ParseRequestMiddleware
 from peptalk.security.rate_limit import RateLimitMiddleware
 from peptalk.service import PepTalk
 from peptalk.settings import Settings
@@ -88,12 +89,14 @@ def tie_to_lifespan(app: FastAPI, peptalk: PepTalk) -> None:
 
 def guest_route(route_app: Any, peptalk: PepTalk, *, chain_path: str) -> Any:
     """One route's app wrapped in peptalk's per-route layers, outermost first: request id -> metrics ->
-    start check and error answers -> rate limit -> envelope check -> the route (host dependencies, LangServe)."""
+    start check and error answers -> the one parse of the body -> rate limit -> envelope check -> the route
+    (host dependencies, LangServe)."""
     settings = peptalk.settings
-    wrapped: Any = EnvelopeMiddleware(route_app, prefix=chain_path, max_body_bytes=settings.max_body_bytes)
+    wrapped: Any = EnvelopeMiddleware(route_app)
     limiter = build_limiter(settings)  # in-process buckets, or shared ones in Redis (PEPTALK_RATE_LIMIT_STORAGE_URL)
     if limiter is not None:
-        wrapped = RateLimitMiddleware(wrapped, prefix=chain_path, limiter=limiter, max_body_bytes=settings.max_body_bytes)
+        wrapped = RateLimitMiddleware(wrapped, limiter=limiter)
+    wrapped = ParseRequestMiddleware(wrapped, chain_path=chain_path, max_body_bytes=settings.max_body_bytes)
     wrapped = GuestErrors(wrapped, peptalk)
     return RequestIdMiddleware(HttpMetricsMiddleware(wrapped))
 

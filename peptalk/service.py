@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 from langchain_core.runnables import Runnable, RunnableConfig
 from prometheus_client import CollectorRegistry
 
-from peptalk.chain import CACHE_FIELD, MODEL_FIELD, build_chain
+from peptalk.chain import CACHE_FIELD, MODEL_FIELD, ChainPlan, build_chain
 from peptalk.errors import BlockingCallOnEventLoop, NotStarted
 from peptalk.metrics import expose_in
 from peptalk.schema import PepTalkRequest, PepTalkResponse, RequestLimits, request_model_for
@@ -43,7 +43,8 @@ class PepTalk:
                                     self.settings.max_total_chars)
         self.request_model = request_model_for(self.limits)
         self.stack: Stack = build_stack(self.settings, layers=layers)
-        self.runnable: Runnable = build_chain(self.stack.router, layer=self.stack.top, request_model=self.request_model)
+        self.chain_plan = ChainPlan(self.request_model)  # how the chain builds its calls (the fast path's too)
+        self.runnable: Runnable = build_chain(self.stack.router, layer=self.stack.top, plan=self.chain_plan)
         if registry is not None:
             expose_in(registry)  # peptalk's metrics, also served by the host's own /metrics
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop the services run on, while started

@@ -12,38 +12,43 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from router.call import META_KEY, Call, ChatLayer
+from router.call import CacheMode, Call, CallOptions, ChatLayer
 
-__all__ = ["META_KEY", "RoutedChatModel"]
+__all__ = ["REQUEST_KWARG", "TEMPLATE_VERSION_KWARG", "RoutedChatModel", "chain_call"]
+
+REQUEST_KWARG = "peptalk_request"  # bound kwarg: the validated pep-talk request, as JSON
+TEMPLATE_VERSION_KWARG = "peptalk_template_version"  # bound kwarg: the prompt template's version
+
+
+def chain_call(messages: list[BaseMessage], *, request: dict[str, Any] | None, model: str | None,
+               cache: CacheMode | None, template_version: str | None) -> Call:
+    """The `Call` the chat model hands its layers; the exact-hit fast path builds its calls here too."""
+    return Call(messages=messages, request=request, model=model,
+                options=CallOptions(cache=cache or "use", template_version=template_version or None))
 
 
 class RoutedChatModel(BaseChatModel):
     """A LangChain chat model whose answers come from a `ChatLayer` stack (router at the bottom).
 
-    `model`, `options` and `cache_mode` are set per call through LangServe's configurable fields; the
-    pep-talk request itself arrives as the bound kwarg `peptalk_request`.
+    `model` and `cache_mode` are set per call through LangServe's configurable fields; the pep-talk request
+    and the template's version arrive as the bound kwargs `peptalk_request` and `peptalk_template_version`.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     layer: ChatLayer
     model: str | None = None
-    options: dict[str, Any] = {}
     # Per-call semantic-cache mode ("use", "bypass", "refresh"), configurable as `cache`; not BaseChatModel's
     # own `cache` field, which is LangChain's exact-match LLM cache.
-    cache_mode: str | None = None
+    cache_mode: CacheMode | None = None
 
     @property
     def _llm_type(self) -> str:
         return "peptalk-router"
 
     def _call(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> Call:
-        options = dict(self.options)
-        if self.cache_mode is not None:
-            options["cache"] = self.cache_mode
-        if kwargs.get("peptalk_template_version"):
-            options["template_version"] = kwargs["peptalk_template_version"]
-        return Call(messages=messages, request=kwargs.get("peptalk_request"), model=self.model, options=options)
+        return chain_call(messages, request=kwargs.get(REQUEST_KWARG), model=self.model, cache=self.cache_mode,
+                          template_version=kwargs.get(TEMPLATE_VERSION_KWARG))
 
     async def _astream(
         self,

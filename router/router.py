@@ -14,7 +14,7 @@ from tenacity import RetryCallState
 
 from router import metrics
 from router.base import Backend, BackendStatus, ModelRef
-from router.call import META_KEY, Call, meta_chunk
+from router.call import AnswerFacts, Call, ErrorFact, FallbackFact, facts_chunk
 from router.config import RouterConfig
 from router.errors import AllBackendsFailed, BackendUnavailable, ConfigError, StreamInterrupted, UnknownModelError
 from router.nodes import Node, NodePool
@@ -85,7 +85,7 @@ class Router:
         if call.model is None:
             return self.policy.candidates(call)
         pinned = self.resolve(call.model)
-        if not self.config.pinned_fallback or call.options.get("fallback") is False:  # shadow calls never fall back
+        if not self.config.pinned_fallback or not call.options.fallback:  # shadow calls never fall back
             return [pinned]
         return [pinned, *(ref for ref in self.policy.chain if ref != pinned)]
 
@@ -113,9 +113,9 @@ class Router:
         candidate; the first chunk lists them under `fallbacks`. A failure after it raises `StreamInterrupted`.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + float(call.options.get("deadline_s") or self.config.deadline_s)
+        deadline = loop.time() + (call.options.deadline_s or self.config.deadline_s)
         candidates = self.plan(call)
-        fallbacks: list[dict[str, str]] = []
+        fallbacks: list[FallbackFact] = []
         failure: BackendUnavailable | None = None
         for index, ref in enumerate(candidates):
             following = candidates[index + 1] if index + 1 < len(candidates) else None
@@ -132,7 +132,7 @@ class Router:
                         async for chunk in served:
                             yield chunk
                     return
-            fallbacks.append({"model": str(ref), "reason": failure.kind, "detail": failure.reason})
+            fallbacks.append(FallbackFact(model=str(ref), reason=failure.kind, detail=failure.reason))
             metrics.FALLBACKS.labels(str(ref), str(following) if following else "none", failure.kind).inc()
             log.warning("fallback", extra={"request_id": call.request_id, "from_model": str(ref),
                                            "to_model": str(following) if following else None,
@@ -181,13 +181,10 @@ class Router:
         return stream
 
     async def _serve(self, stream: NodeStream, call: Call,
-                     fallbacks: list[dict[str, str]]) -> AsyncGenerator[AIMessageChunk, None]:
+                     fallbacks: list[FallbackFact]) -> AsyncGenerator[AIMessageChunk, None]:
         ref, node = stream.node.ref, stream.node
-        facts: dict[str, Any] = {"model": str(ref)}
-        if fallbacks:
-            facts["fallbacks"] = fallbacks
         try:
-            yield meta_chunk(**facts)
+            yield facts_chunk(AnswerFacts(model=str(ref), fallbacks=tuple(fallbacks)))
         except GeneratorExit:
             await stream.abandon()  # the caller stopped after the first chunk, before `rest` began
             raise
@@ -214,8 +211,7 @@ class Router:
             log.error("stream interrupted", extra={"request_id": call.request_id, "model": str(ref), "node": node.url,
                                                    "reason": exc.kind, "detail": exc.reason, "chunks_sent": exc.chunks_sent})
             # Tell a streaming client why before LangServe ends the stream with its generic error event.
-            yield AIMessageChunk(content="", response_metadata={META_KEY: {"error": {
-                "type": "StreamInterrupted", "reason": exc.kind, "detail": exc.reason}}})
+            yield facts_chunk(AnswerFacts(error=ErrorFact(type="StreamInterrupted", reason=exc.kind, detail=exc.reason)))
             raise
         latency = node.latencies_s[-1] if node.latencies_s else None
         log.info("served", extra={"request_id": call.request_id, "model": str(ref), "node": node.url,

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from peptalk.cache.sql_store import cache_audits
 from peptalk.metrics import CACHE_AUDITS
-from router.call import META_KEY, Call, ChatLayer
+from router.call import Call, ChatLayer, facts_of
 
 log = logging.getLogger("peptalk.cache")
 
@@ -113,7 +113,8 @@ class CacheAuditor:
         try:
             async for chunk in inner.astream(call):
                 if case.fresh_model is None:
-                    case.fresh_model = (chunk.response_metadata.get(META_KEY) or {}).get("model")
+                    facts = facts_of(chunk)
+                    case.fresh_model = facts.model if facts else None
                 parts.append(chunk.text)
             case.fresh_text = "".join(parts)
         except Exception as exc:  # the audit must never fail the service

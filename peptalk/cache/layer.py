@@ -7,6 +7,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -17,12 +18,11 @@ from peptalk.cache.cache import CacheHit, ItemVectors, SemanticCache
 from peptalk.cache.canonical import CanonicalContent
 from peptalk.cache.keys import ANY_MODEL, CacheKey
 from peptalk.metrics import CACHE_HITS, CACHE_LOOKUP_SECONDS, CACHE_LOOKUPS
-from router.call import META_KEY, Call, ChatLayer, meta_chunk
+from router.call import (AnswerFacts, CacheKind, CacheMode, Call, CallOptions, ChatLayer, facts_chunk, facts_of,
+                         with_facts)
 
 log = logging.getLogger("peptalk.cache")
 
-CacheMode = Literal["use", "bypass", "refresh"]  # per request: `config={"configurable": {"cache": ...}}`
-WHOLE_ANSWER = "whole_answer"  # call option: the caller joins the answer anyway, so a hit comes as one chunk
 CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
 CacheScope = Literal["user", "shared"]
 _WORD_START = re.compile(r"(?<=\s)(?=\S)")
@@ -50,9 +50,11 @@ class SharedAnswer:
     model: str
 
 
-def _with_facts(chunk: AIMessageChunk, **facts: Any) -> AIMessageChunk:
-    meta = {**(chunk.response_metadata.get(META_KEY) or {}), **facts}
-    return chunk.model_copy(update={"response_metadata": {**chunk.response_metadata, META_KEY: meta}})
+def _with_cache_facts(chunk: AIMessageChunk, *, cache: CacheKind, cache_miss_reason: str | None = None) -> AIMessageChunk:
+    """The first chunk from below, its facts completed with how the cache served (it did not)."""
+    facts = dataclasses.replace(facts_of(chunk) or AnswerFacts(), cache_hit=False, cache=cache,
+                                cache_miss_reason=cache_miss_reason)
+    return with_facts(chunk, facts)
 
 
 class SemanticCacheLayer:
@@ -80,13 +82,13 @@ class SemanticCacheLayer:
 
     def has_exact_hit(self, call: Call) -> bool:
         """Whether `astream(call)` would answer from an entry stored for this exact request; only looks."""
-        if call.request is None or (call.options.get("cache") or "use") != "use":
+        if call.request is None or call.options.cache != "use":
             return False
         content = CanonicalContent.of(call.request)
         return self.cache.exact(self.key_for(call, call.request), content, touch=False) is not None
 
     async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
-        mode = call.options.get("cache") or "use"
+        mode = call.options.cache
         if call.request is None or mode == "bypass":
             CACHE_LOOKUPS.labels("bypass").inc()
             async for chunk in self._passthrough(call):
@@ -113,16 +115,17 @@ class SemanticCacheLayer:
                 yield chunk
             return
         CACHE_LOOKUP_SECONDS.observe(time.perf_counter() - started)
-        whole = bool(call.options.get(WHOLE_ANSWER))
+        whole = call.options.whole_answer
         if hit is not None:
             CACHE_LOOKUPS.labels("hit").inc()
             CACHE_HITS.labels(hit.kind).inc()
-            facts: dict[str, Any] = {"cache": hit.kind}
+            evidence = None
             if hit.kind == "semantic":
-                facts["cache_evidence"] = hit.evidence()
+                evidence = hit.evidence()
                 self._offer_audit(call, hit)
-            async for chunk in self._replay(hit.entry.text, model=hit.entry.model, similarity=hit.similarity,
-                                            whole=whole, **facts):
+            facts = AnswerFacts(model=hit.entry.model, cache_hit=True, similarity=round(hit.similarity, 4),
+                                cache=hit.kind, cache_evidence=evidence)
+            async for chunk in self._replay(hit.entry.text, facts, whole=whole):
                 yield chunk
             return
         CACHE_LOOKUPS.labels("miss" if mode == "use" else mode).inc()
@@ -132,15 +135,14 @@ class SemanticCacheLayer:
             shared = await asyncio.shield(pending)
             if shared is not None:
                 CACHE_HITS.labels("exact").inc()
-                async for chunk in self._replay(shared.text, model=shared.model, similarity=1.0, shared_flight=True,
-                                                whole=whole, cache="exact"):
+                facts = AnswerFacts(model=shared.model, cache_hit=True, similarity=1.0, cache="exact",
+                                    shared_flight=True)
+                async for chunk in self._replay(shared.text, facts, whole=whole):
                     yield chunk
                 return
             # The leader failed or was cancelled; this call goes to the backend itself.
-        facts = {"cache": "miss" if mode == "use" else mode}
-        if miss_reason:
-            facts["cache_miss_reason"] = miss_reason
-        async for chunk in self._lead(call, content, vectors, flight, facts):
+        kind: CacheKind = "miss" if mode == "use" else mode
+        async for chunk in self._lead(call, content, vectors, flight, kind, miss_reason or None):
             yield chunk
 
     def _offer_audit(self, call: Call, hit: CacheHit) -> None:
@@ -151,11 +153,11 @@ class SemanticCacheLayer:
                          model=hit.entry.model, similarity=hit.similarity, evidence=hit.evidence(),
                          stored_request=hit.entry.request, new_request=call.request, cached_text=hit.entry.text)
         audit_call = Call(messages=list(call.messages), request=call.request, model=call.model,
-                          options={"cache": "bypass"}, request_id=call.request_id)
+                          options=CallOptions(cache="bypass"), request_id=call.request_id)
         auditor.offer(case, audit_call, self.inner)
 
     async def _lead(self, call: Call, content: CanonicalContent, vectors: ItemVectors, flight: tuple[str, str],
-                    facts: dict[str, Any]) -> AsyncIterator[AIMessageChunk]:
+                    kind: CacheKind, miss_reason: str | None) -> AsyncIterator[AIMessageChunk]:
         """Calls the layer below, streams its answer, and stores it only once it completed."""
         future: asyncio.Future[SharedAnswer | None] = asyncio.get_running_loop().create_future()
         self._flights.setdefault(flight, future)
@@ -166,8 +168,8 @@ class SemanticCacheLayer:
             first = True
             async for chunk in self.inner.astream(call):
                 if first:
-                    served = (chunk.response_metadata.get(META_KEY) or {}).get("model")
-                    chunk = _with_facts(chunk, cache_hit=False, **facts)
+                    served = (facts_of(chunk) or AnswerFacts()).model
+                    chunk = _with_cache_facts(chunk, cache=kind, cache_miss_reason=miss_reason)
                     first = False
                 parts.append(chunk.text)
                 yield chunk
@@ -187,16 +189,15 @@ class SemanticCacheLayer:
     async def _passthrough(self, call: Call) -> AsyncIterator[AIMessageChunk]:
         first = True
         async for chunk in self.inner.astream(call):
-            yield _with_facts(chunk, cache_hit=False, cache="bypass") if first else chunk
+            yield _with_cache_facts(chunk, cache="bypass") if first else chunk
             first = False
 
     @staticmethod
-    async def _replay(text: str, *, model: str, similarity: float, whole: bool = False,
-                      **facts: Any) -> AsyncIterator[AIMessageChunk]:
-        yield meta_chunk(model=model, cache_hit=True, similarity=round(similarity, 4), **facts)
+    async def _replay(text: str, facts: AnswerFacts, *, whole: bool) -> AsyncIterator[AIMessageChunk]:
+        yield facts_chunk(facts)
         for piece in [text] if whole else word_chunks(text):
             yield AIMessageChunk(content=piece)
 
 
-__all__ = ["CACHE_MODES", "WHOLE_ANSWER", "CacheHit", "CacheMode", "SemanticCacheLayer", "pinned_or_default_model",
+__all__ = ["CACHE_MODES", "CacheHit", "CacheMode", "SemanticCacheLayer", "pinned_or_default_model",
            "word_chunks"]

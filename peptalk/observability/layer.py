@@ -10,13 +10,13 @@ from langchain_core.messages import AIMessageChunk
 from peptalk import metrics
 from peptalk.observability.http_metrics import current_request_facts
 from peptalk.observability.prices import Prices
-from router.call import META_KEY, Call, ChatLayer
+from router.call import Call, ChatLayer, facts_of
 
 UNKNOWN_MODEL = "unknown"  # a layer answered without a first chunk naming the model
 
 
 class MetricsLayer:
-    """Wraps the serving stack; the served model comes from the first chunk's `meta_chunk(model=...)`."""
+    """Wraps the serving stack; the served model comes from the first chunk's `AnswerFacts.model`."""
 
     def __init__(self, inner: ChatLayer, *, prices: Prices | None = None) -> None:
         self.inner = inner
@@ -31,7 +31,8 @@ class MetricsLayer:
         try:
             async for chunk in self.inner.astream(call):
                 if model is None:
-                    model = str((chunk.response_metadata.get(META_KEY) or {}).get("model") or UNKNOWN_MODEL)
+                    answer = facts_of(chunk)
+                    model = (answer.model if answer else None) or UNKNOWN_MODEL
                     if facts is not None:
                         facts.models.append(model)
                 if not first_token and chunk.content:

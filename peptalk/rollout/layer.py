@@ -10,6 +10,7 @@ so evidence keeps flowing at every stage, 100% included.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import random
@@ -26,7 +27,7 @@ from peptalk.rollout.live import LiveRollout
 from peptalk.rollout.metrics import MIRRORS, ROUTED
 from peptalk.shadow import BatchWriter
 from peptalk.shadow.recorder import StreamRecorder, prompt_text
-from router.call import Call, ChatLayer
+from router.call import Call, CallOptions, ChatLayer
 from router.router import Router
 
 log = logging.getLogger("peptalk.rollout")
@@ -52,7 +53,7 @@ class RolloutLayer:
 
     def arm(self, call: Call, state: LiveState | None) -> str | None:
         """`candidate`, `primary`, or None when the rollout does not apply (no rollout, a pinned model)."""
-        if state is None or call.model is not None or call.options.get("rollout") is False:
+        if state is None or call.model is not None:
             return None
         return "candidate" if serves_candidate(call.user_id, state.share, state.salt) else "primary"
 
@@ -90,7 +91,7 @@ class RolloutLayer:
 
     async def _candidate(self, call: Call, state: LiveState, mirrored: bool) -> AsyncIterator[AIMessageChunk]:
         pinned = Call(messages=call.messages, request=call.request, model=state.candidate,
-                      options={**call.options, "fallback": False}, request_id=call.request_id)
+                      options=dataclasses.replace(call.options, fallback=False), request_id=call.request_id)
         recorder = StreamRecorder(model=state.candidate)
         started = False
         try:
@@ -107,7 +108,7 @@ class RolloutLayer:
                                                    "to_model": state.primary, "detail": f"{type(exc).__name__}: {exc}"})
             failed = recorder.finish(prompt=prompt_text(call.messages), error=exc)
             fallback = Call(messages=call.messages, request=call.request, model=state.primary,
-                            options=dict(call.options), request_id=call.request_id)
+                            options=call.options, request_id=call.request_id)
             answer = StreamRecorder(model=state.primary)
             async for chunk in self.inner.astream(fallback):
                 answer.observe(chunk)
@@ -139,7 +140,7 @@ class RolloutLayer:
             error: BaseException | str | None = None
             outcome = "ok"
             mirror = Call(messages=call.messages, request=call.request, model=model,
-                          options={"fallback": False, "deadline_s": self.mirror_timeout_s},
+                          options=CallOptions(fallback=False, deadline_s=self.mirror_timeout_s),
                           request_id=call.request_id)
             try:
                 async with asyncio.timeout(self.mirror_timeout_s):

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
 from typing import Any
 
-from peptalk.security.asgi import CLIENT_KEY, BodyTooLarge, Receive, Send, read_body, replaying, send_json
+from peptalk.security.asgi import CLIENT_KEY, Receive, Send, send_json
 from peptalk.security.buckets import Refusal
 from peptalk.security.limiter import Charge, RateLimiter
+from peptalk.security.parsed import ParsedRequest, parsed_request
 
-# LangServe's generating endpoints, also under a config hash (`/peptalk/c/<hash>/invoke`).
-GENERATION_ENDPOINTS = ("invoke", "batch", "stream", "stream_log", "stream_events")
 _USER_ID = re.compile(r"^[A-Za-z0-9_.@:+\-]{1,128}$")  # the schema's rule; others get a 422 from the app anyway
 
 
-def generation_path_pattern(prefix: str) -> re.Pattern[str]:
-    """Matches the generating endpoints of the chain served at `prefix`."""
-    return re.compile(rf"^{re.escape(prefix)}/(?:c/[^/]+/)?(?:{'|'.join(GENERATION_ENDPOINTS)})$")
-
-
-def requested_users(body: bytes) -> tuple[int, Counter[str]]:
-    """How many inputs a LangServe body asks for, and how many of them per `user_id`."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return 1, Counter()
-    if not isinstance(payload, dict):
-        return 1, Counter()
-    if isinstance(payload.get("inputs"), list):
-        inputs = payload["inputs"]
-    elif "input" in payload:
-        inputs = [payload["input"]]
-    else:
+def requested_users(parsed: ParsedRequest) -> tuple[int, Counter[str]]:
+    """How many inputs a LangServe request asks for, and how many of them per `user_id`."""
+    inputs = parsed.inputs
+    if inputs is None:
         return 1, Counter()
     users = Counter(item["user_id"] for item in inputs
                     if isinstance(item, dict) and isinstance(item.get("user_id"), str) and _USER_ID.match(item["user_id"]))
@@ -65,22 +49,16 @@ class RateLimitMiddleware:
     (in this process, or in Redis for every replica) is the `limiter`'s business.
     """
 
-    def __init__(self, app: Any, *, prefix: str, limiter: RateLimiter, max_body_bytes: int) -> None:
+    def __init__(self, app: Any, *, limiter: RateLimiter) -> None:
         self.app = app
-        self.pattern = generation_path_pattern(prefix)
         self.limiter = limiter
-        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "POST" or not self.pattern.match(scope["path"]):
+        parsed = parsed_request(scope)  # None: not a generating request (`ParseRequestMiddleware` is outside)
+        if parsed is None:
             await self.app(scope, receive, send)
             return
-        try:
-            body = await read_body(receive, limit=self.max_body_bytes)
-        except BodyTooLarge as exc:
-            await send_json(send, 413, {"detail": str(exc)})
-            return
-        inputs, users = requested_users(body)
+        inputs, users = requested_users(parsed)
         charges = [Charge("key", client_identity(scope), inputs)]
         charges += [Charge("user", user, count) for user, count in users.items()]
         refusal = await self.limiter.admit(charges)
@@ -88,4 +66,4 @@ class RateLimitMiddleware:
             retry_after = 60 if math.isinf(refusal.retry_after_s) else max(1, math.ceil(refusal.retry_after_s))
             await send_json(send, 429, refusal_body(refusal, retry_after), headers={"Retry-After": str(retry_after)})
             return
-        await self.app(scope, replaying(body, receive), send)
+        await self.app(scope, receive, send)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from peptalk.security.api_keys import ApiKeyMiddleware
 from peptalk.security.envelope import EnvelopeMiddleware
 from peptalk.security.limiter import build_limiter
+from peptalk.security.parsed import ParseRequestMiddleware
 from peptalk.security.rate_limit import RateLimitMiddleware
 from peptalk.settings import Settings
 from router.errors import ConfigError
@@ -46,14 +47,16 @@ def api_keys(settings: Settings) -> list[str]:
 
 
 def install_protection(app: FastAPI, settings: Settings, *, prefix: str) -> None:
-    """Adds envelope fixes, rate limiting outside them, then API keys outermost (the last added runs first)."""
+    """Adds envelope fixes, rate limiting outside them, the one parse of the request outside both, then API keys
+    outermost (the last added runs first). `prefix` is where the chain's endpoints are."""
     keys = api_keys(settings)
-    app.add_middleware(EnvelopeMiddleware, prefix=prefix, max_body_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(EnvelopeMiddleware)  # type: ignore[arg-type]
     limiter = build_limiter(settings)
     app.state.rate_limiter = limiter  # the app's lifespan may `aclose()` it
     if limiter is not None:
-        app.add_middleware(RateLimitMiddleware, prefix=prefix, limiter=limiter,  # type: ignore[arg-type]
-                           max_body_bytes=settings.max_body_bytes)
+        app.add_middleware(RateLimitMiddleware, limiter=limiter)  # type: ignore[arg-type]
+    app.add_middleware(ParseRequestMiddleware, chain_path=prefix,  # type: ignore[arg-type]
+                       max_body_bytes=settings.max_body_bytes)
     if settings.resolved_dev_mode():
         if settings.host not in LOOPBACK_HOSTS:
             log.warning("dev mode: no API key is needed, yet the service binds a public interface",

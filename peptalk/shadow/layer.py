@@ -20,7 +20,7 @@ from peptalk.shadow.base import ShadowStore
 from peptalk.shadow.policy import ShadowPolicy
 from peptalk.shadow.recorder import StreamRecorder, prompt_text
 from peptalk.shadow.writer import BatchWriter
-from router.call import Call, ChatLayer
+from router.call import Call, CallOptions, ChatLayer
 from router.router import Router
 
 log = logging.getLogger("peptalk.shadow")
@@ -161,7 +161,7 @@ class ShadowLayer:
             outcome = "ok"
             # Pinned, without fallback: the answer must come from this candidate or be logged as its failure.
             call = Call(messages=job.call.messages, request=job.call.request, model=model,
-                        options={"fallback": False, "deadline_s": self.policy.timeout_s},
+                        options=CallOptions(fallback=False, deadline_s=self.policy.timeout_s),
                         request_id=job.call.request_id)
             try:
                 async with asyncio.timeout(self.policy.timeout_s):

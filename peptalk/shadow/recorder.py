@@ -11,7 +11,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from peptalk.records import CallRecord
-from router.call import META_KEY
+from router.call import facts_of
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -49,12 +49,12 @@ class StreamRecorder:
 
     def observe(self, chunk: Any) -> None:
         """Takes one chunk into account; raises on a chunk that is not a message chunk."""
-        meta = (chunk.response_metadata or {}).get(META_KEY)
-        if isinstance(meta, dict):
-            if not self._seen_meta and meta.get("model"):
-                self.model = str(meta["model"])
+        facts = facts_of(chunk)
+        if facts is not None:
+            if not self._seen_meta and facts.model:
+                self.model = facts.model
             self._seen_meta = True
-            self.cache_hit = self.cache_hit or bool(meta.get("cache_hit", False))
+            self.cache_hit = self.cache_hit or bool(facts.cache_hit)
         reason = (chunk.response_metadata or {}).get("finish_reason") or (chunk.response_metadata or {}).get(
             "done_reason")
         if reason:

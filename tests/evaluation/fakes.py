@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 
 from langchain_core.messages import AIMessageChunk
 
-from router.call import Call, meta_chunk
+from router.call import Call, AnswerFacts, facts_chunk
 
 
 class ScriptedLayer:
@@ -19,7 +19,7 @@ class ScriptedLayer:
 
     async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
         self.calls.append(call)
-        yield meta_chunk(model=call.model or "fake:model")
+        yield facts_chunk(AnswerFacts(model=call.model or "fake:model"))
         if self.failures > 0:
             self.failures -= 1
             raise ConnectionError("backend refused the connection")

@@ -23,7 +23,7 @@ from peptalk.db import make_engine, sqlite_url, upgrade
 from peptalk.schema import PepTalkRequest
 from peptalk.settings import Settings
 from peptalk.synthetic import load_contexts
-from router.call import Call, meta_chunk
+from router.call import Call, AnswerFacts, facts_chunk
 from tests.conftest import ARTIFACTS, OLLAMA_TAG
 from tests.helpers import ROOT, free_port, python, running
 
@@ -48,7 +48,7 @@ class FakeLayer:
         self.calls.append(call)
         if call.model in self.down:
             raise ConnectionRefusedError(f"{call.model} is down")
-        yield meta_chunk(model=call.model)
+        yield facts_chunk(AnswerFacts(model=call.model))
         await asyncio.sleep(self.delay_s)
         yield AIMessageChunk(content="Keep going!")
         yield AIMessageChunk(content="", usage_metadata={"input_tokens": 30, "output_tokens": 3, "total_tokens": 33})

@@ -17,14 +17,14 @@ import pytest
 from langchain_core.messages import AIMessageChunk
 
 from langserve_app import create_app
-from peptalk.chain import build_chain
-from peptalk.fast_path import ChainCalls, NotHandled
+from peptalk.chain import ChainPlan, build_chain
+from peptalk.fast_path import Configured, NotHandled, configured
 from peptalk.metrics import REGISTRY
 from peptalk.schema import PepTalkRequest
 from peptalk.settings import Settings
 from peptalk.shadow import SqlShadowStore
 from router import registry
-from router.call import Call, meta_chunk
+from router.call import Call, AnswerFacts, facts_chunk
 from router.registry import build_backends, build_router
 from tests.peptalk.cache.test_cache_http import BASE as ADA
 from tests.peptalk.shadow.fakes import FakeBackend
@@ -164,18 +164,19 @@ async def test_tracing_turns_the_fast_path_off(filled, monkeypatch: pytest.Monke
     assert not any(middleware.cls.__name__ == "ExactHitFastPath" for middleware in app.user_middleware)
 
 
-CALLS = ChainCalls(PepTalkRequest, [MODEL, "openai:gpt-4"])
+KNOWN = frozenset([MODEL, "openai:gpt-4"])
+PLAN = ChainPlan(PepTalkRequest)
 
 
 @pytest.mark.parametrize(("config", "expected"), [
-    (None, (None, {})),
-    ({}, (None, {})),
-    ({"configurable": None}, (None, {})),
-    ({"configurable": {"model": MODEL}}, (MODEL, {})),
-    ({"configurable": {"cache": "use", "model": None}}, (None, {"cache": "use"})),
+    (None, Configured()),
+    ({}, Configured()),
+    ({"configurable": None}, Configured()),
+    ({"configurable": {"model": MODEL}}, Configured(model=MODEL)),
+    ({"configurable": {"cache": "use", "model": None}}, Configured(cache="use")),
 ])
-def test_configs_the_fast_path_takes(config: Any, expected: Any) -> None:
-    assert CALLS.options(config) == expected
+def test_configs_the_fast_path_takes(config: Any, expected: Configured) -> None:
+    assert configured(config, KNOWN) == expected
 
 
 @pytest.mark.parametrize("config", [
@@ -185,7 +186,7 @@ def test_configs_the_fast_path_takes(config: Any, expected: Any) -> None:
 ])
 def test_configs_it_leaves_to_langserve(config: Any) -> None:
     with pytest.raises(NotHandled):
-        CALLS.options(config)
+        configured(config, KNOWN)
 
 
 class Capturing:
@@ -196,18 +197,18 @@ class Capturing:
 
     async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
         self.calls.append(call)
-        yield meta_chunk(model=MODEL)
+        yield facts_chunk(AnswerFacts(model=MODEL))
         yield AIMessageChunk(content="Go!")
 
 
-async def test_the_call_is_the_one_the_chain_builds() -> None:
+@pytest.mark.parametrize("cache", [None, "use", "bypass"])
+async def test_the_call_is_the_one_the_chain_builds(cache: Any) -> None:
     capturing = Capturing()
-    chain = build_chain(build_router(Settings(_env_file=None)), layer=capturing)
-    await chain.ainvoke(ADA, config={"configurable": {"model": MODEL, "cache": "use"}})
+    chain = build_chain(build_router(Settings(_env_file=None)), layer=capturing, plan=PLAN)
+    await chain.ainvoke(ADA, config={"configurable": {"model": MODEL, "cache": cache}})
     expected = capturing.calls[0]
-    call, request = CALLS.call(ADA, MODEL, {"cache": "use"})
-    CALLS.add_messages(call, request)
+    request = PLAN.request(ADA)
+    call = PLAN.call(request, model=MODEL, cache=cache, messages=PLAN.messages(request))
     assert (call.messages, call.request, call.model, call.options) == (
         expected.messages, expected.request, expected.model, expected.options)
-    with pytest.raises(NotHandled):
-        CALLS.call(ADA | {"today": "someday"}, None, {})
+    assert call.options.template_version == PLAN.spec.version

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from router import AllBackendsFailed, StreamInterrupted
+from router.call import CallOptions
 from tests.doubles.faults import TOKENS, FaultServer, closed_port_url
 from tests.helpers import GENEROUS_S
 from tests.router.routing_kit import OLLAMA, OPENAI, call, collect, make_router, meta, metric, text
@@ -199,7 +200,7 @@ async def test_pinned_model_does_not_fall_back_unless_configured() -> None:
         # A shadow call must hear from its candidate or fail: `fallback: False` overrides the setting.
         served = gpt.chat_requests
         with pytest.raises(AllBackendsFailed):
-            await collect(lenient, call(model=OLLAMA, options={"fallback": False}))
+            await collect(lenient, call(model=OLLAMA, options=CallOptions(fallback=False)))
         assert gpt.chat_requests == served
 
 

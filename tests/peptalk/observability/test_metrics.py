@@ -13,7 +13,7 @@ from langserve_app import create_app
 from peptalk.metrics import REGISTRY
 from peptalk.observability import MetricsLayer, RequestFacts, current_request_facts, load_prices
 from peptalk.settings import Settings
-from router.call import Call, meta_chunk
+from router.call import Call, AnswerFacts, facts_chunk
 from tests.test_langserve_app import REQUEST, serving
 
 EMBEDDED = "embedded:smollm2-135m"
@@ -73,7 +73,7 @@ class PricedLayer:
     """Answers like GPT-4 would: the model first, then text, then the usage."""
 
     async def astream(self, call: Call):
-        yield meta_chunk(model="openai:gpt-4")
+        yield facts_chunk(AnswerFacts(model="openai:gpt-4"))
         yield AIMessageChunk(content="You can do it.")
         yield AIMessageChunk(content="", usage_metadata={"input_tokens": 300, "output_tokens": 50, "total_tokens": 350})
 
@@ -90,7 +90,7 @@ async def test_gpt4_usage_is_priced_per_1k_tokens() -> None:
 
 class FailingLayer:
     async def astream(self, call: Call):
-        yield meta_chunk(model="openai:gpt-4")
+        yield facts_chunk(AnswerFacts(model="openai:gpt-4"))
         yield AIMessageChunk(content="half")
         raise TimeoutError("backend stalled")
 

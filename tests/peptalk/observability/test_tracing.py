@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessageChunk
 from peptalk.chain import build_chain
 from peptalk.observability import configure_tracing, tracing_state
 from peptalk.settings import Settings
-from router.call import Call, meta_chunk
+from router.call import Call, AnswerFacts, facts_chunk
 from router.registry import build_backends
 from router.router import Router
 from tests.test_langserve_app import REQUEST
@@ -26,7 +26,7 @@ VARIABLES = ("LANGSMITH_TRACING", "LANGSMITH_TRACING_V2", "LANGCHAIN_TRACING_V2"
 
 class CannedLayer:
     async def astream(self, call: Call):
-        yield meta_chunk(model="embedded:smollm2-135m")
+        yield facts_chunk(AnswerFacts(model="embedded:smollm2-135m"))
         yield AIMessageChunk(content="Keep going.")
 
 

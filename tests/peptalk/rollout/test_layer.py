@@ -13,7 +13,7 @@ from peptalk.rollout.layer import RolloutLayer
 from peptalk.rollout.live import LiveRollout
 from peptalk.rollout.store import RolloutStore
 from peptalk.shadow import BatchWriter, SqlShadowStore
-from router.call import Call, meta_chunk
+from router.call import Call, AnswerFacts, facts_chunk
 from router.errors import AllBackendsFailed
 from tests.peptalk.rollout.helpers import CANDIDATE, PRIMARY, make_plan
 
@@ -30,7 +30,7 @@ class Scripted:
         self.calls.append(call.model)
         if model in self.down:
             raise AllBackendsFailed([f"{model}: connection refused"])
-        yield meta_chunk(model=model)
+        yield facts_chunk(AnswerFacts(model=model))
         yield AIMessageChunk(content=f"answer from {model}")
 
 

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from peptalk.security import TokenBuckets, admit, requested_users
+from peptalk.security.parsed import ParsedRequest
 
 
 class FakeClock:
@@ -67,6 +68,6 @@ def test_memory_stays_bounded_under_many_identities() -> None:
     ],
 )
 def test_requested_users_reads_invoke_and_batch_bodies(body: bytes, inputs: int, users: dict[str, int]) -> None:
-    count, per_user = requested_users(body)
+    count, per_user = requested_users(ParsedRequest.of("batch" if b"inputs" in body else "invoke", None, body))
     assert count == inputs
     assert dict(per_user) == users

@@ -8,10 +8,15 @@ import pytest
 
 from langserve_app import create_app
 from peptalk.security.envelope import EnvelopeError, checked
+from peptalk.security.parsed import Endpoint, ParsedRequest
 from peptalk.settings import Settings
 from tests.test_langserve_app import serving
 
 INCOMPLETE = {"user_id": "ada"}
+
+
+def parsed(body: bytes, endpoint: Endpoint) -> ParsedRequest:
+    return ParsedRequest.of(endpoint, None, body)
 
 
 @pytest.mark.parametrize(
@@ -25,17 +30,17 @@ INCOMPLETE = {"user_id": "ada"}
         (b'{"inputs": [], "config": [1]}', "batch", "config"),
     ],
 )
-def test_wrong_shapes_name_their_field(body: bytes, endpoint: str, field: str) -> None:
+def test_wrong_shapes_name_their_field(body: bytes, endpoint: Endpoint, field: str) -> None:
     with pytest.raises(EnvelopeError) as caught:
-        checked(body, endpoint)
+        checked(parsed(body, endpoint))
     assert caught.value.field == field
 
 
 def test_null_optional_keys_mean_absent() -> None:
-    assert checked(b'{"input": {}, "config": null, "kwargs": null}', "invoke") == b'{"input": {}}'
-    assert checked(b'{"input": {}, "config": {}}', "invoke") is None  # untouched
-    assert checked(b'{"inputs": [], "config": [{}, {}]}', "batch") is None
-    assert checked(b"{not json", "invoke") is None  # LangServe's own 422
+    assert checked(parsed(b'{"input": {}, "config": null, "kwargs": null}', "invoke")) == {"input": {}}
+    assert checked(parsed(b'{"input": {}, "config": {}}', "invoke")) is None  # untouched
+    assert checked(parsed(b'{"inputs": [], "config": [{}, {}]}', "batch")) is None
+    assert checked(parsed(b"{not json", "invoke")) is None  # LangServe's own 422
 
 
 async def test_through_the_app(make_settings: Callable[..., Settings]) -> None:

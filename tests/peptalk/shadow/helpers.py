@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from langchain_core.messages import AIMessageChunk, HumanMessage
 
 from peptalk.db import sqlite_url
 from peptalk.shadow import ShadowLayer, ShadowPolicy, SqlShadowStore
-from router.call import Call, ChatLayer, meta_chunk
+from router.call import AnswerFacts, Call, ChatLayer, facts_chunk, facts_of
 from router.router import Router
 from tests.peptalk.shadow.fakes import FakeBackend
 
@@ -54,6 +55,6 @@ class CacheHitLayer:
         async for chunk in self.inner.astream(call):
             if first:
                 first = False
-                yield meta_chunk(**chunk.response_metadata["peptalk"], cache_hit=True)
+                yield facts_chunk(dataclasses.replace(facts_of(chunk) or AnswerFacts(), cache_hit=True))
                 continue
             yield chunk

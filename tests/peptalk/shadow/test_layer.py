@@ -10,6 +10,7 @@ import pytest
 
 from peptalk.metrics import SHADOW_CALLS, SHADOW_DROPPED
 from peptalk.shadow.recorder import count_tokens
+from router.call import CallOptions
 from router.errors import AllBackendsFailed, ConfigError
 from tests.peptalk.shadow.fakes import ANSWER
 from tests.helpers import GENEROUS_S
@@ -162,7 +163,7 @@ async def test_the_pair_records_the_template_version_and_a_truncated_answer(tmp_
     layer = make_layer(tmp_path, ("fake:fast",))
     await layer.start()
     call = make_call()
-    call.options["template_version"] = "slam@0123456789ab"
+    call.options = CallOptions(template_version="slam@0123456789ab")
     await collect(layer, call)
     await layer.aclose()
     [row] = list(layer.store.read())
