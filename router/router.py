@@ -211,7 +211,8 @@ class Router:
             log.error("stream interrupted", extra={"request_id": call.request_id, "model": str(ref), "node": node.url,
                                                    "reason": exc.kind, "detail": exc.reason, "chunks_sent": exc.chunks_sent})
             # Tell a streaming client why before LangServe ends the stream with its generic error event.
-            yield facts_chunk(AnswerFacts(error=ErrorFact(type="StreamInterrupted", reason=exc.kind, detail=exc.reason)))
+            error = ErrorFact(type="StreamInterrupted", reason=exc.kind, detail=exc.reason)
+            yield facts_chunk(AnswerFacts(error=error))
             raise
         latency = node.latencies_s[-1] if node.latencies_s else None
         log.info("served", extra={"request_id": call.request_id, "model": str(ref), "node": node.url,

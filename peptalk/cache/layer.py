@@ -50,7 +50,8 @@ class SharedAnswer:
     model: str
 
 
-def _with_cache_facts(chunk: AIMessageChunk, *, cache: CacheKind, cache_miss_reason: str | None = None) -> AIMessageChunk:
+def _with_cache_facts(chunk: AIMessageChunk, *, cache: CacheKind,
+                      cache_miss_reason: str | None = None) -> AIMessageChunk:
     """The first chunk from below, its facts completed with how the cache served (it did not)."""
     facts = dataclasses.replace(facts_of(chunk) or AnswerFacts(), cache_hit=False, cache=cache,
                                 cache_miss_reason=cache_miss_reason)
