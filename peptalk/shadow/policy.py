@@ -9,8 +9,8 @@ import random
 from dataclasses import dataclass, field
 
 from peptalk.shadow.errors import ShadowConfigError
-from router.errors import UnknownModelError
 from peptalk.shadow.settings import ShadowSettings, shadow_default
+from router.errors import UnknownModelError
 from router.router import Router
 
 
