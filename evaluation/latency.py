@@ -11,9 +11,10 @@ from typing import Literal
 import numpy as np
 
 from evaluation.records import CallRecord
+from evaluation.settings import eval_default
 
 PERCENTILES = (50, 90, 95, 99)
-DEFAULT_OUTPUT_CV_THRESHOLD = 0.5  # output-token CV above this flags a model whose answer length varies widely
+DEFAULT_OUTPUT_CV_THRESHOLD: float = eval_default("output_cv_threshold")  # output-token CV above this flags a model
 Metric = Literal["latency_s", "ttft_s", "per_token_s", "output_tokens"]
 METRICS: tuple[Metric, ...] = ("latency_s", "ttft_s", "per_token_s", "output_tokens")
 METRIC_LABELS: dict[Metric, str] = {"latency_s": "request latency (s)", "ttft_s": "time to first token (s)",

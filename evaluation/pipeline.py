@@ -27,9 +27,9 @@ from evaluation.rankings import EvaluatorRanking, rank_all
 from evaluation.records import DatasetItem
 from evaluation.routing import open_router
 from evaluation.scores import ScoreRow, write_scores
+from evaluation.settings import EvalSettings
 from evaluation.similarity import run_metrics
 from evaluation.tables import tables_markdown
-from peptalk.settings import Settings
 
 
 @dataclass
@@ -43,19 +43,19 @@ class EvaluationResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def judge_temperature(settings: Settings, preset: JudgePreset) -> float:
+def judge_temperature(settings: EvalSettings, preset: JudgePreset) -> float:
     """The preset's temperature (slam: the study's), or PEPTALK_EVAL_JUDGE_TEMPERATURE (hardened)."""
     return preset.temperature if preset.temperature is not None else settings.eval_judge_temperature
 
 
-def judge_settings(settings: Settings, judge_model: str, preset: JudgePreset | None = None) -> Settings:
+def judge_settings(settings: EvalSettings, judge_model: str, preset: JudgePreset | None = None) -> EvalSettings:
     """The settings the judge's router is built with: the judge's temperature and token budget."""
     temperature = settings.eval_judge_temperature if preset is None else judge_temperature(settings, preset)
     return settings.model_copy(update={"temperature": temperature,
                                        "max_tokens": settings.eval_judge_max_tokens, "default_model": judge_model})
 
 
-def judge_cache(settings: Settings) -> JudgeCache:
+def judge_cache(settings: EvalSettings) -> JudgeCache:
     return JudgeCache(settings.eval_judge_cache_path or settings.data_dir / "judge_cache.sqlite")
 
 
@@ -72,7 +72,7 @@ def selector_summary(selections: list[SelectorResult]) -> dict[str, Any]:
     }
 
 
-async def evaluate(items: list[DatasetItem], *, settings: Settings, judge_model: str | None, judges: list[str],
+async def evaluate(items: list[DatasetItem], *, settings: EvalSettings, judge_model: str | None, judges: list[str],
                    metrics: list[str], humans: list[HumanRating] | None = None, bottom_k: int | None = None,
                    orders: int | None = None, seed: int = 0, progress: Progress | None = None,
                    preset: str | None = None, selector_choices: int | None = None) -> EvaluationResult:

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from langchain_core.messages import BaseMessage
 
 from evaluation.probe_store import Phase, ProbeCall, ProbeStore, RunStatus
+from evaluation.settings import eval_default
 from peptalk.prompt import get_template
 from peptalk.schema import PepTalkRequest
 from router.call import Call, ChatLayer
+from router.settings import default_of
 
 log = logging.getLogger("peptalk.probe")
 MAX_ERROR_CHARS = 500
@@ -25,12 +27,12 @@ MAX_ERROR_CHARS = 500
 class ProbeSchedule:
     """When to probe: a slot every `interval_s`, each slot `warmup` then `measured` calls per model."""
 
-    interval_s: float = 3600.0
-    warmup: int = 10
-    measured: int = 10
-    duration_s: float | None = None  # None: until stopped
+    interval_s: float = eval_default("probe_interval_s")
+    warmup: int = eval_default("probe_warmup")
+    measured: int = eval_default("probe_requests")
+    duration_s: float | None = eval_default("probe_duration_s")  # None: until stopped
     max_slots: int | None = None
-    call_timeout_s: float = 120.0
+    call_timeout_s: float = default_of("request_timeout_s")
 
     def __post_init__(self) -> None:
         if self.interval_s <= 0:

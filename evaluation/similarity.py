@@ -7,7 +7,7 @@ from evaluation.metrics import METRICS
 from evaluation.progress import NoProgress, Progress
 from evaluation.records import DatasetItem
 from evaluation.scores import ScoreRow
-from peptalk.settings import Settings
+from evaluation.settings import EvalSettings
 
 
 def reference_pairs(items: list[DatasetItem]) -> list[tuple[DatasetItem, str, str, str]]:
@@ -22,7 +22,7 @@ def reference_pairs(items: list[DatasetItem]) -> list[tuple[DatasetItem, str, st
     return pairs
 
 
-def run_metrics(items: list[DatasetItem], *, names: list[str], settings: Settings,
+def run_metrics(items: list[DatasetItem], *, names: list[str], settings: EvalSettings,
                 progress: Progress | None = None) -> tuple[list[ScoreRow], dict[str, str]]:
     """Rows of every metric that can run, and `{metric: reason}` for each that cannot."""
     progress = progress or NoProgress()

@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from peptalk.settings import serving_default
+
 LIST_FIELDS = ("completed_tasks", "focused_tasks", "rituals", "goals")
 
 
@@ -17,9 +19,9 @@ LIST_FIELDS = ("completed_tasks", "focused_tasks", "rituals", "goals")
 class RequestLimits:
     """How much text one request may carry."""
 
-    max_items_per_list: int = 20
-    max_item_chars: int = 200
-    max_total_chars: int = 4000
+    max_items_per_list: int = serving_default("max_items_per_list")
+    max_item_chars: int = serving_default("max_item_chars")
+    max_total_chars: int = serving_default("max_total_chars")
 
 
 def clean_text(text: str) -> str:

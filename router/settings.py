@@ -23,6 +23,9 @@ Backoff = Annotated[float, Field(ge=0)]
 Attempts = Annotated[int, Field(ge=1, le=10)]
 Failures = Annotated[int, Field(ge=1)]
 
+# Every settings class of every package reads the same variables: `PEPTALK_*`, from the environment and `.env`.
+PEPTALK_ENV = SettingsConfigDict(env_prefix="PEPTALK_", env_file=".env", extra="ignore")
+
 
 def split_csv(value: object) -> object:
     """Lets list settings be written as `a,b,c` as well as JSON."""
@@ -37,7 +40,7 @@ def split_csv(value: object) -> object:
 class RouterSettings(BaseSettings):
     """What the router reads: which backends exist, how they generate, and how calls are routed."""
 
-    model_config = SettingsConfigDict(env_prefix="PEPTALK_", env_file=".env", extra="ignore")
+    model_config = PEPTALK_ENV
 
     # Which backends exist and which model answers when a request names none.
     backends: Annotated[list[BackendName], NoDecode] = Field(default_factory=lambda: list[BackendName](["embedded"]))
@@ -117,6 +120,11 @@ class RouterSettings(BaseSettings):
         return list(dict.fromkeys(value))
 
 
+def field_default(settings_class: type[BaseSettings], name: str) -> Any:
+    """The default of setting `name` of `settings_class`, so other classes reuse it instead of repeating it."""
+    return settings_class.model_fields[name].get_default(call_default_factory=True)
+
+
 def default_of(name: str) -> Any:
-    """The default of the router setting `name`, so other models reuse it instead of repeating it."""
-    return RouterSettings.model_fields[name].get_default(call_default_factory=True)
+    """The default of the router setting `name`."""
+    return field_default(RouterSettings, name)

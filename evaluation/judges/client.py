@@ -12,6 +12,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from evaluation.errors import JudgeError
 from evaluation.judges.cache import JudgeCache, cache_key
+from evaluation.settings import eval_default
 from router.call import Call, ChatLayer
 from router.errors import ConfigError, UnknownModelError
 
@@ -42,7 +43,7 @@ class JudgeClient:
     """One judge model: every prompt is answered from the cache or by the model, and the answer is cached."""
 
     def __init__(self, layer: ChatLayer, *, model: str, cache: JudgeCache | None, temperature: float,
-                 max_tokens: int, max_attempts: int = 2, concurrency: int = 1, retry_wait_s: float = 0.5) -> None:
+                 max_tokens: int, max_attempts: int = eval_default("eval_judge_max_attempts"), concurrency: int = 1, retry_wait_s: float = 0.5) -> None:
         self.layer = layer
         self.model = model
         self.cache = cache

@@ -11,16 +11,16 @@ from evaluation.metrics.sbert import SbertMetric
 from evaluation.metrics.sem_bleu import SemBleuMetric
 from evaluation.metrics.tfidf import TfidfMetric
 from evaluation.metrics.use_qa import UseQaMetric
-from peptalk.settings import Settings
+from evaluation.settings import EvalSettings
 
 
-def _embeddings(settings: Settings) -> SimilarityMetric:
+def _embeddings(settings: EvalSettings) -> SimilarityMetric:
     key = settings.eval_embeddings_api_key
     return EmbeddingsMetric(base_url=settings.eval_embeddings_base_url, model=settings.eval_embeddings_model,
                             api_key=key.get_secret_value() if key else None, timeout_s=settings.request_timeout_s)
 
 
-METRICS: dict[str, Callable[[Settings], SimilarityMetric]] = {
+METRICS: dict[str, Callable[[EvalSettings], SimilarityMetric]] = {
     "tfidf": lambda settings: TfidfMetric(),
     "sbert": lambda settings: SbertMetric(),
     "embeddings": _embeddings,

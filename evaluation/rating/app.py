@@ -23,8 +23,8 @@ from evaluation.rating.forms import comment_field, parse_rating_form, score_fiel
 from evaluation.rating.items import RatingItem, RatingUnit, build_units
 from evaluation.rating.progress import summarise
 from evaluation.rating.store import TIE, RatingStore
+from evaluation.settings import EvalSettings
 from peptalk.db import make_engine
-from peptalk.settings import Settings
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -35,7 +35,7 @@ SECURITY_HEADERS = {
 }
 
 
-def create_rating_app(settings: Settings, items: Sequence[RatingItem]) -> FastAPI:
+def create_rating_app(settings: EvalSettings, items: Sequence[RatingItem]) -> FastAPI:
     """The rating app over `items`; the database is migrated in the lifespan."""
     pairwise = settings.rating_mode == "pairwise"
     criteria = list(settings.rating_criteria)

@@ -13,9 +13,10 @@ from evaluation.errors import CostInputError
 from evaluation.latency import ModelLatency, throughput_tok_s
 from evaluation.records import CallRecord
 from evaluation.report.inputs import HUMAN, ReportData, Score
+from evaluation.settings import eval_default
 
 DEFAULT_TOLERANCE = 0.1  # on the 0-1 quality scale: 1 point out of 10
-DEFAULT_BOTTOM_K = 10  # the study compared the bottom 10 models
+DEFAULT_BOTTOM_K: int = eval_default("eval_bottom_k")  # the study compared the bottom 10 models
 
 
 def quality_rows(scores: list[Score]) -> list[dict[str, Any]]:

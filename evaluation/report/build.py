@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.cost import load_price_table
-from evaluation.latency import DEFAULT_OUTPUT_CV_THRESHOLD, METRIC_LABELS, latency_by_hour, latency_by_model, latency_rows
+from evaluation.latency import METRIC_LABELS, latency_by_hour, latency_by_model, latency_rows
 from evaluation.cost_presets import READINGS, SLAM
 from evaluation.report import analysis, figures, paper_figures
 from evaluation.report.inputs import HUMAN, ReportData, ReportSources, load_report_data
 from evaluation.report.render import FIGURES_DIR, render_pages, write_csv
+from evaluation.settings import eval_default
 
 FIGURE_FILES = {
     "quality": "quality.png",  # Fig. 8
@@ -39,12 +40,12 @@ FIGURE_FILES = {
 class ReportOptions:
     """How the report judges: the reference API model, the quality tolerance, node prices, thresholds."""
 
-    reference: str = "openai:gpt-4"
+    reference: str = eval_default("report_reference_model")
     tolerance: float = analysis.DEFAULT_TOLERANCE
-    bottom_k: int = analysis.DEFAULT_BOTTOM_K
-    selfhosted_usd_per_hour: float = float(SLAM.node.usd_per_hour)  # the study's g4dn.xlarge
-    utilisation: float = 0.8
-    output_cv_threshold: float = DEFAULT_OUTPUT_CV_THRESHOLD
+    bottom_k: int = eval_default("eval_bottom_k")
+    selfhosted_usd_per_hour: float = eval_default("selfhosted_usd_per_hour")  # the study's g4dn.xlarge
+    utilisation: float = eval_default("selfhosted_utilisation")
+    output_cv_threshold: float = eval_default("output_cv_threshold")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from evaluation.errors import JudgeError
 from evaluation.judges import JudgeClient, parse_choice
+from evaluation.settings import eval_default
 from peptalk.observability.prices import Prices
 from peptalk.rollout.base import Outcome, Rollout, Verdict
 from peptalk.rollout.store import RolloutStore, now_utc, utc
@@ -113,7 +114,7 @@ class JudgeRun:
 class PairwiseJudgeWorker:
     """Judges one rollout's pairs with `client` (the judge model, any `backend:model`)."""
 
-    def __init__(self, store: RolloutStore, client: JudgeClient, *, prices: Prices, max_output_tokens: int = 256,
+    def __init__(self, store: RolloutStore, client: JudgeClient, *, prices: Prices, max_output_tokens: int = eval_default("eval_judge_max_tokens"),
                  clock: Callable[[], dt.datetime] = now_utc) -> None:
         self.store = store
         self.client = client

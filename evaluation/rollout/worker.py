@@ -5,16 +5,16 @@ from __future__ import annotations
 from evaluation.judges import JudgeClient
 from evaluation.rollout.judge import JudgeRun, PairwiseJudgeWorker
 from evaluation.routing import open_router
+from evaluation.settings import EvalSettings, get_eval_settings
 from peptalk.observability.prices import load_prices
 from peptalk.rollout.errors import RolloutStateError
 from peptalk.rollout.store import RolloutStore
-from peptalk.settings import Settings, get_settings
 
 
 async def judge_passes(store: RolloutStore, *, once: bool, interval_s: float, limit: int,
-                       settings: Settings | None = None) -> JudgeRun | None:
+                       settings: EvalSettings | None = None) -> JudgeRun | None:
     """One pass (returns what it did) or passes forever, with the current rollout's judge model."""
-    settings = settings or get_settings()
+    settings = settings or get_eval_settings()
     rollout = store.current()
     if rollout is None:
         raise RolloutStateError("no rollout in progress: nothing to judge")

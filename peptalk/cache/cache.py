@@ -18,6 +18,7 @@ from peptalk.cache.canonical import CanonicalContent
 from peptalk.cache.keys import CacheKey, Generation
 from peptalk.cache.match import Match, MatchPolicy, decide
 from peptalk.cache.partitions import PartitionIndex
+from peptalk.cache.settings import cache_default
 from peptalk.metrics import CACHE_ENTRIES
 
 log = logging.getLogger("peptalk.cache")
@@ -56,9 +57,12 @@ class SemanticCache:
     """Answers shared through a database; each process searches its own in-memory partitions of it."""
 
     def __init__(self, *, embedder: Embedder, store: CacheStore, index_factory: Callable[[int], VectorIndex],
-                 generation: Generation, policy: MatchPolicy = MatchPolicy(), ttl_s: float = 86400.0,
-                 capacity: int = 10000, faiss_above: int = 1024, candidates: int = 8, sync_interval_s: float = 0.2,
-                 maintain_interval_s: float = 5.0, clock: Callable[[], float] = time.time) -> None:
+                 generation: Generation, policy: MatchPolicy = MatchPolicy(),
+                 ttl_s: float = cache_default("cache_ttl_s"), capacity: int = cache_default("cache_capacity"),
+                 faiss_above: int = cache_default("cache_faiss_above"), candidates: int = 8,
+                 sync_interval_s: float = cache_default("cache_sync_interval_s"),
+                 maintain_interval_s: float = cache_default("cache_maintain_interval_s"),
+                 clock: Callable[[], float] = time.time) -> None:
         self.embedder = embedder
         self.store = store
         self.generation = generation

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 
 from peptalk.cache.base import VectorIndex
+from peptalk.cache.settings import cache_default
 
 IndexKind = Literal["flat", "hnsw"]
 
@@ -42,8 +43,8 @@ class FaissIndex(VectorIndex):
     rebuilt from the live vectors when tombstones pass half of it.
     """
 
-    def __init__(self, dim: int, *, hnsw_above: int = 4096, hnsw_m: int = 16, ef_construction: int = 40,
-                 ef_search: int = 32) -> None:
+    def __init__(self, dim: int, *, hnsw_above: int = cache_default("cache_hnsw_above"), hnsw_m: int = 16,
+                 ef_construction: int = 40, ef_search: int = cache_default("cache_hnsw_ef_search")) -> None:
         self.dim = dim
         self.hnsw_above = hnsw_above
         self.hnsw_m = hnsw_m

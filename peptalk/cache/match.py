@@ -24,6 +24,7 @@ import numpy as np
 
 from peptalk.cache.canonical import NUMBER_WORDS, CanonicalContent, tokens
 from peptalk.cache.lexicon import FILLER, PEOPLE, POLARITY, SYNONYMS, TIME
+from peptalk.cache.settings import cache_default
 from peptalk.schema import LIST_FIELDS
 
 ItemVectors = Callable[[Sequence[str]], np.ndarray]  # canonical items -> one unit vector per item
@@ -33,9 +34,9 @@ ItemVectors = Callable[[Sequence[str]], np.ndarray]  # canonical items -> one un
 class MatchPolicy:
     """The knobs of the decision (`PEPTALK_CACHE_ITEM_THRESHOLD`, `..._REWORD_THRESHOLD`, `..._MAX_CHANGED_ITEMS`)."""
 
-    item_threshold: float = 0.40  # least cosine of a changed item whose every word is accounted for
-    reword_threshold: float = 0.90  # least cosine of a changed item with words no typo, stem or synonym explains
-    max_changed_items: int = 3  # more changed items than this is another day, whatever they say
+    item_threshold: float = cache_default("cache_item_threshold")  # a changed item whose every word is accounted for
+    reword_threshold: float = cache_default("cache_reword_threshold")  # ... with words no typo, stem or synonym explains
+    max_changed_items: int = cache_default("cache_max_changed_items")  # more is another day, whatever they say
     synonyms: bool = True
 
 

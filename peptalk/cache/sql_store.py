@@ -3,7 +3,6 @@ process that uses the same database; the same code for both."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -92,15 +91,11 @@ class SqlCacheStore(CacheStore):
         return cls(make_engine(url))
 
     def migrate(self) -> None:
-        """Brings the tables up to date; tried twice, since another process may be migrating the same database."""
-        for attempt in range(2):
-            try:
-                upgrade(self.engine)
-                return
-            except SQLAlchemyError as exc:
-                if attempt:
-                    raise CacheStoreError(f"cannot migrate {self.engine.url.render_as_string()}: {exc}") from exc
-                time.sleep(0.5)
+        """Brings the tables up to date (another process migrating the same database at once waits its turn)."""
+        try:
+            upgrade(self.engine)
+        except SQLAlchemyError as exc:
+            raise CacheStoreError(f"cannot migrate {self.engine.url.render_as_string()}: {exc}") from exc
 
     def add(self, entry: CacheEntry) -> int:
         row = {"key": entry.key, "scope": entry.scope, "model": entry.model, "content_hash": entry.content_hash,

@@ -55,10 +55,10 @@ def _bad_input() -> Iterator[None]:
 
 
 def _settings() -> Any:
-    from peptalk.settings import get_settings
+    from evaluation.settings import get_eval_settings
 
     with _bad_input():
-        return get_settings()
+        return get_eval_settings()
 
 
 class _Bars:

@@ -34,10 +34,10 @@ def report(
 
     from evaluation.errors import PriceTableError
     from evaluation.report import REPORT_STEPS, ReportOptions, ReportSources, build_report
-    from peptalk.settings import get_settings
+    from evaluation.settings import get_eval_settings
 
     try:
-        settings = get_settings()
+        settings = get_eval_settings()
     except ValidationError as exc:
         typer.echo(f"error: invalid configuration: {exc}", err=True)
         raise typer.Exit(2) from exc

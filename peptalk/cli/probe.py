@@ -61,10 +61,10 @@ def probe(
     from pydantic import ValidationError
 
     from evaluation.probe import ProbeSchedule
-    from peptalk.settings import get_settings
+    from evaluation.settings import get_eval_settings
 
     try:
-        settings = get_settings()
+        settings = get_eval_settings()
     except ValidationError as exc:
         raise _fail(f"invalid configuration: {exc}") from exc
     try:

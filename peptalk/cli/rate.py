@@ -21,13 +21,13 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _settings():  # noqa: ANN202 - Settings, imported lazily
+def _settings():  # noqa: ANN202 - EvalSettings, imported lazily
     from pydantic import ValidationError
 
-    from peptalk.settings import get_settings
+    from evaluation.settings import get_eval_settings
 
     try:
-        return get_settings()
+        return get_eval_settings()
     except ValidationError as exc:
         raise _fail(f"invalid configuration: {exc}") from exc
 

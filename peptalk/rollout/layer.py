@@ -27,6 +27,7 @@ from peptalk.rollout.live import LiveRollout
 from peptalk.rollout.metrics import MIRRORS, ROUTED
 from peptalk.shadow import BatchWriter
 from peptalk.shadow.recorder import StreamRecorder, prompt_text
+from peptalk.shadow.settings import shadow_default
 from router.call import Call, CallOptions, ChatLayer
 from router.router import Router
 
@@ -37,8 +38,10 @@ class RolloutLayer:
     """Wraps the serving stack (`inner`); mirrors go straight to the `router`, never through the cache."""
 
     def __init__(self, inner: ChatLayer, router: Router, *, live: LiveRollout, writer: BatchWriter,
-                 stored_user_id: Callable[[str | None], str], mirror_timeout_s: float = 120.0,
-                 max_in_flight: int = 2, max_pending: int = 100, rng: random.Random | None = None) -> None:
+                 stored_user_id: Callable[[str | None], str],
+                 mirror_timeout_s: float = shadow_default("shadow_timeout_s"),
+                 max_in_flight: int = shadow_default("shadow_max_in_flight"),
+                 max_pending: int = shadow_default("shadow_queue_size"), rng: random.Random | None = None) -> None:
         self.inner = inner
         self.router = router
         self.live = live

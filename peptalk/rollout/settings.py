@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from router.settings import PEPTALK_ENV
 
 
 class RolloutSettings(BaseSettings):
     """How each app process follows the rollout stored in the database."""
 
-    model_config = SettingsConfigDict(env_prefix="PEPTALK_", env_file=".env", extra="ignore")
+    model_config = PEPTALK_ENV
 
     # Off: the app neither reads the rollout tables nor changes routing (a plain deployment).
     rollout_enabled: bool = False

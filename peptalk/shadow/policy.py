@@ -7,17 +7,11 @@ import hashlib
 import hmac
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
-from peptalk.settings import Settings
 from peptalk.shadow.errors import ShadowConfigError
+from peptalk.shadow.settings import ShadowSettings, shadow_default
 from router.errors import UnknownModelError
 from router.router import Router
-
-
-def _default(name: str) -> Any:
-    """The default of setting `name`: written once, in `Settings`."""
-    return Settings.model_fields[name].get_default(call_default_factory=True)
 
 
 @dataclass(frozen=True)
@@ -25,22 +19,22 @@ class ShadowPolicy:
     """What `PEPTALK_SHADOW_*` says, checked: candidates, sampling, allow-list, limits and user-id hashing."""
 
     candidates: tuple[str, ...]
-    sample_rate: float = _default("shadow_sample_rate")
+    sample_rate: float = shadow_default("shadow_sample_rate")
     allow_users: tuple[str, ...] = ()  # user ids or fnmatch patterns (`acme:*` for a tenant); empty: everyone
-    max_in_flight: int = _default("shadow_max_in_flight")
-    queue_size: int = _default("shadow_queue_size")
-    timeout_s: float = _default("shadow_timeout_s")
-    hash_user_ids: bool = _default("shadow_hash_user_ids")
+    max_in_flight: int = shadow_default("shadow_max_in_flight")
+    queue_size: int = shadow_default("shadow_queue_size")
+    timeout_s: float = shadow_default("shadow_timeout_s")
+    hash_user_ids: bool = shadow_default("shadow_hash_user_ids")
     user_id_salt: bytes = b""
-    batch_size: int = _default("shadow_batch_size")
-    flush_interval_s: float = _default("shadow_flush_interval_s")
-    retention_days: int = _default("shadow_retention_days")
-    prune_interval_s: float = _default("shadow_prune_interval_s")
-    drain_timeout_s: float = _default("shadow_drain_timeout_s")
+    batch_size: int = shadow_default("shadow_batch_size")
+    flush_interval_s: float = shadow_default("shadow_flush_interval_s")
+    retention_days: int = shadow_default("shadow_retention_days")
+    prune_interval_s: float = shadow_default("shadow_prune_interval_s")
+    drain_timeout_s: float = shadow_default("shadow_drain_timeout_s")
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ShadowPolicy:
+    def from_settings(cls, settings: ShadowSettings) -> ShadowPolicy:
         salt = settings.shadow_user_id_salt.get_secret_value().encode() if settings.shadow_user_id_salt else b""
         return cls(
             candidates=tuple(dict.fromkeys(settings.shadow_candidates)),

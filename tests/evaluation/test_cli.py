@@ -21,7 +21,7 @@ GPT4 = f"openai:{OPENAI_ALIAS}"
 JUDGE = EMBEDDED
 
 
-def peptalk_eval(*args: str, env: dict[str, str] | None = None, timeout: float = 1500) -> subprocess.CompletedProcess[str]:
+def peptalk_eval(*args: str, env: dict[str, str] | None = None, timeout: float = 2400) -> subprocess.CompletedProcess[str]:
     full_env = {**{k: v for k, v in os.environ.items() if not k.startswith("PEPTALK_")}, "PYTHONPATH": str(ROOT),
                 "PEPTALK_LOG_LEVEL": "WARNING", "COLUMNS": "200", **(env or {})}
     return subprocess.run([python(), "-m", "peptalk.cli", "eval", *args], capture_output=True, text=True, env=full_env,
@@ -100,7 +100,7 @@ def read_jsonl(path: Path) -> list[dict[str, object]]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(3600)
+@pytest.mark.timeout(5400)  # two eval runs of up to 2400 s each: at a load average of 15 one took over 1500 s
 def test_eval_run_end_to_end(openai_server: str, tmp_path: Path) -> None:
     """Generate with the embedded model and the llama.cpp OpenAI server, judge with the embedded model, rank, agree."""
     env = {"PEPTALK_BACKENDS": "embedded,openai", "PEPTALK_OPENAI_BASE_URL": openai_server,

@@ -12,7 +12,7 @@ from evaluation.errors import MetricUnavailable
 from evaluation.metrics import METRICS, EmbeddingsMetric, SbertMetric, SemBleuMetric, UseQaMetric
 from evaluation.metrics.base import SimilarityMetric
 from evaluation.metrics.embeddings import pooled
-from peptalk.settings import Settings
+from evaluation.settings import EvalSettings
 from tests.conftest import ARTIFACTS
 from tests.helpers import free_port, python, running
 
@@ -54,7 +54,7 @@ def test_use_qa_reports_unavailable_with_a_reason() -> None:
 
 def test_embeddings_without_endpoint_is_unavailable() -> None:
     with pytest.raises(MetricUnavailable) as caught:
-        METRICS["embeddings"](Settings(_env_file=None))
+        METRICS["embeddings"](EvalSettings(_env_file=None))
     assert "PEPTALK_EVAL_EMBEDDINGS_BASE_URL" in caught.value.reason
 
 
@@ -81,7 +81,7 @@ def embeddings_server(gguf_path: Path) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_embeddings_through_llama_cpp_server(embeddings_server: str) -> None:
-    settings = Settings(_env_file=None, eval_embeddings_base_url=embeddings_server, eval_embeddings_model="embedder")
+    settings = EvalSettings(_env_file=None, eval_embeddings_base_url=embeddings_server, eval_embeddings_model="embedder")
     metric = METRICS["embeddings"](settings)
     same, other = metric.similarities(["Call grandma tonight.", "Call grandma tonight."],
                                       ["Call grandma tonight.", "Quarterly revenue grew by four percent."])

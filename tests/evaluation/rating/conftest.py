@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from evaluation.rating import RatingItem
-from peptalk.settings import Settings
+from evaluation.settings import EvalSettings
 
 MODELS = ["openai:gpt-4", "ollama:starling-lm:7b", "embedded:smollm2-135m"]
 # Every string that would give a model away: the full names and their parts (but not "7b", which random hex ids hold).
@@ -37,12 +37,12 @@ def write_dataset(path: Path, items: list[RatingItem]) -> Path:
 
 
 @pytest.fixture
-def rating_settings(tmp_path: Path) -> Callable[..., Settings]:
-    def build(**overrides: Any) -> Settings:
+def rating_settings(tmp_path: Path) -> Callable[..., EvalSettings]:
+    def build(**overrides: Any) -> EvalSettings:
         values: dict[str, Any] = {"data_dir": tmp_path / "var", "log_level": "WARNING",
                                   "rating_admin_token": ADMIN_TOKEN, "rating_raters_per_item": 2,
                                   "rating_items_per_rater": 3}
         values.update(overrides)
-        return Settings(_env_file=None, **values)
+        return EvalSettings(_env_file=None, **values)
 
     return build

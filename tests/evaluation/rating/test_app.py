@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 
 from evaluation.rating import Blinder, create_rating_app
 from evaluation.rating.auth import resolve_secret
-from peptalk.settings import Settings
+from evaluation.settings import EvalSettings
 from tests.evaluation.rating.conftest import ADMIN_TOKEN, MODEL_MARKERS, MODELS, make_items
 from tests.evaluation.rating.pages import leaked_markers, rating_form
 
 
 @contextmanager
-def rating_client(settings: Settings, items: int = 4) -> Iterator[TestClient]:
+def rating_client(settings: EvalSettings, items: int = 4) -> Iterator[TestClient]:
     app = create_rating_app(settings, make_items(items))
     with TestClient(app, base_url="http://127.0.0.1") as client:
         yield client
@@ -40,7 +40,7 @@ def stored(client: TestClient) -> list[tuple[str, str, str, float]]:
 
 
 @pytest.fixture
-def client(rating_settings: Callable[..., Settings]) -> Iterator[TestClient]:
+def client(rating_settings: Callable[..., EvalSettings]) -> Iterator[TestClient]:
     with rating_client(rating_settings()) as client:
         yield client
 
@@ -140,14 +140,14 @@ def test_assignment_spreads_units_over_raters(client: TestClient) -> None:
     assert "nothing for you to rate" in open_next(client).text
 
 
-def test_name_sign_in_mode(rating_settings: Callable[..., Settings]) -> None:
+def test_name_sign_in_mode(rating_settings: Callable[..., EvalSettings]) -> None:
     with rating_client(rating_settings(rating_signin="name")) as client:
         assert client.post("/signin", data={"name": "<script>"}).status_code == 422
         assert client.post("/signin", data={"name": "ann"}, follow_redirects=False).status_code == 303
         assert "Item 1 of 3" in open_next(client).text
 
 
-def test_pairwise_mode_stores_the_preferred_model_and_criteria(rating_settings: Callable[..., Settings]) -> None:
+def test_pairwise_mode_stores_the_preferred_model_and_criteria(rating_settings: Callable[..., EvalSettings]) -> None:
     settings = rating_settings(rating_mode="pairwise", rating_criteria=["clarity", "overall"])
     with rating_client(settings, items=2) as client:
         sign_in(client, "ann")
@@ -187,7 +187,7 @@ def test_admin_page_needs_the_admin_token_and_shows_progress(client: TestClient)
     assert bearer.status_code == 200
 
 
-def test_admin_page_is_off_without_an_admin_token(rating_settings: Callable[..., Settings]) -> None:
+def test_admin_page_is_off_without_an_admin_token(rating_settings: Callable[..., EvalSettings]) -> None:
     with rating_client(rating_settings(rating_admin_token=None)) as client:
         assert client.get("/admin").status_code == 403
         assert client.post("/admin/signin", data={"token": ""}).status_code == 401

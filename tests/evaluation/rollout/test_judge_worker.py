@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from evaluation.rollout.judge import PROMPT_VERSION, combine, outcome_of
 from evaluation.rollout.worker import judge_passes
+from evaluation.settings import EvalSettings
 from peptalk.rollout.store import RolloutStore
-from peptalk.settings import Settings
 from peptalk.shadow import SqlShadowStore
 from peptalk.shadow.store import shadow_calls
 from tests.doubles.judge_openai import JudgeDouble, always, prefer
@@ -29,10 +29,10 @@ def judge() -> Iterator[JudgeDouble]:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, judge: JudgeDouble) -> Iterator[tuple[RolloutStore, SqlShadowStore, Settings]]:
+def setup(tmp_path: Path, judge: JudgeDouble) -> Iterator[tuple[RolloutStore, SqlShadowStore, EvalSettings]]:
     store = RolloutStore.from_url(f"sqlite:///{tmp_path / 'peptalk.db'}")
     store.migrate()
-    settings = Settings(_env_file=None, backends=["openai"], openai_base_url=judge.base_url, openai_api_key="k",
+    settings = EvalSettings(_env_file=None, backends=["openai"], openai_base_url=judge.base_url, openai_api_key="k",
                         openai_models=["gpt-4"], default_model="openai:gpt-4", log_level="WARNING",
                         retry_attempts=1)
     yield store, SqlShadowStore(store.engine), settings

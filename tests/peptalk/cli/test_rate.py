@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from peptalk.settings import Settings
+from evaluation.settings import EvalSettings
 from tests.helpers import ROOT
 
 
@@ -55,4 +55,4 @@ def test_raters_add_and_list(tmp_path: Path) -> None:
 @pytest.mark.parametrize("criteria", ["score", "Clarity", "a,a", "rater"])
 def test_criteria_must_be_distinct_slugs_that_do_not_clash_with_export_columns(criteria: str) -> None:
     with pytest.raises(ValidationError):
-        Settings(_env_file=None, rating_criteria=criteria)
+        EvalSettings(_env_file=None, rating_criteria=criteria)

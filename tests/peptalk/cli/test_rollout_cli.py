@@ -12,6 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from evaluation.settings import get_eval_settings
 from peptalk.cli import app
 from peptalk.db import sqlite_url
 from peptalk.rollout.store import RolloutStore
@@ -31,8 +32,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
                         "PEPTALK_OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
+    get_eval_settings.cache_clear()
     yield url
     get_settings.cache_clear()
+    get_eval_settings.cache_clear()
 
 
 def rollout(*args: str) -> tuple[int, str]:

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 
 from evaluation.rollout.worker import judge_passes
+from evaluation.settings import EvalSettings
 from peptalk.rollout.store import RolloutStore
-from peptalk.settings import Settings
 from tests.conftest import ARTIFACTS, OLLAMA_TAG, OPENAI_ALIAS
 from tests.doubles.judge_openai import JudgeDouble
 from tests.helpers import free_port, python, running
@@ -67,9 +67,9 @@ class JudgeLoop:
     """`peptalk rollout judge` passes on a thread, against the judge double, until stopped."""
 
     def __init__(self, store: RolloutStore, judge: JudgeDouble, *, interval_s: float = 0.3) -> None:
-        self.settings = Settings(_env_file=None, backends=["openai"], openai_base_url=judge.base_url,
-                                 openai_api_key="k", openai_models=[judge.model],
-                                 default_model=f"openai:{judge.model}", log_level="WARNING", retry_attempts=1)
+        self.settings = EvalSettings(_env_file=None, backends=["openai"], openai_base_url=judge.base_url,
+                                     openai_api_key="k", openai_models=[judge.model],
+                                     default_model=f"openai:{judge.model}", log_level="WARNING", retry_attempts=1)
         self.store = store
         self.interval_s = interval_s
         self.judged = 0
