@@ -19,6 +19,7 @@ META_KEY = "peptalk"  # response_metadata key of the first chunk: the `AnswerFac
 
 CacheMode = Literal["use", "bypass", "refresh"]  # per request: `config={"configurable": {"cache": ...}}`
 CacheKind = Literal["exact", "semantic", "miss", "bypass", "refresh"]  # how the cache layer served an answer
+RolloutArm = Literal["candidate", "primary", "fallback"]  # fallback: the candidate failed first, the primary answered
 
 # Set per HTTP request by the app (a middleware); a call made outside a request gets a fresh id.
 current_request_id: ContextVar[str | None] = ContextVar("peptalk_request_id", default=None)
@@ -63,6 +64,14 @@ class FallbackFact(TypedDict):
     detail: str
 
 
+class RolloutFact(TypedDict):
+    """The rollout stage that routed an answer, the rollout's version then, and the arm that answered."""
+
+    stage: str
+    version: int
+    arm: RolloutArm
+
+
 class ErrorFact(TypedDict):
     """Why a stream stopped after its first chunk (sent before LangServe's generic error event)."""
 
@@ -86,6 +95,7 @@ class AnswerFacts:
     cache_evidence: dict[str, Any] | None = None  # a semantic hit's evidence
     cache_miss_reason: str | None = None  # why the nearest entry was not a hit
     shared_flight: bool | None = None  # a hit that waited for an identical request's answer
+    rollout: RolloutFact | None = None  # set by the rollout layer on every answer it routes
     error: ErrorFact | None = None
 
     def as_dict(self) -> dict[str, Any]:

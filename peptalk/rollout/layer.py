@@ -4,7 +4,8 @@ A user the stage assigns to the candidate is served by the candidate (pinned, wi
 fallback); if it fails before its first token, the primary answers instead, so the user never sees the
 candidate's failure. Every request is mirrored to the other model with the plan's `mirror_rate` (primary
 users to the candidate, candidate users to the primary), and every candidate failure is logged as a pair,
-so evidence keeps flowing at every stage, 100% included.
+so evidence keeps flowing at every stage, 100% included. Each answer's first chunk says which stage routed it
+and on which arm (`AnswerFacts.rollout`).
 """
 
 from __future__ import annotations
@@ -28,10 +29,16 @@ from peptalk.rollout.metrics import MIRRORS, ROUTED
 from peptalk.shadow import BatchWriter
 from peptalk.shadow.recorder import StreamRecorder, prompt_text
 from peptalk.shadow.settings import shadow_default
-from router.call import Call, CallOptions, ChatLayer
+from router.call import AnswerFacts, Call, CallOptions, ChatLayer, RolloutArm, RolloutFact, facts_of, with_facts
 from router.router import Router
 
 log = logging.getLogger("peptalk.rollout")
+
+
+def with_rollout_fact(chunk: AIMessageChunk, state: LiveState, arm: RolloutArm) -> AIMessageChunk:
+    """`chunk` (an answer's first) with the facts it carries plus which stage routed it and on which arm."""
+    fact = RolloutFact(stage=state.stage, version=state.version, arm=arm)
+    return with_facts(chunk, dataclasses.replace(facts_of(chunk) or AnswerFacts(), rollout=fact))
 
 
 class RolloutLayer:
@@ -54,7 +61,7 @@ class RolloutLayer:
         self._slots = asyncio.Semaphore(max_in_flight)
         self._jobs: set[asyncio.Task[None]] = set()
 
-    def arm(self, call: Call, state: LiveState | None) -> str | None:
+    def arm(self, call: Call, state: LiveState | None) -> RolloutArm | None:
         """`candidate`, `primary`, or None when the rollout does not apply (no rollout, a pinned model)."""
         if state is None or call.model is not None:
             return None
@@ -70,20 +77,22 @@ class RolloutLayer:
         ROUTED.labels(arm).inc()
         mirrored = self.rng.random() < state.mirror_rate
         if arm == "primary":
-            async for chunk in self._served(call, mirror_to=state.candidate if mirrored else None):
+            async for chunk in self._served(call, state, mirror_to=state.candidate if mirrored else None):
                 yield chunk
             return
         async for chunk in self._candidate(call, state, mirrored):
             yield chunk
 
-    async def _served(self, call: Call, *, mirror_to: str | None) -> AsyncIterator[AIMessageChunk]:
+    async def _served(self, call: Call, state: LiveState, *, mirror_to: str | None) -> AsyncIterator[AIMessageChunk]:
         """`inner`'s answer to `call`; when `mirror_to` is set, the same call goes to that model afterwards."""
         recorder = StreamRecorder(model=call.model) if mirror_to else None
         error: BaseException | None = None
+        first = True
         try:
             async for chunk in self.inner.astream(call):
                 if recorder is not None:
                     recorder.observe(chunk)
+                chunk, first = (with_rollout_fact(chunk, state, "primary") if first else chunk), False
                 yield chunk
         except BaseException as exc:
             error = exc
@@ -99,8 +108,8 @@ class RolloutLayer:
         started = False
         try:
             async for chunk in self.inner.astream(pinned):
-                started = True
                 recorder.observe(chunk)
+                chunk, started = (chunk if started else with_rollout_fact(chunk, state, "candidate")), True
                 yield chunk
         except Exception as exc:
             if started:  # mid-stream: too late to answer from another model; log the pair, then fail as today
@@ -113,8 +122,10 @@ class RolloutLayer:
             fallback = Call(messages=call.messages, request=call.request, model=state.primary,
                             options=call.options, request_id=call.request_id)
             answer = StreamRecorder(model=state.primary)
+            first = True
             async for chunk in self.inner.astream(fallback):
                 answer.observe(chunk)
+                chunk, first = (with_rollout_fact(chunk, state, "fallback") if first else chunk), False
                 yield chunk
             # The fallback answer is the pair's other side: no extra call needed.
             self._store(call, failed, answer.finish(prompt=prompt_text(call.messages)))

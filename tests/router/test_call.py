@@ -7,7 +7,17 @@ import dataclasses
 import pytest
 from langchain_core.messages import AIMessageChunk
 
-from router.call import META_KEY, AnswerFacts, Call, CallOptions, FallbackFact, facts_chunk, facts_of, with_facts
+from router.call import (
+    META_KEY,
+    AnswerFacts,
+    Call,
+    CallOptions,
+    FallbackFact,
+    RolloutFact,
+    facts_chunk,
+    facts_of,
+    with_facts,
+)
 
 
 def test_unset_facts_are_not_sent_and_the_order_is_fixed() -> None:
@@ -26,6 +36,10 @@ def test_facts_round_trip_through_a_chunk_and_survive_adding_chunks() -> None:
     whole = facts_chunk(facts) + AIMessageChunk(content="Go!")  # LangChain merges response_metadata
     assert facts_of(whole) == facts
     assert facts_of(AIMessageChunk(content="no facts")) is None
+    routed = AnswerFacts(model="ollama:x", rollout=RolloutFact(stage="25", version=3, arm="candidate"))
+    assert facts_of(facts_chunk(routed)) == routed  # the rollout layer's fact reaches clients as it was set
+    sent = facts_chunk(routed).response_metadata[META_KEY]
+    assert sent["rollout"] == {"stage": "25", "version": 3, "arm": "candidate"}
     assert AnswerFacts.from_dict({"model": "m", "unknown_key": 1}) == AnswerFacts(model="m")
 
 

@@ -13,7 +13,7 @@ from peptalk.rollout.layer import RolloutLayer
 from peptalk.rollout.live import LiveRollout
 from peptalk.rollout.store import RolloutStore
 from peptalk.shadow import BatchWriter, SqlShadowStore
-from router.call import Call, AnswerFacts, facts_chunk
+from router.call import AnswerFacts, Call, RolloutFact, facts_chunk, facts_of
 from router.errors import AllBackendsFailed
 from tests.peptalk.rollout.helpers import CANDIDATE, PRIMARY, make_plan
 
@@ -42,11 +42,20 @@ async def drain(layer: RolloutLayer, call: Call) -> str:
     return "".join([chunk.text async for chunk in layer.astream(call)])
 
 
+async def rollout_fact(layer: RolloutLayer, call: Call) -> RolloutFact | None:
+    """What the answer's first chunk says about the rollout; no later chunk says anything of it."""
+    chunks = [chunk async for chunk in layer.astream(call)]
+    assert all((facts_of(chunk) or AnswerFacts()).rollout is None for chunk in chunks[1:])
+    facts = facts_of(chunks[0])
+    assert facts is not None and facts.model is not None  # the facts from below are kept
+    return facts.rollout
+
+
 async def test_arms_fallback_and_pairs(tmp_path: Path) -> None:
     store = RolloutStore.from_url(f"sqlite:///{tmp_path / 'peptalk.db'}")
     store.migrate()
     rollout = store.create(make_plan(mirror_rate=1.0), actor="operator", reason="t")
-    store.transition(rollout, kind="advance", to_stage=3, status="active", actor="operator", reason="50%")
+    rollout = store.transition(rollout, kind="advance", to_stage=3, status="active", actor="operator", reason="50%")
     inner = Scripted()
     shadow = SqlShadowStore(store.engine)
     layer = RolloutLayer(inner, inner, live=LiveRollout(store, refresh_interval_s=60),  # type: ignore[arg-type]
@@ -60,15 +69,24 @@ async def test_arms_fallback_and_pairs(tmp_path: Path) -> None:
             assert await drain(layer, call_for(user)) == f"answer from {expected}"
         assert await drain(layer, call_for(None)) == f"answer from {PRIMARY}"  # no user: the primary
         assert await drain(layer, call_for("user-1", model="embedded:x")) == "answer from embedded:x"  # pinned: as is
-        inner.down.add(CANDIDATE)
         victim = next(user for user in users if serves_candidate(user, 0.5, salt))
+        other = next(user for user in users if not serves_candidate(user, 0.5, salt))
+        stage = {"stage": "50", "version": rollout.version}
+        assert await rollout_fact(layer, call_for(victim)) == stage | {"arm": "candidate"}  # each answer says its arm
+        assert await rollout_fact(layer, call_for(other)) == stage | {"arm": "primary"}
+        assert await rollout_fact(layer, call_for(None)) == stage | {"arm": "primary"}  # no user: the primary's arm
+        assert await rollout_fact(layer, call_for(other, model="embedded:x")) is None  # the rollout did not route it
+        inner.down.add(CANDIDATE)
         assert await drain(layer, call_for(victim)) == f"answer from {PRIMARY}"  # the user never sees the failure
+        assert await rollout_fact(layer, call_for(victim)) == stage | {"arm": "fallback"}
         await asyncio.sleep(0.2)
         await layer.writer.flush()
         rows = list(shadow.read())
-        assert len(rows) == 42  # 40 users' and the anonymous request's mirrors, and the failure pair (not the pinned)
+        # 40 users' and the anonymous request's mirrors, the fact checks' 3 mirrors and 2 failure pairs (not the
+        # pinned calls)
+        assert len(rows) == 46
         failed = [row for row in rows if row.primary.error]
-        assert len(failed) == 1 and failed[0].primary.model == CANDIDATE
+        assert len(failed) == 2 and failed[0].primary.model == CANDIDATE
         assert failed[0].candidates[0].model == PRIMARY and failed[0].candidates[0].response  # the fallback answer
         directions = {(row.primary.model, row.candidates[0].model) for row in rows}
         assert directions == {(CANDIDATE, PRIMARY), (PRIMARY, CANDIDATE)}  # shadow both ways
