@@ -1,18 +1,21 @@
 """A test double that speaks Ollama's HTTP API as Ollama does, backed by llama.cpp (SmolLM2 for every tag).
 
 Run: python -m tests.doubles.ollama_server --port P --model-path GGUF --tag starling-lm:7b [--pullable TAG ...]
-     [--crash TAG:N ...] [--load-s 0.3]
+     [--crash TAG:N ...] [--slow TAG:N:S ...] [--load-s 0.3]
 It follows Ollama's documented behaviour (`ollama_rules`): a bad body is a 400 and an unknown model a 404;
 empty `messages` (or an empty prompt) loads the model and answers `done_reason: "load"` without generating;
 the first request of a tag pays a real load (`load_duration`); `/api/ps` lists only loaded tags; a pull of an
 unknown tag answers 200 and streams `pulling manifest`, then `{"error": ...}`. `--crash TAG:N` makes TAG's
 runner die after N tokens: an in-stream `{"error": ...}` line, as Ollama sends when its runner crashes.
+`--slow TAG:N:S` makes TAG slow down after its first N generations: each later one waits S seconds before its
+first token (a node under contention), so a test can slow a model mid-run without restarting it.
 Production code never imports this module.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import asyncio
 import datetime as dt
 import hashlib
@@ -54,12 +57,18 @@ def _error(error: OllamaError) -> JSONResponse:
 
 
 def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_threads: int = 2,
-                  crash_after: dict[str, int] | None = None, load_s: float = 0.3) -> FastAPI:
-    """The double's app: `tags` are installed, `pullable` can be pulled, all answer with the same GGUF."""
+                  crash_after: dict[str, int] | None = None, slow_after: dict[str, tuple[int, float]] | None = None,
+                  load_s: float = 0.3) -> FastAPI:
+    """The double's app: `tags` are installed, `pullable` can be pulled, all answer with the same GGUF.
+
+    `slow_after` maps a tag to (N, S): after its first N generations, each waits S seconds before its first token.
+    """
     runtime = EmbeddedRuntime(model_path, n_ctx=2048, n_threads=n_threads)
     installed: dict[str, str] = {tag: _stamp() for tag in tags}
     loaded: dict[str, dt.datetime] = {}  # tag -> when it unloads
     crashes = dict(crash_after or {})
+    slowdowns = dict(slow_after or {})
+    generations: dict[str, int] = {}  # per tag, generating requests so far
     size = model_path.stat().st_size
     app = FastAPI(title="ollama-double")
     app.state.installed = installed
@@ -142,6 +151,9 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
             nothing = {"message": {"role": "assistant", "content": ""}} if chat else {"response": ""}
             return {"model": tag, "created_at": _stamp(), **nothing, "done": True, "done_reason": "load"}
         app.state.requests += 1
+        generations[tag] = generations.get(tag, 0) + 1
+        fast_for, delay_s = slowdowns.get(tag, (0, 0.0))
+        delay_s = delay_s if generations[tag] > fast_for else 0.0
         options = body.get("options") or {}
         crash_at = crashes.get(tag)
         started = time.perf_counter()
@@ -153,6 +165,7 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
         async def events() -> AsyncIterator[dict[str, Any]]:
             first: float | None = None
             sent = 0
+            await asyncio.sleep(delay_s)  # `--slow`: silence before the first token
             async for kind, value in generate(messages, options):
                 if crash_at is not None and sent >= crash_at:
                     loaded.pop(tag, None)  # the runner died; the next request loads it again
@@ -249,6 +262,18 @@ def _crash(value: str) -> tuple[str, int]:
     return tag, int(count)
 
 
+def _slow(value: str) -> tuple[str, tuple[int, float]]:
+    """`TAG:N:S` -> (TAG, (N, S)): N generations at full speed, then S seconds before each first token."""
+    try:
+        tag, count_text, delay_text = value.rsplit(":", 2)  # the tag may hold its own `:version`
+        count, delay_s = int(count_text), float(delay_text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not TAG:N:SECONDS (N a whole number)") from None
+    if not tag or count < 0 or not math.isfinite(delay_s) or delay_s <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: needs a tag, N >= 0 and SECONDS > 0")
+    return tag, (count, delay_s)
+
+
 def main() -> None:
     import uvicorn
 
@@ -259,9 +284,15 @@ def main() -> None:
     parser.add_argument("--tag", action="append", default=[])
     parser.add_argument("--pullable", action="append", default=[])
     parser.add_argument("--crash", action="append", default=[], type=_crash, help="TAG:N, the runner dies after N tokens")
+    parser.add_argument("--slow", action="append", default=[], type=_slow,
+                        help="TAG:N:S, after N generations each waits S seconds before its first token")
     parser.add_argument("--load-s", type=float, default=0.3, help="extra seconds the first request of a tag loads for")
     args = parser.parse_args()
-    app = create_double(args.model_path, args.tag, args.pullable, crash_after=dict(args.crash), load_s=args.load_s)
+    unknown = sorted({tag for tag, _ in args.slow} - set(args.tag))
+    if unknown:
+        parser.error(f"argument --slow: {', '.join(unknown)} is not an installed --tag")
+    app = create_double(args.model_path, args.tag, args.pullable, crash_after=dict(args.crash),
+                        slow_after=dict(args.slow), load_s=args.load_s)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 

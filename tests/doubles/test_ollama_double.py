@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,19 +15,24 @@ from peptalk.cli import app
 from router import StreamInterrupted
 from tests.conftest import OLLAMA_TAG, start_ollama_double
 from tests.doubles.faults import TOKENS, FaultServer
+from tests.helpers import ROOT, python
 from tests.router.routing_kit import OPENAI, call, collect, make_router, meta, metric, text
 
 CRASHING = "crashy:7b"
 EARLY_CRASH = "crashy-early:7b"
+SLOWING = "slowing:7b"
+SLOW_S = 3.0
 CHAT = {"model": OLLAMA_TAG, "messages": [{"role": "user", "content": "Say hi."}], "options": {"num_predict": 4}}
 
 
 @pytest.fixture(scope="module")
 def strict_double(gguf_path: Path) -> Iterator[str]:
-    """A fresh double (nothing loaded yet) with a tag whose runner dies after 2 tokens, and one that dies at once."""
-    port, server = start_ollama_double(gguf_path, tags=[OLLAMA_TAG, CRASHING, EARLY_CRASH], name="ollama-strict",
+    """A fresh double (nothing loaded yet) with a tag whose runner dies after 2 tokens, one that dies at once, and
+    one that slows down after its first generation."""
+    port, server = start_ollama_double(gguf_path, tags=[OLLAMA_TAG, CRASHING, EARLY_CRASH, SLOWING],
+                                       name="ollama-strict",
                                        extra_args=["--crash", f"{CRASHING}:2", "--crash", f"{EARLY_CRASH}:0",
-                                                   "--load-s", "0.2"])
+                                                   "--slow", f"{SLOWING}:1:{SLOW_S}", "--load-s", "0.2"])
     with server:
         yield f"http://127.0.0.1:{port}"
 
@@ -46,7 +52,7 @@ def test_ps_lists_only_loaded_models_and_the_first_request_pays_the_load(strict_
     loaded = httpx.get(f"{strict_double}/api/ps").json()["models"]
     assert [entry["name"] for entry in loaded] == [OLLAMA_TAG] and loaded[0]["expires_at"]
     installed = {entry["name"] for entry in httpx.get(f"{strict_double}/api/tags").json()["models"]}
-    assert installed == {OLLAMA_TAG, CRASHING, EARLY_CRASH}
+    assert installed == {OLLAMA_TAG, CRASHING, EARLY_CRASH, SLOWING}
 
 
 @pytest.mark.parametrize("stream", [True, False])
@@ -80,6 +86,27 @@ def test_a_runner_crash_is_an_error_line_inside_a_200_stream(strict_double: str)
     assert [line.get("done") for line in lines[:-1]] == [False, False]  # two tokens first
     assert lines[-1] == {"error": "llama runner process has terminated: signal: killed"}
     assert CRASHING not in {entry["name"] for entry in httpx.get(f"{strict_double}/api/ps").json()["models"]}
+
+
+def test_a_slowing_tag_waits_before_its_first_token_after_its_first_generations(strict_double: str) -> None:
+    body = CHAT | {"model": SLOWING, "options": {"num_predict": 1}}
+    fast = httpx.post(f"{strict_double}/api/chat", json=body | {"stream": False}, timeout=120).json()
+    slow = _lines(httpx.post(f"{strict_double}/api/chat", json=body, timeout=120))  # streamed: the same wait
+    assert fast["prompt_eval_duration"] < SLOW_S * 1e9 <= slow[-1]["prompt_eval_duration"]  # time to first token
+    assert slow[0]["message"]["content"] and slow[-1]["done"] is True  # late, but a whole answer
+    ok = httpx.post(f"{strict_double}/api/chat", json=CHAT | {"stream": False}, timeout=120).json()
+    assert ok["prompt_eval_duration"] < SLOW_S * 1e9  # other tags keep their speed
+
+
+@pytest.mark.parametrize(("flag", "problem"), [
+    (f"{SLOWING}:1", "is not TAG:N:SECONDS"), (f"{SLOWING}:x:2", "is not TAG:N:SECONDS"),
+    (f"{SLOWING}:-1:2", "N >= 0 and SECONDS > 0"), (f"{SLOWING}:1:0", "N >= 0 and SECONDS > 0"),
+    (f"{SLOWING}:1:nan", "N >= 0 and SECONDS > 0"), ("nosuch:1b:1:2", "nosuch:1b is not an installed --tag"),
+])
+def test_a_bad_slow_flag_is_refused_at_start(flag: str, problem: str) -> None:
+    result = subprocess.run([python(), "-m", "tests.doubles.ollama_server", "--port", "1", "--model-path", "none.gguf",
+                             "--tag", SLOWING, "--slow", flag], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2 and "--slow" in result.stderr and problem in result.stderr, result.stderr
 
 
 def test_a_pull_of_an_unknown_tag_fails_inside_a_200_stream(strict_double: str) -> None:
