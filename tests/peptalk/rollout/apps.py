@@ -64,7 +64,12 @@ def status(client: httpx.Client, url: str) -> dict[str, Any]:
 
 
 class JudgeLoop:
-    """`peptalk rollout judge` passes on a thread, against the judge double, until stopped."""
+    """`peptalk rollout judge` passes on a thread, against the judge double, until stopped.
+
+    Every pass runs on the thread's one event loop, as `peptalk rollout judge` does: langchain-openai caches its
+    HTTP clients per base URL, bound to the loop they were first used on, so a loop per pass would fail the next
+    pass's first call ("Event loop is closed") and leave its pair pending.
+    """
 
     def __init__(self, store: RolloutStore, judge: JudgeDouble, *, interval_s: float = 0.3) -> None:
         self.settings = EvalSettings(_env_file=None, backends=["openai"], openai_base_url=judge.base_url,
@@ -73,16 +78,21 @@ class JudgeLoop:
         self.store = store
         self.interval_s = interval_s
         self.judged = 0
+        self.failed = 0  # judge calls that failed (their pairs stay pending)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="judge-loop", daemon=True)
 
     def _run(self) -> None:
+        asyncio.run(self._passes())
+
+    async def _passes(self) -> None:
         while not self._stop.is_set():
             with contextlib.suppress(Exception):
-                run = asyncio.run(judge_passes(self.store, once=True, interval_s=0, limit=20, settings=self.settings))
+                run = await judge_passes(self.store, once=True, interval_s=0, limit=20, settings=self.settings)
                 if run is not None:
                     self.judged += run.judged
-            self._stop.wait(self.interval_s)
+                    self.failed += run.failed
+            await asyncio.sleep(self.interval_s)
 
     def __enter__(self) -> JudgeLoop:
         self._thread.start()
