@@ -4,28 +4,35 @@ Ollama double, the judge the OpenAI-protocol judge double; a real uvicorn app ap
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from typer.testing import CliRunner
 
 from peptalk.cli import app as cli
 from peptalk.rollout.assign import serves_candidate
-from peptalk.rollout.store import RolloutStore
-from peptalk.shadow.store import shadow_calls, shadow_pairs
+from peptalk.rollout.base import Transition
+from peptalk.rollout.plan import RolloutPlan
+from peptalk.rollout.store import RolloutStore, utc
+from peptalk.shadow.store import percentile, shadow_calls, shadow_pairs
 from tests.conftest import OLLAMA_TAG, OPENAI_ALIAS, start_ollama_double
 from tests.doubles.judge_openai import JudgeDouble, always, prefer
+from tests.helpers import GENEROUS_S
 from tests.peptalk.rollout.apps import JudgeLoop, app_env, app_process, invoke, status
 from tests.peptalk.rollout.helpers import make_plan
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 CANDIDATE, PRIMARY = f"ollama:{OLLAMA_TAG}", f"openai:{OPENAI_ALIAS}"
-BATCH = 4
+STAGES = [("shadow", 0.0), ("canary-5", 0.05), ("25", 0.25), ("50", 0.5), ("all", 1.0)]
+ROUND = 10  # users served per round of the advance test, and the judged pairs each of its stages needs
+FAST_ANSWERS, SLOW_S, P95_MAX_S = 3, 8.0, 5.0  # the candidate slows by seconds: far beyond a loaded machine's noise
 runner = CliRunner()
 
 
@@ -37,8 +44,23 @@ def candidate_server(gguf_path: Path) -> Iterator[tuple[str, object]]:
         yield f"http://127.0.0.1:{port}", process
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
+def slowing_candidate(gguf_path: Path) -> Iterator[str]:
+    """An Ollama double, warmed up (its first generation loads the model: seconds), whose candidate then answers
+    FAST_ANSWERS times at full speed and waits SLOW_S seconds before each later first token; yields its URL."""
+    port, server = start_ollama_double(gguf_path, tags=[OLLAMA_TAG], name="rollout-slowing",
+                                       extra_args=["--slow", f"{OLLAMA_TAG}:{FAST_ANSWERS + 1}:{SLOW_S}"])
+    with server:
+        url = f"http://127.0.0.1:{port}"
+        warm_up = {"model": OLLAMA_TAG, "messages": [{"role": "user", "content": "Hi"}], "stream": False,
+                   "options": {"num_predict": 1}}
+        assert httpx.post(f"{url}/api/chat", json=warm_up, timeout=120).status_code == 200
+        yield url
+
+
+@pytest.fixture
 def judge() -> Iterator[JudgeDouble]:
+    """A judge per test: a new address, so no HTTP client cached for an earlier test's event loop is reused."""
     with JudgeDouble(model="judge") as double:
         yield double
 
@@ -52,8 +74,8 @@ def store(tmp_path: Path) -> Iterator[RolloutStore]:
 
 
 def plan(**overrides: object):  # noqa: ANN201
-    # No latency gate here: on a shared 2-core machine the two servers' latencies are noise (test_controller
-    # covers the latency gate); quality, consistency and errors gate these runs.
+    # No latency gate by default: on a shared 2-core machine the two servers' latencies are noise; quality,
+    # consistency and errors gate these runs. The slowing test adds an absolute one, far below its slowdown.
     base = {"judge": {"model": "openai:judge", "sample_rate": 1.0, "max_calls_per_hour": 10_000,
                       "max_usd_per_day": 5}, "evaluation_interval_s": 1.0,
             "gates": {"win_or_tie_lower_bound": 0.45, "consistency_min": 0.5, "p95_latency_ratio_max": None,
@@ -61,66 +83,116 @@ def plan(**overrides: object):  # noqa: ANN201
     return make_plan(**{**base, **overrides})
 
 
-def test_a_candidate_judged_no_worse_advances_to_100_percent(openai_server: str, candidate_server, judge: JudgeDouble,
-                                                             store: RolloutStore, tmp_path: Path) -> None:
-    """Shadow advances by itself; later stages ask for `peptalk rollout approve`, which holds each stage still
-    while its users are counted (the model calls are slow on a shared 2-core machine)."""
+def count(store: RolloutStore, query: Select[Any]) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(query).scalar() or 0)
+
+
+def serve(client: httpx.Client, url: str, users: Iterator[str], count: int) -> list[tuple[str, dict[str, Any]]]:
+    """Pep talks for the next `count` users, one at a time; each answer names the stage that served it."""
+    return [(user, invoke(client, url, user)) for user in itertools.islice(users, count)]
+
+
+def next_stage(client: httpx.Client, url: str, stage: str, *, wait_s: float) -> str:
+    """The stage this app applies once it leaves `stage`, or `stage` if it does not within `wait_s` (more evidence
+    needed: serve another round). Waiting keeps the pairs few, so the judge keeps up with them."""
+    deadline = time.monotonic() + wait_s
+    while (applied := status(client, url)["applied_here"]["stage"]) == stage and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return applied
+
+
+def check_arms(answers: list[tuple[str, dict[str, Any]]], plan: RolloutPlan) -> dict[str, Counter[str]]:
+    """Each answer came from the arm its stage assigns its user (sticky), by that arm's model; counts per stage."""
+    shares = {stage.name: stage.share for stage in plan.stages}
+    served: dict[str, Counter[str]] = {}
+    for user, output in answers:
+        facts = output["metadata"]["rollout"]
+        arm = "candidate" if serves_candidate(user, shares[facts["stage"]], plan.assignment_salt) else "primary"
+        assert facts["arm"] == arm and output["model"] == {"candidate": CANDIDATE, "primary": PRIMARY}[arm], \
+            (user, output)
+        served.setdefault(facts["stage"], Counter())[output["model"]] += 1
+    return served
+
+
+def test_a_candidate_judged_no_worse_advances_to_100_percent_by_itself(
+        openai_server: str, candidate_server, judge: JudgeDouble, store: RolloutStore, tmp_path: Path) -> None:
+    """No stage asks for approval: the controller advances each stage once its judged pairs pass the gates. Every
+    answer says which stage served it, so each user is counted in the stage that served it, changes or not."""
     judge.decide = always("Both are equally warm and specific.\nChoice: 3")
-    stages = [{"name": "shadow", "share": 0.0, "min_judged_pairs": 3, "min_duration_s": 0}] + [
-        {"name": name, "share": share, "min_judged_pairs": 3, "min_duration_s": 0, "approval": True}
-        for name, share in (("canary-5", 0.05), ("25", 0.25), ("50", 0.5), ("all", 1.0))]
-    rollout = store.create(plan(stages=stages), actor="operator", reason="e2e")
-    salt = rollout.plan.assignment_salt
+    rollout = store.create(plan(stages=[{"name": name, "share": share, "min_judged_pairs": ROUND,
+                                         "min_duration_s": 0} for name, share in STAGES]),
+                           actor="operator", reason="e2e")
     env = app_env(openai_server=openai_server, ollama_url=candidate_server[0], database_url=str(store.engine.url),
                   data_dir=tmp_path)
-    served: dict[str, Counter[str]] = {}
-    with app_process(env, "advance") as url, httpx.Client() as client, JudgeLoop(store, judge):
-        deadline = time.monotonic() + 480
-        round_number = 0
-        while time.monotonic() < deadline:
-            before = status(client, url)
-            users = [f"user-{round_number}-{index}" for index in range(BATCH)]
-            answers = {user: invoke(client, url, user) for user in users}
-            after = status(client, url)
-            round_number += 1
-            stage, share = before["applied_here"]["stage"], before["applied_here"]["share"]
-            if after["applied_here"]["stage"] == stage:  # no rollbacks here, so every request saw this stage
-                for user, output in answers.items():
-                    expected = CANDIDATE if serves_candidate(user, share, salt) else PRIMARY
-                    assert output["model"] == expected, (user, before["applied_here"], output)  # sticky, as assigned
-                    served.setdefault(stage, Counter())[output["model"]] += 1
-            if stage == "all" and stage in served:
+    users = (f"user-{index}" for index in itertools.count())
+    answers: list[tuple[str, dict[str, Any]]] = []
+    with app_process(env, "advance") as url, httpx.Client() as client, JudgeLoop(store, judge) as loop:
+        stage, deadline = "shadow", time.monotonic() + 420
+        while True:  # a round of users (a pair each: the mirror rate is 1), then the controller's turn
+            answers += serve(client, url, users, ROUND)
+            if stage == "all":
                 break
-            while after["rollout"]["status"] == "active" and after["applied_here"]["stage"] == stage != "shadow" \
-                    and time.monotonic() < deadline:
-                time.sleep(0.5)  # the controller sees the pairs judged, then waits for approval
-                after = status(client, url)
-            if after["rollout"]["status"] == "awaiting_approval" and after["applied_here"]["stage"] in served:
-                result = runner.invoke(cli, ["rollout", "approve", "--reason", "e2e", "--database-url",
-                                             str(store.engine.url)])
-                assert result.exit_code == 0, result.output
-                while status(client, url)["applied_here"]["stage"] == after["applied_here"]["stage"]:
-                    time.sleep(0.1)  # the app applies the new stage within its refresh interval
-    assert list(served) == ["shadow", "canary-5", "25", "50", "all"], (served, after["rollout"]["notes"],
-                                                                        after["rollout"]["gates"])
-    for stage in rollout.plan.stages:
-        counts = served[stage.name]
-        total = sum(counts.values())
-        tolerance = 4 * (stage.share * (1 - stage.share) / total) ** 0.5 + 1 / total
-        assert abs(counts[CANDIDATE] / total - stage.share) <= tolerance, (stage.name, counts)
-    history = store.history(rollout.id)
-    assert [(t.kind, t.to_stage) for t in history] == [
-        ("start", "shadow"), ("advance", "canary-5"),
-        ("gates_passed", "canary-5"), ("approve", "25"), ("gates_passed", "25"), ("approve", "50"),
-        ("gates_passed", "50"), ("approve", "all")]
+            assert time.monotonic() < deadline, (stage, status(client, url)["rollout"]["notes"], loop.failed)
+            stage = next_stage(client, url, stage, wait_s=30)
+        history = store.history(rollout.id)
+        # At 100% the primary still answers a mirrored share (candidate users mirrored to it), so evidence flows.
+        mirrored_at_100 = (select(func.count()).select_from(shadow_calls.join(shadow_pairs))
+                           .where(shadow_calls.c.position == 1, shadow_calls.c.model == PRIMARY,
+                                  shadow_pairs.c.created_at >= utc(history[-1].at)))
+        deadline = time.monotonic() + GENEROUS_S
+        while not count(store, mirrored_at_100):
+            assert time.monotonic() < deadline, "no pair mirrored to the primary at 100%"
+            time.sleep(0.5)
+    served = check_arms(answers, rollout.plan)
+    print("answers per stage:", {stage: dict(counts) for stage, counts in served.items()})
+    assert list(served) == [name for name, _ in STAGES], served  # in order, none skipped
+    for stage_plan in rollout.plan.stages:
+        counts = served[stage_plan.name]
+        total, share = sum(counts.values()), stage_plan.share
+        assert total >= ROUND // 2, (stage_plan.name, counts)  # each stage served a sample of its own
+        tolerance = 4 * (share * (1 - share) / total) ** 0.5 + 1 / total  # 4 sigma, plus rounding
+        assert abs(counts[CANDIDATE] / total - share) <= tolerance, (stage_plan.name, counts)
+    assert [(t.kind, t.actor, t.to_stage) for t in history] == [("start", "operator", "shadow")] + [
+        ("advance", "controller", name) for name, _ in STAGES[1:]]  # by itself: no approval, no operator step
     for transition in history[1:]:
-        assert transition.evidence["evidence"]["win_or_tie_lower_bound"] >= 0.45  # stored with its evidence
-    # At 100% the primary still answers a mirrored share, so evidence keeps flowing.
-    with store.engine.connect() as connection:
-        latest = connection.execute(select(shadow_calls.c.model).join(shadow_pairs)
-                                    .where(shadow_calls.c.position == 1)
-                                    .order_by(shadow_pairs.c.created_at.desc()).limit(1)).scalar()
-    assert latest == PRIMARY
+        evidence = transition.evidence["evidence"]  # stored with the evidence that caused it
+        assert evidence["judged_pairs"] >= ROUND and evidence["win_or_tie_lower_bound"] >= 0.45
+
+
+def test_a_stage_that_asks_for_approval_waits_for_rollout_approve(
+        openai_server: str, candidate_server, judge: JudgeDouble, store: RolloutStore, tmp_path: Path) -> None:
+    judge.decide = always("Both are equally warm and specific.\nChoice: 3")
+    rollout = store.create(plan(stages=[{"name": "shadow", "share": 0.0, "min_judged_pairs": 3, "min_duration_s": 0,
+                                         "approval": True},
+                                        {"name": "all", "share": 1.0, "min_judged_pairs": 3, "min_duration_s": 0}]),
+                           actor="operator", reason="e2e")
+    env = app_env(openai_server=openai_server, ollama_url=candidate_server[0], database_url=str(store.engine.url),
+                  data_dir=tmp_path)
+    users = (f"approval-{index}" for index in itertools.count())
+    answers: list[tuple[str, dict[str, Any]]] = []
+    with app_process(env, "approval") as url, httpx.Client() as client, JudgeLoop(store, judge):
+        deadline = time.monotonic() + 240
+        while (report := status(client, url)["rollout"])["status"] != "awaiting_approval":
+            assert time.monotonic() < deadline, report["notes"]
+            answers += serve(client, url, users, 3)
+            wait_until = time.monotonic() + 30
+            while status(client, url)["rollout"]["status"] == "active" and time.monotonic() < wait_until:
+                time.sleep(0.2)
+        time.sleep(3 * rollout.plan.evaluation_interval_s)  # the gates passed, yet the stage holds for approval
+        answers += serve(client, url, users, 2)
+        assert status(client, url)["rollout"]["stage"] == "shadow"
+        result = runner.invoke(cli, ["rollout", "approve", "--reason", "e2e", "--database-url", str(store.engine.url)])
+        assert result.exit_code == 0, result.output
+        assert next_stage(client, url, "shadow", wait_s=GENEROUS_S) == "all", "the approved stage did not reach the app"
+        answers += serve(client, url, users, 3)
+    served = check_arms(answers, rollout.plan)
+    assert served["shadow"][PRIMARY] >= 5 and served["all"][CANDIDATE] == 3 and set(served) == {"shadow", "all"}
+    history = store.history(rollout.id)
+    assert [(t.kind, t.actor, t.to_stage, t.status) for t in history] == [
+        ("start", "operator", "shadow", "active"), ("gates_passed", "controller", "shadow", "awaiting_approval"),
+        ("approve", "operator", "all", "active")]
+    assert history[1].evidence["evidence"]["judged_pairs"] >= 3 and history[2].reason == "e2e"
 
 
 def test_a_failing_candidate_is_rolled_back_at_once_and_no_request_fails(
@@ -144,7 +216,7 @@ def test_a_failing_candidate_is_rolled_back_at_once_and_no_request_fails(
         rolled_back = None
         for user in candidate_users[3:40]:
             outputs.append(invoke(client, url, user))  # 200 every time: the primary answers instead
-            rolled_back = next((t for t in store.history(rollout.id) if t.kind == "rollback"), None)
+            rolled_back = rollback_of(store, rollout.id)
             if rolled_back is not None:
                 break
         assert rolled_back is not None, "no rollback after the candidate failed"
@@ -194,3 +266,74 @@ def test_a_candidate_judged_worse_never_leaves_shadow(openai_server: str, candid
     assert report["stage"] == "shadow" and report["evidence"]["losses"] >= 8
     assert report["evidence"]["win_or_tie_upper_bound"] < 0.45
     assert [t.kind for t in store.history(rollout.id)] == ["start"]
+
+
+def test_a_candidate_slowing_mid_canary_is_rolled_back_one_stage_and_no_request_fails(
+        openai_server: str, slowing_candidate: str, store: RolloutStore, tmp_path: Path) -> None:
+    """The candidate answers FAST_ANSWERS users at full speed, then each answer waits SLOW_S s: the p95 latency gate
+    (absolute, P95_MAX_S) fails, and the controller rolls back to the last safe stage; slow users still get answers."""
+    gates = {"win_or_tie_lower_bound": 0.45, "consistency_min": 0.5, "p95_latency_ratio_max": None,
+             "p95_latency_max_s": P95_MAX_S, "error_rate_max": 0.05, "timeout_rate_max": 0.05, "min_calls": 3}
+    rollout = store.create(plan(gates=gates), actor="operator", reason="e2e")
+    rollout = store.transition(rollout, kind="approve", to_stage=2, status="active", actor="operator",
+                               reason="mid-canary")
+    salt = rollout.plan.assignment_salt
+    users = [f"s{index}" for index in range(400)]
+    candidate_users = iter([user for user in users if serves_candidate(user, 0.25, salt)])
+    released = next(user for user in users if serves_candidate(user, 0.25, salt)
+                    and not serves_candidate(user, 0.05, salt))  # back to the primary at 5%
+    env = app_env(openai_server=openai_server, ollama_url=slowing_candidate, database_url=str(store.engine.url),
+                  data_dir=tmp_path)
+    with app_process(env, "slowing") as url, httpx.Client() as client:
+        assert status(client, url)["applied_here"]["stage"] == "25"
+        for user in itertools.islice(candidate_users, FAST_ANSWERS):
+            assert invoke(client, url, user)["model"] == CANDIDATE
+        time.sleep(2 * rollout.plan.evaluation_interval_s)  # the fast pairs are written and evaluated
+        assert [t.kind for t in store.history(rollout.id)] == ["start", "approve"], \
+            f"rolled back before the slowdown (a loaded machine?): fast latencies {pair_ready_times(store)}"
+        slow_answers = 0
+        deadline = time.monotonic() + 240
+        while (rolled_back := rollback_of(store, rollout.id)) is None:
+            assert time.monotonic() < deadline, status(client, url)["rollout"]["breaches"]
+            output = invoke(client, url, next(candidate_users))  # 200 every time: slow, not failed
+            assert output["model"] == CANDIDATE and output["metadata"]["rollout"]["arm"] == "candidate"
+            slow_answers += 1
+            settled = time.monotonic() + 2 * rollout.plan.evaluation_interval_s
+            while rollback_of(store, rollout.id) is None and time.monotonic() < settled:
+                time.sleep(0.1)  # the pair is written once its mirror answers; then one tick decides
+        assert next_stage(client, url, "25", wait_s=GENEROUS_S) == "canary-5", "the rollback did not reach the app"
+        applied = status(client, url)["applied_here"]
+        output = invoke(client, url, released)
+        assert (output["model"], output["metadata"]["rollout"]) == (
+            PRIMARY, {"stage": "canary-5", "version": applied["version"], "arm": "primary"})
+    assert slow_answers >= 1
+    assert (rolled_back.actor, rolled_back.from_stage, rolled_back.to_stage) == ("controller", "25", "canary-5")
+    assert "p95_latency_max_s" in rolled_back.reason and "error_rate_max" not in rolled_back.reason  # soft: 1 stage
+    recent = rolled_back.evidence["recent"]
+    assert recent["latency_p95_s"] > P95_MAX_S and recent["latency_samples"] >= rollout.plan.gates.min_calls
+    assert recent["candidate_errors"] == 0
+    # Within one evaluation interval of the evidence being there: the deciding pair is the last one the
+    # rollback's evidence counts (the pairs before it did not breach), written when its slower call ended.
+    ready = pair_ready_times(store)
+    deciding = ready[recent["latency_samples"] - 1]
+    assert percentile([latency for _, latency in ready[:recent["latency_samples"] - 1]], 0.95) <= P95_MAX_S
+    lag = (rolled_back.at - deciding[0]).total_seconds()
+    assert lag <= rollout.plan.evaluation_interval_s + 5, lag  # generous for a shared machine
+    print(f"rollback after {slow_answers} slow answer(s), {lag:.2f} s after the deciding pair was written")
+
+
+def rollback_of(store: RolloutStore, rollout_id: int) -> Transition | None:
+    return next((t for t in store.history(rollout_id) if t.kind == "rollback"), None)
+
+
+def pair_ready_times(store: RolloutStore) -> list[tuple[dt.datetime, float]]:
+    """Per pair, when its slower call ended (so when it could be written), and the candidate's latency; in order."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(shadow_calls.c.pair_id, shadow_calls.c.model, shadow_calls.c.started_at,
+                                         shadow_calls.c.latency_s)).all()
+    pairs: dict[str, list[Any]] = {}
+    for row in rows:
+        pairs.setdefault(row.pair_id, []).append(row)
+    ready = [(max(utc(row.started_at) + dt.timedelta(seconds=row.latency_s) for row in calls),
+              next(row.latency_s for row in calls if row.model == CANDIDATE)) for calls in pairs.values()]
+    return sorted(ready)
