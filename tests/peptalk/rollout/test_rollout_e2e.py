@@ -21,7 +21,7 @@ from peptalk.rollout.assign import serves_candidate
 from peptalk.rollout.base import Transition
 from peptalk.rollout.plan import RolloutPlan
 from peptalk.rollout.store import RolloutStore, utc
-from peptalk.shadow.store import percentile, shadow_calls, shadow_pairs
+from peptalk.shadow.store import shadow_calls, shadow_pairs
 from tests.conftest import OLLAMA_TAG, OPENAI_ALIAS, start_ollama_double
 from tests.doubles.judge_openai import JudgeDouble, always, prefer
 from tests.helpers import GENEROUS_S
@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 CANDIDATE, PRIMARY = f"ollama:{OLLAMA_TAG}", f"openai:{OPENAI_ALIAS}"
 STAGES = [("shadow", 0.0), ("canary-5", 0.05), ("25", 0.25), ("50", 0.5), ("all", 1.0)]
 ROUND = 10  # users served per round of the advance test, and the judged pairs each of its stages needs
-FAST_ANSWERS, SLOW_S, P95_MAX_S = 3, 8.0, 5.0  # the candidate slows by seconds: far beyond a loaded machine's noise
+FAST_ANSWERS, SLOW_S, P95_MAX_S = 3, 20.0, 10.0  # the candidate slows by 20 s: a fast answer took 2.3 s at load 5.5
 runner = CliRunner()
 
 
@@ -312,12 +312,13 @@ def test_a_candidate_slowing_mid_canary_is_rolled_back_one_stage_and_no_request_
     recent = rolled_back.evidence["recent"]
     assert recent["latency_p95_s"] > P95_MAX_S and recent["latency_samples"] >= rollout.plan.gates.min_calls
     assert recent["candidate_errors"] == 0
-    # Within one evaluation interval of the evidence being there: the deciding pair is the last one the
-    # rollback's evidence counts (the pairs before it did not breach), written when its slower call ended.
+    # Within one evaluation interval of the evidence being there: once the first slow pair could be written and
+    # at least `min_calls` pairs could (a pair is written when its slower call ends; under load a fast pair's
+    # mirror to the primary may end after a slow pair's, so pairs are taken in the order they became ready).
     ready = pair_ready_times(store)
-    deciding = ready[recent["latency_samples"] - 1]
-    assert percentile([latency for _, latency in ready[:recent["latency_samples"] - 1]], 0.95) <= P95_MAX_S
-    lag = (rolled_back.at - deciding[0]).total_seconds()
+    first_breach = next(at for at, latency in ready if latency > P95_MAX_S)
+    deciding = max(first_breach, ready[rollout.plan.gates.min_calls - 1][0])
+    lag = (rolled_back.at - deciding).total_seconds()
     assert lag <= rollout.plan.evaluation_interval_s + 5, lag  # generous for a shared machine
     print(f"rollback after {slow_answers} slow answer(s), {lag:.2f} s after the deciding pair was written")
 
