@@ -32,7 +32,9 @@ class LangServeAnswers:
         self.serializer = WellKnownLCSerializer()  # `APIHandler`'s default
         # sse-starlette's frame of a data event, cut around its data: framing hundreds of word-sized events one
         # `ServerSentEvent` at a time doubles a long stream's cost. Compact JSON has no line break to split on.
-        self.sep = EventSourceResponse(_NO_EVENTS).sep
+        events = EventSourceResponse(_NO_EVENTS)  # for its separator, status and headers; it never runs
+        self.sep = events.sep
+        self._stream_status, self._stream_headers = events.status_code, tuple(events.raw_headers)
         self._data_frame = ensure_bytes({"data": _MARK, "event": "data"}, self.sep).split(_MARK.encode())
 
     def invoke(self, output: Any) -> Response:
@@ -52,11 +54,10 @@ class LangServeAnswers:
     def stream(self, outputs: Sequence[Any]) -> tuple[Message, Message]:
         """`/stream`'s answer as two ASGI messages (start, whole body): a metadata event, one data event per
         output, and the end event."""
-        response = EventSourceResponse(_NO_EVENTS)  # for its headers; it never runs
         body = b"".join([ensure_bytes(_create_metadata_event(uuid.uuid4()), self.sep),
                          *(self._data_event(output) for output in outputs),
                          ensure_bytes({"event": "end"}, self.sep)])
-        return ({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers},
+        return ({"type": "http.response.start", "status": self._stream_status, "headers": list(self._stream_headers)},
                 {"type": "http.response.body", "body": body, "more_body": False})
 
     def _data_event(self, output: Any) -> bytes:

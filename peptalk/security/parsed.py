@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from peptalk.security.asgi import BodyTooLarge, Receive, Send, read_body, replaying, send_json
@@ -38,11 +38,11 @@ class ParsedRequest:
     def of(cls, endpoint: Endpoint, config_hash: str | None, body: bytes) -> ParsedRequest:
         """Parses `body` (the one parse of this request)."""
         try:
-            body.decode("utf-8")
+            text = body.decode("utf-8-sig")  # decoded once; a UTF-8 BOM is fine, as for Starlette's `Request.json()`
         except UnicodeDecodeError:
             return cls(endpoint, config_hash, body, NOT_JSON, utf8=False)
         try:
-            payload = json.loads(body)  # as Starlette's `Request.json()` parses it (a UTF-8 BOM is fine)
+            payload = json.loads(text)
         except ValueError:
             payload = NOT_JSON
         return cls(endpoint, config_hash, body, payload)
