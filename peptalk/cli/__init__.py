@@ -38,6 +38,11 @@ app.add_typer(shadow_app, name="shadow")
 @app.callback()
 def _root() -> None:
     """Serve pep talks from small language models and prove the swap from GPT-4 is safe."""
+    from peptalk.logs import configure_console_logging
+
+    # A command that runs models in this process (eval, probe ...) shows the router's warnings with their
+    # model, reason and request id; `serve` replaces this with the server's JSON lines.
+    configure_console_logging()
 
 
 # Packages of the `eval` and `loadtest` extras, which a serving install (`make serve`) leaves out.
