@@ -82,5 +82,5 @@ async def test_a_stream_without_usage_gets_counted_usage_on_its_last_chunk(caplo
     assert chunks[-1].response_metadata["usage_source"] == "counted"
     assert chunks[-1].response_metadata["finish_reason"] == "stop"  # the finish chunk joined the usage chunk
     assert [chunk for chunk in chunks[:-1] if chunk.usage_metadata] == []
-    [served] = [record for record in caplog.records if record.getMessage() == "served"]
+    [served] = {id(record): record for record in caplog.records if record.getMessage() == "served"}.values()
     assert served.request_id == "req-usage" and served.output_tokens == 2 and served.usage_source == "counted"
