@@ -41,6 +41,14 @@ class BackendUnavailable(RouterError):
         self.node = node
 
 
+class StreamCutOff(RouterError):
+    """An engine closed a stream without a finish reason: the answer was cut off, not finished.
+
+    llama_cpp.server does this to a running stream when another request arrives, unless it was started with
+    `--interrupt_requests False`.
+    """
+
+
 class StreamInterrupted(RouterError):
     """A stream failed after it had sent tokens, so it could not fall back transparently.
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from router.errors import BackendUnavailable, FailureKind
+from router.errors import BackendUnavailable, FailureKind, StreamCutOff
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -89,6 +89,8 @@ def classify(exc: BaseException, *, model: str, node: str) -> BackendUnavailable
     elif any(_is_in_stream_error(link) for link in _chain(exc)):
         # The server failed while generating; a new request gets a new runner, so it may be retried.
         kind, retryable, detail = "server_error", True, f"error in the stream from {node}: {detail}"
+    elif isinstance(exc, StreamCutOff):
+        kind, retryable, detail = "server_error", True, f"{node} cut the stream off: {exc}"
     elif any(_is_timeout(link) for link in _chain(exc)):
         kind, retryable = "timeout", True
     elif any(_is_connect(link) for link in _chain(exc)):

@@ -99,9 +99,9 @@ class OpenAIBackend(Backend):
 
             return AzureChatOpenAI(model=model, azure_deployment=model, azure_endpoint=url, api_key=api_key,
                                    api_version=self._api_version, **common)
-        from langchain_openai import ChatOpenAI
+        from router.backends.openai_checked import FinishCheckedChatOpenAI
 
-        return ChatOpenAI(model=model, base_url=url, api_key=api_key, **common)
+        return FinishCheckedChatOpenAI(model=model, base_url=url, api_key=api_key, **common)
 
     def _auth_headers(self, target: OpenAITarget) -> dict[str, str]:
         if self._api_key is None:
