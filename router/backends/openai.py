@@ -92,8 +92,10 @@ class OpenAIBackend(Backend):
         target = self.target(url)
         # The client refuses to start without a key; a local engine ignores it.
         api_key = self._api_key or SecretStr("not-set")
+        # stream_chunk_timeout=None: the router's first-token and total timeouts bound a stream, not
+        # langchain-openai's own 120 s silence limit (which a request queued on a busy engine would hit).
         common = {"temperature": self._temperature, "timeout": self._timeout_s, "max_retries": self._max_retries,
-                  **request_kwargs(target, max_tokens=self._max_tokens)}
+                  "stream_chunk_timeout": None, **request_kwargs(target, max_tokens=self._max_tokens)}
         if target == "azure":
             from langchain_openai import AzureChatOpenAI
 

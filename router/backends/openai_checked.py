@@ -28,7 +28,9 @@ class FinishCheckedChatOpenAI(ChatOpenAI):
         chunks = 0
         async for chunk in super()._astream(*args, **kwargs):
             chunks += 1
-            finished = finished or bool(chunk.message.response_metadata.get("finish_reason"))
+            # BaseChatModel copies `generation_info` into `response_metadata` only after `_astream`.
+            info = {**(chunk.generation_info or {}), **chunk.message.response_metadata}
+            finished = finished or bool(info.get("finish_reason"))
             yield chunk
         if not finished:
             raise StreamCutOff(CUT_OFF.format(chunks=chunks))
