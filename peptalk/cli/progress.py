@@ -1,7 +1,8 @@
 """Progress of a long command step, with an estimate of the time left: bars on a terminal, lines elsewhere.
 
 Rich draws nothing until the end when its output is not a terminal (a pipe, a log file, a CI job), so there
-each step prints a line instead: at the start, then at most every `every_s` seconds, and at the end.
+each step prints a line instead: at the start, after the first unit (the first estimate), then at most every
+`every_s` seconds, and at the end.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class LineProgress:
     def advance(self, steps: int = 1) -> None:
         self._done += steps
         now = self._clock()
-        if self._done >= self._total or now - self._printed >= self._every_s:
+        if self._done == steps or self._done >= self._total or now - self._printed >= self._every_s:
             self._printed = now
             self._print(self.line(now))
 
