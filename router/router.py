@@ -212,7 +212,8 @@ class Router:
                 counted = counted_usage_chunk(call.messages, text_chunks=text_chunks)
                 held = counted if held is None else held + counted
                 output_tokens, usage_source = text_chunks, "counted"
-            yield held
+            if held is not None:  # None only when text followed the engine's usage
+                yield held
         except StreamInterrupted as exc:
             exc.request_id = exc.request_id or call.request_id
             log.error("stream interrupted", extra={"request_id": call.request_id, "model": str(ref), "node": node.url,
