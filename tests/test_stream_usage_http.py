@@ -32,11 +32,12 @@ from tests.test_langserve_app import REQUEST, serving, sse_events
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 MODELS = {"embedded:smollm2-135m": "backend", f"openai:{OPENAI_ALIAS}": "counted", f"ollama:{OLLAMA_TAG}": "backend"}
 MIRROR = f"openai:{OPENAI_ALIAS}"
+Streamed = tuple[dict[str, list[dict]], list[dict], Settings]  # chunks per model, JSON log lines, the settings
 
 
 @pytest.fixture(scope="module")
 async def streamed(llama_cpp_server: str, ollama_double: str,
-                   tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[dict[str, list[dict]], list[dict], Settings]]:
+                   tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Streamed]:
     """One stream per model (request id = the model), the JSON log lines, and the settings (for the shadow log)."""
     settings = Settings(_env_file=None, backends=["embedded", "openai", "ollama"], openai_base_url=llama_cpp_server,
                         openai_api_key="test-key", openai_models=[OPENAI_ALIAS], ollama_base_url=ollama_double,
