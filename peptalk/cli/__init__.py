@@ -38,11 +38,6 @@ app.add_typer(shadow_app, name="shadow")
 @app.callback()
 def _root() -> None:
     """Serve pep talks from small language models and prove the swap from GPT-4 is safe."""
-    from peptalk.logs import configure_console_logging
-
-    # A command that runs models in this process (eval, probe ...) shows the router's warnings with their
-    # model, reason and request id; `serve` replaces this with the server's JSON lines.
-    configure_console_logging()
 
 
 # Packages of the `eval` and `loadtest` extras, which a serving install (`make serve`) leaves out.
@@ -53,6 +48,11 @@ EXTRA_OF = {"scipy": "eval", "sklearn": "eval", "sacrebleu": "eval", "matplotlib
 
 def main() -> None:
     """Entry point of the `peptalk` script."""
+    from peptalk.logs import configure_console_logging
+
+    # A command that runs models in this process (eval, probe ...) shows the router's warnings with their
+    # model, reason and request id, not Python's bare message; `serve` replaces this with JSON lines.
+    configure_console_logging()
     try:
         app()
     except ModuleNotFoundError as exc:
