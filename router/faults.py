@@ -121,9 +121,11 @@ def classify(exc: BaseException, *, model: str, node: str) -> BackendUnavailable
     detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:300]
     status, headers = _status_and_headers(exc)
     error = _error_object(exc)
+    event = ""
     if status is None and error is not None:  # openai's APIError of a `data: {"error": ...}` event: no status
         status = named_status(error)
-        detail = f"error event in the stream: {detail}"
+        event = "error event in the stream: "
+        detail = f"{event}{detail}"
     kind: FailureKind
     retry_after: float | None = None
     if status == 429 and _is_quota(error):
@@ -132,7 +134,7 @@ def classify(exc: BaseException, *, model: str, node: str) -> BackendUnavailable
         kind, retryable = "rate_limited", True
         retry_after = retry_after_seconds(headers)
         wait = "no Retry-After: backoff" if retry_after is None else f"Retry-After: {retry_after:g} s"
-        detail = f"429 Too Many Requests from {node} ({wait})"
+        detail = f"{event}429 Too Many Requests from {node} ({wait})"
     elif status is not None and status >= 500:
         kind, retryable, detail = "server_error", True, f"{status} from {node}: {detail}"
     elif status is not None and status >= 400:

@@ -175,6 +175,10 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
             first: float | None = None
             sent = 0
             await asyncio.sleep(delay_s)  # `--slow`: silence before the first token
+            if crash_at == 0:  # the runner dies before it produces anything
+                loaded.pop(tag, None)
+                yield {"error": RUNNER_CRASH}
+                return
             async for kind, value in generate(messages, options):
                 if crash_at is not None and sent >= crash_at:
                     loaded.pop(tag, None)  # the runner died; the next request loads it again
