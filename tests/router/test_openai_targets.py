@@ -107,9 +107,10 @@ async def test_llamacpp_target_bounds_the_real_server(llama_cpp_server: str,
 async def test_auto_target_reads_the_engine_behind_the_proxy(openai_server: str,
                                                              make_settings: Callable[..., Settings]) -> None:
     """The GPT-4 stand-in says what llama_cpp.server says of its models, and passes the limit on untranslated."""
-    settings = make_settings(backends=["embedded", "openai"], openai_base_url=openai_server, max_tokens=4)
+    settings = make_settings(backends=["embedded", "openai"], openai_base_url=openai_server, openai_api_key="sk-t",
+                             max_tokens=4)
     backend = _backend(settings)
-    await backend.start()
+    await backend.start()  # the stand-in checks keys as OpenAI does, GET /v1/models included
     assert backend.target() == "llamacpp"
     answer = await backend.chat_model(OPENAI_ALIAS).ainvoke(MESSAGES)
     assert 1 <= answer.usage_metadata["output_tokens"] <= 4
