@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from evaluation.cost import PriceTable, TokenMix, api_cost, dau_for_budget
-from evaluation.latency import Distribution, ModelLatency
+from evaluation.latency import Distribution, Metric, ModelLatency
 
 NOT_REPRODUCIBLE = "not reproducible here"
 # The paper's prose names -> Table I tags. "q3" and "q4" in the prose are bit widths: Table I prints
@@ -47,8 +47,9 @@ class ClaimInputs:
         return next((name for name in among if name.split(":", 1)[-1].removesuffix(":latest") == wanted
                      or name == wanted), None)
 
-    def metric(self, metric: str) -> dict[str, Distribution]:
-        return {profile.model: dist for profile in self.protocol if (dist := profile.get(metric)) is not None}  # type: ignore[arg-type]
+    def metric(self, metric: Metric) -> dict[str, Distribution]:
+        """Each protocol-measured model's distribution of `metric`."""
+        return {profile.model: dist for profile in self.protocol if (dist := profile.get(metric)) is not None}
 
 
 Outcome = tuple[str, bool | None, str | None]  # ours, agrees (None: not reproducible), reason
@@ -102,7 +103,8 @@ def _fig16_price(inputs: ClaimInputs) -> Outcome:
         return NOT_REPRODUCIBLE, None, f"no API price for {inputs.reference} in the price table"
     price = inputs.prices.price(inputs.reference)
     total = price.input_per_1k + price.output_per_1k
-    return f"{_money(price.input_per_1k)} + {_money(price.output_per_1k)} = {_money(total)}", total == Decimal("0.09"), None
+    shown = f"{_money(price.input_per_1k)} + {_money(price.output_per_1k)} = {_money(total)}"
+    return shown, total == Decimal("0.09"), None
 
 
 def _reduction(low: float, high: float) -> Callable[[ClaimInputs], Outcome]:
@@ -164,7 +166,7 @@ def _best_jaccard(prefix: str, paper_best: str | None) -> Callable[[ClaimInputs]
     return compute
 
 
-def _reference_extreme(metric: str, statistic: str, lowest: bool) -> Callable[[ClaimInputs], Outcome]:
+def _reference_extreme(metric: Metric, statistic: str, lowest: bool) -> Callable[[ClaimInputs], Outcome]:
     def compute(inputs: ClaimInputs) -> Outcome:
         values = {model: float(getattr(dist, statistic)) for model, dist in inputs.metric(metric).items()}
         if inputs.reference not in values or len(values) < 2:
@@ -174,7 +176,8 @@ def _reference_extreme(metric: str, statistic: str, lowest: bool) -> Callable[[C
     return compute
 
 
-def _faster_than_reference(metric: str, tags: tuple[str, ...], within_s: float | None) -> Callable[[ClaimInputs], Outcome]:
+def _faster_than_reference(metric: Metric, tags: tuple[str, ...],
+                           within_s: float | None) -> Callable[[ClaimInputs], Outcome]:
     def compute(inputs: ClaimInputs) -> Outcome:
         means = {model: dist.mean for model, dist in inputs.metric(metric).items()}
         named = [inputs.model(tag, means) for tag in tags]

@@ -14,8 +14,8 @@ from peptalk.prompt import template_text
 from tests.paper import lines, paper_text, plain
 
 # The paper's example values and [placeholders], and the template's fields they stand for.
-PAPER_VALUES = {"2023-11-13": "{today}", "2023-11-10": "{last_login}", "[LIST OF TASKS COMPLETED]": "{completed_tasks}",
-                "[LIST OF TASKS PLANNED]": "{focused_tasks}", "[LIST OF RECURRING TASKS SCHEDULED]": "{rituals}",
+PAPER_VALUES = {"2023-11-13": "{today}", "2023-11-10": "{last_login}",
+                "[LIST OF TASKS COMPLETED]": "{completed_tasks}", "[LIST OF TASKS PLANNED]": "{focused_tasks}", "[LIST OF RECURRING TASKS SCHEDULED]": "{rituals}",
                 "[LIST OF USER SET GOALS]": "{goals}"}
 # Characters the paper's text sets typographically, and how often each is replaced by its ASCII form:
 # U+2018 (left single quote) twice and U+2019 (right single quote / apostrophe) three times:

@@ -110,7 +110,8 @@ def test_selector_groups_cover_every_model_once() -> None:
 async def test_run_records_the_preset_on_every_row() -> None:
     items = [DatasetItem(prompt_id="p1", prompt="Instruction", reference_model="ref",
                          responses={name: f"talk {name}" for name in ("ref", "a", "b", "c", "d", "e")})]
-    judge_client, _ = client(lambda prompt: "Reason: fine.\nChoice: 1" if "What is the best response" in prompt else "Good.\n7")
+    judge_client, _ = client(lambda prompt: "Reason: fine.\nChoice: 1" if "What is the best response" in prompt
+                             else "Good.\n7")
     slam = get_preset("slam")
     rows, selections = await run_judges(items, judge_client, kinds=["scorer", "comparer", "selector"], orders=1,
                                         preset=slam)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from evaluation.cost import load_price_table
@@ -93,4 +91,3 @@ def test_the_docs_table_is_the_claims_table() -> None:
 def test_no_doc_calls_a_template_we_have_a_reconstruction() -> None:
     for page in sorted((ROOT / "docs").glob("*.md")):
         assert "reconstruct" not in page.read_text(encoding="utf-8").lower(), page
-    assert isinstance(DOC, Path)
