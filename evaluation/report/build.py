@@ -212,6 +212,7 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
     render_pages(out_dir, {"generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                            "summary": summary, "claims": claims, "options": options, "human": HUMAN,
                            "paper_figures": paper_figures.PAPER_FIGURES, "figure_files": FIGURE_FILES,
+                           "drawn": set(result.figures),
                            "judge_presets": _judge_presets(data), **sections})
     advance("pages")
     return result

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from evaluation.cost import load_price_table
 from evaluation.latency import latency_by_model
 from evaluation.records import CallRecord
+from evaluation.report import ReportSources, build_report
 from evaluation.report.paper_claims import NOT_REPRODUCIBLE, PAPER_CLAIMS, ClaimInputs, claim_rows
 from evaluation.report.paper_figures import PAPER_FIGURES
 from tests.helpers import ROOT
@@ -91,3 +94,17 @@ def test_the_docs_table_is_the_claims_table() -> None:
 def test_no_doc_calls_a_template_we_have_a_reconstruction() -> None:
     for page in sorted((ROOT / "docs").glob("*.md")):
         assert "reconstruct" not in page.read_text(encoding="utf-8").lower(), page
+
+
+def test_a_figure_the_run_cannot_draw_is_not_reproducible_here(study_dir: Path, tmp_path: Path) -> None:
+    scores_only = tmp_path / "in"
+    scores_only.mkdir()
+    (scores_only / "scores.jsonl").write_bytes((study_dir / "scores.jsonl").read_bytes())
+    result = build_report(ReportSources(eval_dir=scores_only), tmp_path / "r")
+    html, markdown = result.html.read_text(), result.markdown.read_text()
+    assert '<a href="figures/quality.png">quality.png</a>' in html  # Fig. 8 is drawn from the scores
+    missing = [figure for figure in PAPER_FIGURES if figure.key not in result.figures]
+    assert {figure.number for figure in missing} >= {11, 12, 13, 14, 15, 16, 17}
+    for figure in missing:
+        assert f"not reproducible here: this run lacks {figure.needs}" in markdown, figure.number
+    assert html.count("not reproducible here: this run lacks") == len(missing)
