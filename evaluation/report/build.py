@@ -110,8 +110,9 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
     advance("quality")
 
     scorer, fig9_rows = paper_figures.human_vs_scorer_means(data.scores)
-    _add_figure(quality, out_dir, paper_figures.human_vs_scorer_figure(fig9_rows, scorer,
-                                                                       _figure(out_dir, "human_vs_scorer")),
+    _add_figure(quality, out_dir, paper_figures.human_vs_scorer_figure(
+                    fig9_rows, scorer, _figure(out_dir, "human_vs_scorer"),
+                    paper_figures.scorer_samples(data.scores, scorer)),
                 LABELS["human_vs_scorer"], result, "human_vs_scorer")
     _add_csv(quality, out_dir, "human_vs_scorer", fig9_rows, result)
 

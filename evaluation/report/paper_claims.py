@@ -120,7 +120,7 @@ def _reduction(low: float, high: float) -> Callable[[ClaimInputs], Outcome]:
 
 def _missing(tags: Iterable[str], what: str) -> Outcome:
     names = ", ".join(PAPER_NAMES.get(tag, tag) for tag in tags)
-    return NOT_REPRODUCIBLE, None, f"{what} lacks {names}: this run did not measure the paper's model(s)"
+    return NOT_REPRODUCIBLE, None, f"{names} not among the models of {what}: this run did not measure them"
 
 
 def _human_mean(tag: str, paper: float) -> Callable[[ClaimInputs], Outcome]:

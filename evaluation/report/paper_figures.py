@@ -48,8 +48,8 @@ PAPER_FIGURES = (
                 needs="scores or human ratings"),
     PaperFigure(9, "human_vs_scorer", "Distribution of scores given to 10 samples of responses from each model by "
                 "the GPT-4 scorer using reasoning evaluation methods against models.",
-                "mean human rating and mean GPT-Scorer score per model on one 0-10 axis (the two means the text "
-                "says the figure compares); the scorer's distribution is in Fig. 8's chart",
+                "the GPT-Scorer's score distribution per model (boxes) with the mean human rating and the mean "
+                "scorer score as two lines, on one 0-10 axis, as the text describes the figure",
                 needs="human ratings and GPT-Scorer (judge-scorer) scores of the same models"),
     PaperFigure(10, "agreement", "Jaccard index of bottom 10 SLMs ranked by each automated evaluation method "
                 "compared to human evaluation.", "bottom-k Jaccard of each evaluator with the humans (candidates only)",
@@ -136,23 +136,35 @@ def human_vs_scorer_means(scores: list[Score]) -> tuple[str | None, list[dict[st
     return scorer, [row for row in rows if row["human_mean"] is not None and row["scorer_mean"] is not None]
 
 
-def human_vs_scorer_figure(rows: list[dict[str, Any]], scorer: str | None, path: Path) -> Path | None:
-    """Fig. 9: both means per model as paired bars on one 0-10 axis (one axes, one scale)."""
+def scorer_samples(scores: list[Score], scorer: str | None) -> dict[str, list[float]]:
+    """Per model, the GPT-Scorer's parsed scores on 0-10 (Fig. 9's boxes)."""
+    samples: dict[str, list[float]] = defaultdict(list)
+    for score in scores:
+        if score.evaluator == scorer and score.normalised is not None:
+            samples[score.model].append(10 * score.normalised)
+    return dict(samples)
+
+
+def human_vs_scorer_figure(rows: list[dict[str, Any]], scorer: str | None, path: Path,
+                           samples: dict[str, list[float]] | None = None) -> Path | None:
+    """Fig. 9 as the paper draws it: the scorer's score distribution per model (boxes) and two lines, the mean
+    human rating and the mean scorer score, on one 0-10 axis."""
     if not rows:
         return None
     from evaluation.report.figures import _figure, _save
 
     figure = _figure(max(6.0, 1.2 * len(rows) + 2), 4.2)
     axes = figure.subplots()
-    positions = np.arange(len(rows))
-    for offset, (key, label) in enumerate((("human_mean", "humans"), ("scorer_mean", f"scorer ({scorer})"))):
-        bars = axes.bar(positions + (offset - 0.5) * 0.4, [row[key] for row in rows], width=0.4, label=label)
-        axes.bar_label(bars, fmt="%.1f", fontsize=8)
+    positions = np.arange(1, len(rows) + 1)
+    boxes = [(samples or {}).get(row["model"]) or [row["scorer_mean"]] for row in rows]
+    axes.boxplot(boxes, positions=positions, widths=0.5, medianprops={"color": "tab:gray"})
+    axes.plot(positions, [row["human_mean"] for row in rows], marker="o", label="mean human rating")
+    axes.plot(positions, [row["scorer_mean"] for row in rows], marker="s", label=f"mean scorer score ({scorer})")
     axes.set_xticks(positions, [row["model"] for row in rows], rotation=30)
     axes.set_ylim(0, 10.5)
-    axes.set_ylabel("mean score (0-10, shared axis)")
-    axes.set_title("Fig. 9: human and scorer means per model")
-    axes.legend()
+    axes.set_ylabel("score (0-10, shared axis)")
+    axes.set_title("Fig. 9: scorer scores (boxes); human and scorer means (lines)")
+    axes.legend(fontsize=8)
     axes.grid(axis="y", alpha=0.3)
     return _save(figure, path)
 
