@@ -31,6 +31,9 @@ def test_reproduce_runs_the_whole_study_at_tiny_scale(openai_server: str, tmp_pa
     env = {"PEPTALK_BACKENDS": "embedded,openai", "PEPTALK_OPENAI_BASE_URL": openai_server,
            "PEPTALK_OPENAI_API_KEY": "test-key", "PEPTALK_OPENAI_MODELS": OPENAI_ALIAS, "PEPTALK_MAX_TOKENS": "16",
            "PEPTALK_EVAL_JUDGE_MAX_TOKENS": "24", "PEPTALK_DATA_DIR": str(tmp_path / "var"),
+           # The slam judge samples at 0.7, so an unparsable answer would be asked again: once is enough here
+           # (SmolLM2 rarely follows the format, and each judge call reads the whole production prompt).
+           "PEPTALK_EVAL_JUDGE_MAX_ATTEMPTS": "1",
            "PEPTALK_REPORT_REFERENCE_MODEL": GPT4,
            # A judge prompt holds the whole production prompt: on a loaded machine one call can take minutes, and a
            # timed-out call is not cached, so the limits are generous (the test measures nothing).
