@@ -64,22 +64,35 @@ def first_alarm(path: np.ndarray, gates: Gates, *, after: int = 0) -> np.ndarray
     return np.where(fired.any(axis=1), fired.argmax(axis=1) + 1 + after, -1)
 
 
-def quality_path(rng: np.random.Generator, gates: Gates, shares: list[tuple[int, float]], reps: int) -> np.ndarray:
-    """The quality detector after every pair; `shares`: (pairs, share) segments in order."""
+def quality_alarms(rng: np.random.Generator, gates: Gates, shares: list[tuple[int, float]], reps: int,
+                   batch: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Per run, the first quality alarm before and after the first segment (-1: none); `shares`: (pairs, share)
+    segments in order; the detector is read after every pair."""
     assert gates.margin is not None
-    steps = np.concatenate([one_hot(rng, (reps, pairs), outcome_probabilities(share)) for pairs, share in shares],
-                           axis=1)
-    return shiryaev_roberts(steps, SCORE_VALUES, gates.margin, "below")
+    early, late = [], []
+    for start in range(0, reps, batch):
+        size = min(batch, reps - start)
+        steps = np.concatenate([one_hot(rng, (size, pairs), outcome_probabilities(share)) for pairs, share in shares],
+                               axis=1)
+        path = shiryaev_roberts(steps, SCORE_VALUES, gates.margin, "below")
+        early.append(first_alarm(path[:, :shares[0][0]], gates))
+        late.append(first_alarm(path, gates, after=shares[0][0]))
+    return np.concatenate(early), np.concatenate(late)
 
 
-def error_path(rng: np.random.Generator, gates: Gates, rates: list[tuple[int, float]], reps: int) -> np.ndarray:
-    """The error detector after every call (one call per flush: the most looks); `rates`: (calls, rate) segments."""
+def error_alarms(rng: np.random.Generator, gates: Gates, rates: list[tuple[int, float]], reps: int,
+                 batch: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """`quality_alarms` for the error detector, read after every call (one call per flush: the most looks)."""
     assert gates.error_rate_max is not None
-    errors = np.concatenate([rng.random((reps, calls)) < rate for calls, rate in rates], axis=1).astype(float)
-    steps = np.stack([1 - errors, errors], axis=-1)
-    path = shiryaev_roberts(steps, (0.0, 1.0), gates.error_rate_max, "above")
-    path[:, : gates.min_calls - 1] = 0.0  # `breaches` reads no failure detector before min_calls calls
-    return path
+    early, late = [], []
+    for start in range(0, reps, batch):
+        size = min(batch, reps - start)
+        errors = np.concatenate([rng.random((size, calls)) < rate for calls, rate in rates], axis=1).astype(float)
+        path = shiryaev_roberts(np.stack([1 - errors, errors], axis=-1), (0.0, 1.0), gates.error_rate_max, "above")
+        path[:, : gates.min_calls - 1] = 0.0  # `breaches` reads no failure detector before min_calls calls
+        early.append(first_alarm(path[:, :rates[0][0]], gates))
+        late.append(first_alarm(path, gates, after=rates[0][0]))
+    return np.concatenate(early), np.concatenate(late)
 
 
 def quantiles(values: np.ndarray) -> dict[str, float | None]:
@@ -110,25 +123,20 @@ def simulate(*, reps: int, days: float, pairs_per_hour: int, calls_per_hour: int
     better = first_promotion(rng, gates, 0.55, horizon, reps)
     results["pairs_for_80pct_power_share_0.55"] = float(np.quantile(np.where(better > 0, better, horizon + 1), 0.8))
     day_pairs, day_calls = 24 * pairs_per_hour, 24 * calls_per_hour
-    quality = first_alarm(quality_path(rng, gates, [(day_pairs, 0.5)], reps), gates)
-    errors = first_alarm(error_path(rng, gates, [(day_calls, error_rate)], reps), gates)
+    quality_early, quality_late = quality_alarms(rng, gates, [(day_pairs, 0.5), (day_pairs, degraded_share)], reps)
+    errors_early, errors_late = error_alarms(rng, gates, [(day_calls, error_rate), (day_calls, degraded_error_rate)],
+                                             reps)
     results["false_rollback_rate_equal_one_day"] = {
-        "quality": float((quality > 0).mean()), "errors": float((errors > 0).mean()),
-        "either": float(((quality > 0) | (errors > 0)).mean()), "error_rate": error_rate,
+        "quality": float((quality_early > 0).mean()), "errors": float((errors_early > 0).mean()),
+        "either": float(((quality_early > 0) | (errors_early > 0)).mean()), "error_rate": error_rate,
         "calls_per_hour": calls_per_hour, "error_rate_max": gates.error_rate_max}
-    path = quality_path(rng, gates, [(day_pairs, 0.5), (day_pairs, degraded_share)], reps)
-    early = first_alarm(path[:, :day_pairs], gates)
-    late = first_alarm(path, gates, after=day_pairs)
-    delays = (late - day_pairs)[(late > 0) & (early < 0)]
+    delays = (quality_late - day_pairs)[(quality_late > 0) & (quality_early < 0)]
     results["quality_detection"] = {"degrades_after_pairs": day_pairs, "share_after": degraded_share,
-                                    "detected": float((late > 0).mean()), **{
+                                    "detected": float((quality_late > 0).mean()), **{
                                         f"delay_pairs_{k}": v for k, v in quantiles(delays.astype(float)).items()}}
-    path = error_path(rng, gates, [(day_calls, error_rate), (day_calls, degraded_error_rate)], reps)
-    early = first_alarm(path[:, :day_calls], gates)
-    late = first_alarm(path, gates, after=day_calls)
-    delays = (late - day_calls)[(late > 0) & (early < 0)]
+    delays = (errors_late - day_calls)[(errors_late > 0) & (errors_early < 0)]
     results["error_detection"] = {"degrades_after_calls": day_calls, "error_rate_after": degraded_error_rate,
-                                  "detected": float((late > 0).mean()), **{
+                                  "detected": float((errors_late > 0).mean()), **{
                                       f"delay_calls_{k}": v for k, v in quantiles(delays.astype(float)).items()}}
     return results
 
