@@ -100,7 +100,8 @@ class Controller:
         evidence_age = (now - (stage_evidence.last_verdict_at or entered)).total_seconds()
         report = Report(rollout=rollout, at=now, stage_evidence=stage_evidence, recent_evidence=recent,
                         gates=advance_gates(stage, stage_evidence),
-                        breaches=breaches(stage.gates, stage_evidence, latency_failures=streak),
+                        breaches=breaches(stage.gates, stage_evidence, latency_failures=streak,
+                                          latency_detail=failing),
                         stage_age_s=(now - entered).total_seconds(), evidence_age_s=evidence_age,
                         stalled=evidence_age > stage.gates.stall_after_s, latency_streak=streak)
         if failing:

@@ -70,13 +70,13 @@ def latency_failure(evidence: Evidence, gates: Gates) -> str | None:
         return None
     lower = evidence.latency_p95_lower_bound_s
     if gates.p95_latency_max_s is not None and lower is not None and lower > gates.p95_latency_max_s:
-        return (f"p95 {evidence.latency_p95_s:.3f} s, its {1 - gates.alpha:.0%} lower bound {lower:.3f} s > "
+        return (f"p95_latency_max_s: p95 {evidence.latency_p95_s:.3f} s, its {1 - gates.alpha:.0%} lower bound {lower:.3f} s > "
                 f"{gates.p95_latency_max_s} s over {evidence.latency_samples} pairs")
     # The primary's p95 upper bound; below 59 pairs it has none, and its largest latency stands in for it.
     primary_upper = evidence.primary_latency_p95_upper_bound_s or evidence.primary_latency_max_s
     if gates.p95_latency_ratio_max is not None and lower is not None and primary_upper:
         if lower / primary_upper > gates.p95_latency_ratio_max:
-            return (f"p95 lower bound {lower:.3f} s / primary p95 bound {primary_upper:.3f} s > "
+            return (f"p95_latency_ratio_max: p95 lower bound {lower:.3f} s / primary p95 bound {primary_upper:.3f} s > "
                     f"{gates.p95_latency_ratio_max} over {evidence.latency_samples} pairs")
     return None
 
@@ -131,7 +131,8 @@ def advance_gates(stage: Stage, evidence: Evidence) -> list[GateResult]:
     return [result for result in results if result is not None]
 
 
-def breaches(gates: Gates, stage_evidence: Evidence, *, latency_failures: int = 0) -> list[Breach]:
+def breaches(gates: Gates, stage_evidence: Evidence, *, latency_failures: int = 0,
+             latency_detail: str | None = None) -> list[Breach]:
     """Gates the candidate confidently fails: errors, timeouts or empty answers (hard), or judged quality or
     latency (soft).
 
@@ -152,7 +153,7 @@ def breaches(gates: Gates, stage_evidence: Evidence, *, latency_failures: int = 
                                                   f"detector {detector:.3g} >= {gates.rollback_arl:g} (bound {bound})"))
     if latency_failures >= gates.failure_limit:
         found.append(Breach("soft", "latency", f"{latency_failures} consecutive failing latency checks "
-                                               f"(failure_limit {gates.failure_limit})"))
+                                               f"(failure_limit {gates.failure_limit}), the last: {latency_detail}"))
     if gates.margin is not None and detector_fires(stage_evidence.quality_detector, gates):
         found.append(Breach("soft", "preference_share",
                             f"preference share fell below the margin {gates.margin:.3f}: detector "
