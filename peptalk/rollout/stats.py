@@ -90,12 +90,15 @@ def shiryaev_roberts(counts: np.ndarray, values: Sequence[float], m: float, side
     however long the stage has run.
     """
     step_logs = np.asarray(counts, dtype=float) @ _step_logs(values, m, side).T  # (..., T, F)
-    r = np.zeros((*step_logs.shape[:-2], len(FRACTIONS)))
-    path = np.empty(step_logs.shape[:-1])
-    for t in range(step_logs.shape[-2]):
-        r = (1 + r) * np.exp(step_logs[..., t, :])
-        path[..., t] = r.mean(axis=-1)
-    return path
+    # R_t = sum_{j<=t} exp(L_t - L_{j-1}) with L the running sum of the step logs, so
+    # log R_t = L_t + logcumsumexp_j(-L_{j-1}): vectorised, and stable however large R grows.
+    running = np.cumsum(step_logs, axis=-2)
+    before = np.concatenate([np.zeros_like(running[..., :1, :]), running[..., :-1, :]], axis=-2)
+    log_r = running + np.logaddexp.accumulate(-before, axis=-2)
+    top = log_r.max(axis=-1, keepdims=True)
+    log_mean = (top + np.log(np.exp(log_r - top).mean(axis=-1, keepdims=True)))[..., 0]
+    with np.errstate(over="ignore"):
+        return np.exp(log_mean)
 
 
 @lru_cache(maxsize=256)
