@@ -141,6 +141,34 @@ def simulate(*, reps: int, days: float, pairs_per_hour: int, calls_per_hour: int
     return results
 
 
+def tick_cost(pairs: int, tallies: int, repeats: int = 3) -> dict[str, float]:
+    """Seconds one controller tick spends on the statistics of a stage holding `pairs` verdicts and `tallies` call
+    rows (the database reads not included): `evidence.quality` and `evidence.failures`, best of `repeats`."""
+    import datetime as dt
+
+    from peptalk.rollout.base import CallTally, Verdict
+    from peptalk.rollout.evidence import failures, quality
+
+    at = dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc)
+    rng = np.random.default_rng(0)
+    outcomes = rng.choice(["loss", "tie", "win"], size=pairs, p=outcome_probabilities(0.5))
+    verdicts = [Verdict(pair_id=str(index), candidate="a:c", primary="a:p", pair_created_at=at, judged_at=at,
+                        outcome=str(outcome), consistent=True, problem=None, raw_candidate_first=None,  # type: ignore[arg-type]
+                        raw_primary_first=None, judge_model="a:j", prompt_version="v", calls=2, cost_usd=0.0)
+                for index, outcome in enumerate(outcomes)]
+    rows = [CallTally("a:c", at, 1, int(rng.random() < 0.005), 0, 0) for _ in range(tallies)]
+    gates = Gates()
+    timings = {}
+    for name, work in (("quality", lambda: quality(verdicts, gates)), ("failures", lambda: failures(rows, gates))):
+        best = float("inf")
+        for _ in range(repeats):
+            started = time.perf_counter()
+            work()
+            best = min(best, time.perf_counter() - started)
+        timings[f"{name}_s"] = round(best, 3)
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=2000)
@@ -151,7 +179,12 @@ def main() -> None:
     parser.add_argument("--degraded-share", type=float, default=0.35)
     parser.add_argument("--degraded-error-rate", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=24)
+    parser.add_argument("--tick-cost", action="store_true",
+                        help="Only time one tick's statistics on a week of pairs and a day of per-second call rows.")
     args = parser.parse_args()
+    if args.tick_cost:
+        print(json.dumps(tick_cost(int(args.days * 24 * args.pairs_per_hour), 86_400), indent=2))
+        return
     started = time.perf_counter()
     results = simulate(reps=args.reps, days=args.days, pairs_per_hour=args.pairs_per_hour,
                        calls_per_hour=args.calls_per_hour, error_rate=args.error_rate,

@@ -17,7 +17,7 @@ from peptalk.observability.prices import Prices
 from peptalk.rollout.base import CallTally, Verdict
 from peptalk.rollout.plan import Gates
 from peptalk.rollout.stats import (cohen_kappa, confidence_bounds, log_wealth, percentile, quantile_bounds, ratio,
-                                   shiryaev_roberts)
+                                   shiryaev_roberts_now)
 from peptalk.rollout.store import RolloutStore, utc
 from peptalk.shadow.store import shadow_calls, shadow_pairs
 
@@ -125,7 +125,7 @@ def quality(verdicts: Sequence[Verdict], gates: Gates) -> dict[str, Any]:
     detector = None
     if margin is not None and scores:
         steps = np.array([[score == value for value in SCORE_VALUES] for score in scores], dtype=float)
-        detector = float(shiryaev_roberts(steps, SCORE_VALUES, margin, "below")[-1])
+        detector = shiryaev_roberts_now(steps, SCORE_VALUES, margin, "below")
     readings = [reading for verdict in judged for reading in _positions(verdict)]
     first, second = readings.count(1), readings.count(2)
     unread = len(verdicts) - len(judged)
@@ -168,17 +168,19 @@ def _human(judged: Sequence[Verdict]) -> dict[str, Any]:
 
 def failures(tallies: Sequence[CallTally], gates: Gates) -> dict[str, Any]:
     """The failure-rate fields of `Evidence` from every candidate call, flush by flush."""
-    total = sum(tally.calls for tally in tallies)
+    table = np.array([(t.calls, t.errors, t.timeouts, t.empty_answers) for t in tallies], dtype=float).reshape(-1, 4)
+    total = int(table[:, 0].sum())
     fields: dict[str, Any] = {"candidate_calls": total}
-    for name, attribute, bound in (("error", "errors", gates.error_rate_max),
-                                   ("timeout", "timeouts", gates.timeout_rate_max),
-                                   ("empty_answer", "empty_answers", gates.empty_answer_rate_max)):
-        bad = sum(getattr(tally, attribute) for tally in tallies)
+    for column, (name, attribute, bound) in enumerate((("error", "errors", gates.error_rate_max),
+                                                       ("timeout", "timeouts", gates.timeout_rate_max),
+                                                       ("empty_answer", "empty_answers", gates.empty_answer_rate_max)),
+                                                      start=1):
+        bad = int(table[:, column].sum())
         lower, upper = confidence_bounds({1.0: bad, 0.0: total - bad}, gates.alpha)
         detector = None
         if bound is not None and tallies:
-            steps = np.array([[tally.calls - getattr(tally, attribute), getattr(tally, attribute)] for tally in tallies])
-            detector = float(shiryaev_roberts(steps, (0.0, 1.0), bound, "above")[-1])
+            steps = np.stack([table[:, 0] - table[:, column], table[:, column]], axis=1)
+            detector = shiryaev_roberts_now(steps, (0.0, 1.0), bound, "above")
         key = "candidate_empty_answers" if name == "empty_answer" else f"candidate_{attribute}"
         fields.update({key: bad, f"{name}_rate": bad / total if total else None, f"{name}_rate_lower_bound": lower,
                        f"{name}_rate_upper_bound": upper, f"{name}_detector": detector})

@@ -101,6 +101,21 @@ def shiryaev_roberts(counts: np.ndarray, values: Sequence[float], m: float, side
         return np.exp(log_mean)
 
 
+def shiryaev_roberts_now(counts: np.ndarray, values: Sequence[float], m: float, side: Side) -> float:
+    """The last value of `shiryaev_roberts(counts, ...)` for one run (`counts[t, v]`), without the path:
+    log R_T = L_T + logsumexp_j(-L_{j-1}), so one tick's cost is one pass over the stage."""
+    if not len(counts):
+        return 0.0
+    step_logs = np.asarray(counts, dtype=float) @ _step_logs(values, m, side).T  # (T, F)
+    running = np.cumsum(step_logs, axis=0)
+    before = np.vstack([np.zeros((1, running.shape[1])), running[:-1]])
+    low = (-before).max(axis=0)
+    log_r = running[-1] + low + np.log(np.exp(-before - low).sum(axis=0))
+    top = log_r.max()
+    with np.errstate(over="ignore"):
+        return float(np.exp(top + np.log(np.exp(log_r - top).mean())))
+
+
 @lru_cache(maxsize=256)
 def _order_ranks(n: int, q: float, confidence: float) -> tuple[int | None, int | None]:
     """1-based ranks (k_low, k_high) with P(X_(k_low) <= q-quantile) >= confidence and
@@ -175,4 +190,4 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 
 __all__ = ["FRACTIONS", "Kappa", "cohen_kappa", "confidence_bounds", "log_wealth", "log_wealth_array", "percentile", "quantile_bounds",
-           "ratio", "rejects", "shiryaev_roberts"]
+           "ratio", "rejects", "shiryaev_roberts", "shiryaev_roberts_now"]

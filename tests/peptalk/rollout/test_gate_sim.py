@@ -42,3 +42,14 @@ def test_the_simulation_reads_the_gate_as_the_controller_does() -> None:
         expected = next((n for n in range(1, 401) if promotes(quality(verdicts[:n], gates)["promotion_log_e"], gates)),
                         -1)
         assert found == expected, (seed, share)
+
+
+def test_the_detectors_current_value_is_the_paths_last() -> None:
+    from peptalk.rollout.stats import shiryaev_roberts, shiryaev_roberts_now
+
+    errors = (np.random.default_rng(3).random(800) < np.r_[np.full(400, 0.01), np.full(400, 0.08)]).astype(float)
+    steps = np.stack([1 - errors, errors], axis=1)
+    path = shiryaev_roberts(steps, (0.0, 1.0), 0.02, "above")
+    assert path[-1] > Gates().rollback_arl > path[399]  # quiet before the change, past the threshold after it
+    for t in (1, 50, 399, 800):
+        assert np.isclose(shiryaev_roberts_now(steps[:t], (0.0, 1.0), 0.02, "above"), path[t - 1], rtol=1e-9)
