@@ -107,7 +107,9 @@ class LiveRollout:
             await asyncio.to_thread(self.refresh)
         except Exception:
             REFRESH_ERRORS.inc()
-            log.exception("rollout state could not be read at start; serving without a rollout until it can")
+            self.stale = True  # never read: the primary serves, and /readyz and the gauge say why
+            STATE_STALE.set(1)
+            log.exception("rollout state could not be read at start; serving the primary until it can")
         self._task = asyncio.create_task(self._refresh_forever(), name="rollout-refresh")
 
     async def aclose(self) -> None:
