@@ -53,3 +53,11 @@ def test_the_detectors_current_value_is_the_paths_last() -> None:
     assert path[-1] > Gates().rollback_arl > path[399]  # quiet before the change, past the threshold after it
     for t in (1, 50, 399, 800):
         assert np.isclose(shiryaev_roberts_now(steps[:t], (0.0, 1.0), 0.02, "above"), path[t - 1], rtol=1e-9)
+    # The recursion as written in docs/rollout.md, step by step: R_t = (1 + R_{t-1}) e_t, averaged over fractions.
+    from peptalk.rollout.stats import FRACTIONS
+
+    r, looped = np.zeros(len(FRACTIONS)), []
+    for error in errors:
+        r = (1 + r) * (1 + FRACTIONS * ((error / 0.02) - 1))
+        looped.append(r.mean())
+    assert np.allclose(path, looped, rtol=1e-9)
