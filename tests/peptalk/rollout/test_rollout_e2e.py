@@ -290,7 +290,7 @@ def test_a_candidate_judged_worse_never_leaves_shadow(openai_server: str, candid
     assert [t.kind for t in store.history(rollout.id)] == ["start"]
 
 
-NEVER_BETTER_USERS = 50  # 3 ties in 5: the old gate passes from about 40 judged pairs
+NEVER_BETTER_USERS = 24  # 4 ties in 5: the old gate passes from about 15 judged pairs
 
 
 def old_win_or_tie_lower_bound(good: int, total: int, z: float = 1.645) -> float:
@@ -302,16 +302,16 @@ def old_win_or_tie_lower_bound(good: int, total: int, z: float = 1.645) -> float
 
 def test_a_candidate_never_judged_better_stays_at_shadow_and_never_serves_a_user(
         openai_server: str, candidate_server, judge: JudgeDouble, store: RolloutStore, tmp_path: Path) -> None:
-    """Ties and losses only (preference share about 0.3): the old win-or-tie gate would have promoted it on these
-    pairs; the preference-share test never does, and no user is ever served by the candidate."""
-    judge.decide = by_order(lambda pair: "tie" if pair % 5 < 3 else "loss")  # 3 ties in 5 pairs, never a win
+    """Ties and losses only (preference share 0.4, under the margin 0.45): the old win-or-tie gate would have
+    promoted it on these pairs; the preference-share test never does, and no user is ever served by the candidate."""
+    judge.decide = by_order(lambda pair: "tie" if pair % 5 < 4 else "loss")  # 4 ties in 5 pairs, never a win
     rollout = store.create(plan(gates=QUALITY_ONLY), actor="operator", reason="e2e")  # 4 judged pairs a stage
     env = app_env(openai_server=openai_server, ollama_url=candidate_server[0], database_url=str(store.engine.url),
                   data_dir=tmp_path)
     with app_process(env, "never-better") as url, httpx.Client() as client, JudgeLoop(store, judge):
         answers = serve(client, url, (f"nb{index}" for index in itertools.count()), NEVER_BETTER_USERS)
-        deadline = time.monotonic() + 300
-        while len([v for v in store.verdicts(CANDIDATE) if v.outcome]) < NEVER_BETTER_USERS - 5:
+        deadline = time.monotonic() + 600
+        while len([v for v in store.verdicts(CANDIDATE) if v.outcome]) < NEVER_BETTER_USERS - 4:
             assert time.monotonic() < deadline, "the judge did not keep up"
             time.sleep(0.5)
         time.sleep(3 * rollout.plan.evaluation_interval_s)
@@ -321,9 +321,9 @@ def test_a_candidate_never_judged_better_stays_at_shadow_and_never_serves_a_user
     evidence = report["evidence"]
     assert report["stage"] == "shadow" and [t.kind for t in store.history(rollout.id)] == ["start"]
     assert evidence["wins"] == 0 and evidence["ties"] > 0 and evidence["losses"] > 0
-    assert evidence["preference_share"] < 0.45 and evidence["preference_upper_bound"] < 0.45
+    assert evidence["preference_share"] < 0.45 and evidence["promotion_log_e"] < 0  # evidence against, if anything
     gate = next(g for g in report["gates"] if g["name"] == "preference_share")
-    assert gate["passed"] is False
+    assert gate["passed"] is not True and "preference_share" in " ".join(report["notes"])
     old = old_win_or_tie_lower_bound(evidence["ties"], evidence["judged_pairs"])
     print(f"preference share {evidence['preference_share']:.3f} over {evidence['judged_pairs']} pairs; "
           f"the old gate's win-or-tie lower bound {old:.3f} against its 0.45")
