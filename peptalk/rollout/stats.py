@@ -63,6 +63,13 @@ def confidence_bounds(counts: Mapping[float, int], alpha: float) -> tuple[float 
     """
     if not sum(counts.values()):
         return None, None
+    return _bounds(tuple(sorted((value, count) for value, count in counts.items() if count)), alpha)
+
+
+@lru_cache(maxsize=4096)
+def _bounds(items: tuple[tuple[float, int], ...], alpha: float) -> tuple[float, float]:
+    """`confidence_bounds` of hashable counts: each tick re-reads mostly the same counts."""
+    counts = dict(items)
     threshold = math.log(1 / alpha)
 
     def search(side: Side) -> float:
