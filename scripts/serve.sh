@@ -4,5 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export HF_HUB_OFFLINE=1
+# The embedded model on llama.cpp's llama-server (built by bootstrap.sh), which decodes concurrent users together;
+# PEPTALK_EMBEDDED_ENGINE=inprocess keeps it in this process instead (docs/router.md).
+export PEPTALK_EMBEDDED_ENGINE=${PEPTALK_EMBEDDED_ENGINE:-server}
 echo "==> serving on http://${PEPTALK_HOST:-127.0.0.1}:${PEPTALK_PORT:-8000} (playground: /peptalk/playground/)"
 exec .venv/bin/peptalk serve "$@"
