@@ -3,6 +3,7 @@
 peptalk starts llama-server as a child process (router/backends/llama_server.py) when the app starts and
 stops it with the app. Requests reach it through the OpenAI-protocol backend with the `llamacpp` target, plus
 the model's catalog sampling in the request body (llama-server reads top_k, min_p and repeat_penalty there).
+With a sentence budget, the stream is cut after N sentences here (router/backends/budgeted_openai.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
+from router.backends.budgeted_openai import BudgetedChatOpenAI
 from router.backends.embedded_runtime import default_gguf_path
 from router.backends.llama_server import ManagedLlamaServer, ServerOptions, default_binary
 from router.backends.openai import OpenAIBackend
@@ -28,9 +30,6 @@ class EmbeddedServerBackend(Backend):
 
     def __init__(self, *, model_name: str, model_path: str | None, n_ctx: int, n_threads: int, parallel: int,
                  binary: str | None, port: int, generation: Generation, timeout_s: float, api_version: str) -> None:
-        if generation.sentence_budget:
-            raise ConfigError("PEPTALK_SENTENCE_BUDGET needs PEPTALK_EMBEDDED_ENGINE=inprocess: only the in-process "
-                              "engine can stop a generation mid-stream and still count its tokens")
         self.model_name = model_name
         self.generation = generation
         self._model_path = model_path
@@ -71,7 +70,13 @@ class EmbeddedServerBackend(Backend):
         update: dict[str, object] = {"extra_body": body}
         if top_p is not None:
             update["top_p"] = top_p
-        return chat.model_copy(update=update)
+        chat = chat.model_copy(update=update)
+        if not self.generation.sentence_budget or self.server is None:
+            return chat
+        # Streamed even when invoked, so that the budget can stop it (router/backends/budgeted_openai.py).
+        fields = {**dict(chat), "streaming": True, "sentence_budget": self.generation.sentence_budget,
+                  "server_url": self.server.base_url}
+        return BudgetedChatOpenAI.model_construct(**fields)
 
     async def check_node(self, node: str) -> tuple[bool, str]:
         if self.server is None:

@@ -40,7 +40,9 @@ async def test_without_an_override_the_embedded_model_gets_its_catalog_limit_and
 
 async def test_a_sentence_budget_stops_the_real_model_after_whole_sentences(
         make_settings: Callable[..., Settings]) -> None:
-    backend = build_backends(make_settings(sentence_budget=2, max_tokens=300, temperature=0.0))["embedded"]
+    # One thread: the answer, not the speed, is under test, and one thread stays quick on a crowded machine.
+    backend = build_backends(make_settings(sentence_budget=2, max_tokens=300, temperature=0.0,
+                                           embedded_threads=1))["embedded"]
     await backend.start()
     try:
         chunks = [chunk async for chunk in backend.chat_model("smollm2-135m").astream(LONG)]

@@ -8,7 +8,6 @@ from router.backends.embedded import EmbeddedBackend
 from router.backends.ollama import OllamaBackend
 from router.backends.openai import OpenAIBackend
 from router.catalog import find_model, load_catalog
-from router.errors import ConfigError
 from router.generation import generation_for
 from router.registry import build_backends
 from router.sentence_budget import SentenceBudget
@@ -87,11 +86,6 @@ def test_the_sentence_budget_is_off_by_default_and_only_for_models_that_ignore_l
     assert generation_for(on, "embedded", "smollm2-135m").sentence_budget == 4
     assert generation_for(on, "openai", "gpt-4").sentence_budget is None
     assert generation_for(on, "ollama", "starling-lm:7b").sentence_budget is None
-
-
-def test_the_server_engine_refuses_a_sentence_budget_it_cannot_apply() -> None:
-    with pytest.raises(ConfigError, match="PEPTALK_EMBEDDED_ENGINE=inprocess"):
-        build_backends(settings(embedded_engine="server", sentence_budget=3))
 
 
 def feed_all(budget: SentenceBudget, pieces: list[str]) -> str:

@@ -1,6 +1,7 @@
 """The embedded model on a managed llama-server (PEPTALK_EMBEDDED_ENGINE=server): real llama-server child process.
 
-- Greedy answers decoded together (continuous batching) equal the in-process engine's single-stream answers.
+- Greedy answers decoded together (continuous batching) equal the same server's single-stream answers, and,
+  with the repeat penalty off, the in-process engine's.
 - The child dies with SIGKILL: the app restarts it, /readyz says so, and the next request is answered.
 - The child stops with the app.
 """
@@ -8,7 +9,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -20,8 +23,10 @@ import pytest
 from langserve_app import create_app
 from peptalk.settings import Settings
 from router.backends.embedded_server import EmbeddedServerBackend
+from router.base import Backend
 from router.backends.llama_server import default_binary
 from router.registry import build_backends
+from router.sentence_budget import FINISH_REASON
 from tests.helpers import GENEROUS_S
 from tests.test_langserve_app import REQUEST
 
@@ -45,26 +50,49 @@ def server_settings(make_settings: Callable[..., Settings], **values: object) ->
     return make_settings(embedded_engine="server", embedded_parallel=4, **values)
 
 
+def _without_repeat_penalty(backend: Backend) -> Backend:
+    generation = backend.generation  # type: ignore[attr-defined]
+    backend.generation = dataclasses.replace(  # type: ignore[attr-defined]
+        generation, sampling={**generation.sampling, "repeat_penalty": 1.0})
+    return backend
+
+
+async def _answers(backend: Backend, *, together: bool) -> list[str]:
+    await backend.start()
+    try:
+        model = backend.chat_model("smollm2-135m")
+        if together:
+            return [str(m.content) for m in await asyncio.gather(*(model.ainvoke(p) for p in PROMPTS))]
+        return [str((await model.ainvoke(prompt)).content) for prompt in PROMPTS]
+    finally:
+        await backend.aclose()
+
+
 async def test_greedy_answers_decoded_together_equal_single_stream_answers(
         make_settings: Callable[..., Settings], llama_server_bin: Path) -> None:
-    greedy = {"temperature": 0.0, "max_tokens": GREEDY_TOKENS}
-    single = build_backends(make_settings(**greedy))["embedded"]
-    batched = build_backends(server_settings(make_settings, **greedy))["embedded"]
-    assert isinstance(batched, EmbeddedServerBackend)
-    await single.start()
-    try:
-        alone = [(await single.chat_model("smollm2-135m").ainvoke(prompt)).content for prompt in PROMPTS]
-    finally:
-        await single.aclose()
-    await batched.start()
-    try:
-        model = batched.chat_model("smollm2-135m")
-        together = [message.content for message in await asyncio.gather(*(model.ainvoke(p) for p in PROMPTS))]
-        again = (await model.ainvoke(PROMPTS[2])).content  # one stream alone on the server, too
-    finally:
-        await batched.aclose()
+    # One thread each: the answers, not the speed, are under test (and one thread stays quick on a crowded machine).
+    greedy = {"temperature": 0.0, "max_tokens": GREEDY_TOKENS, "embedded_threads": 1}
+    server = build_backends(server_settings(make_settings, **greedy))["embedded"]
+    assert isinstance(server, EmbeddedServerBackend)
+    assert server.generation.sampling["repeat_penalty"] == 1.1  # the catalog's sampling, as served
+    together = await _answers(server, together=True)
+    alone = await _answers(server, together=False)
     assert all(alone) and together == alone
-    assert again == alone[2]
+
+
+async def test_greedy_answers_equal_the_in_process_engines(
+        make_settings: Callable[..., Settings], llama_server_bin: Path) -> None:
+    """Same GGUF, same numerics (flash attention off, as llama-cpp-python): the same greedy tokens.
+
+    Without the repeat penalty: llama-server counts the prompt's last tokens in the penalty's 64-token window,
+    llama-cpp-python only the answer's, so with the penalty on, the engines' answers may part early on.
+    """
+    greedy = {"temperature": 0.0, "max_tokens": GREEDY_TOKENS, "embedded_threads": 1}
+    in_process = await _answers(_without_repeat_penalty(build_backends(make_settings(**greedy))["embedded"]),
+                                together=False)
+    batched = await _answers(_without_repeat_penalty(
+        build_backends(server_settings(make_settings, **greedy))["embedded"]), together=True)
+    assert all(in_process) and batched == in_process
 
 
 def _embedded_status(body: dict) -> tuple[bool, str]:
@@ -118,3 +146,26 @@ def _assert_gone(pid: int) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"llama-server pid {pid} still runs after the app stopped")
+
+
+async def test_a_sentence_budget_cuts_the_server_stream_and_still_counts_its_tokens(
+        make_settings: Callable[..., Settings], llama_server_bin: Path) -> None:
+    long = "Write a long story about a dragon who learns to bake bread. Use many sentences."
+    server = build_backends(server_settings(make_settings, sentence_budget=2, max_tokens=300, temperature=0.0,
+                                            embedded_threads=1))["embedded"]
+    await server.start()
+    try:
+        model = server.chat_model("smollm2-135m")
+        chunks = [chunk async for chunk in model.astream(long)]
+        invoked = await model.ainvoke(long)
+        unbudgeted = await server._client.chat_model("smollm2-135m").ainvoke(long)  # type: ignore[union-attr]
+    finally:
+        await server.aclose()
+    text = "".join(chunk.text for chunk in chunks)
+    assert len(re.findall(r"[.!?]+[\"')\]]*(?:\s|$)", text.strip())) == 2, text
+    last = chunks[-1]
+    assert last.response_metadata["finish_reason"] == FINISH_REASON
+    assert last.usage_metadata is not None and unbudgeted.usage_metadata is not None
+    assert last.usage_metadata["input_tokens"] == unbudgeted.usage_metadata["input_tokens"]
+    assert 0 < last.usage_metadata["output_tokens"] < unbudgeted.usage_metadata["output_tokens"]
+    assert invoked.content == text  # invoked, the model streams underneath and stops alike
