@@ -93,7 +93,8 @@ async def concurrency(args: argparse.Namespace) -> None:
     contexts = load_contexts()
     for engine in args.engines.split(","):
         settings = Settings(_env_file=None, max_tokens=args.max_tokens, log_level="WARNING", embedded_engine=engine,
-                            embedded_parallel=max(levels), cache_enabled=False)
+                            embedded_parallel=max(levels), cache_enabled=False, embedded_threads=args.threads,
+                            request_timeout_s=600, request_deadline_s=600)
         router = Router(build_backends(settings), default_model=settings.default_model,
                         config=load_router_config(settings))
         await router.start()
@@ -126,6 +127,7 @@ async def main() -> None:
     parser.add_argument("--users", default="", help="concurrency mode: user counts, e.g. 1,4,8")
     parser.add_argument("--engines", default="server,inprocess", help="concurrency mode: embedded engines")
     parser.add_argument("--requests", type=int, default=2, help="concurrency mode: requests per user")
+    parser.add_argument("--threads", type=int, default=2, help="concurrency mode: llama.cpp threads per engine")
     parser.add_argument("--stagger", type=float, default=1.0, help="concurrency mode: users start within this (s)")
     args = parser.parse_args()
     if args.users:

@@ -4,7 +4,7 @@
     .venv/bin/python bench/first_request.py --runs 3 --engine inprocess    # the in-process engine instead
     .venv/bin/python bench/first_request.py --lengths 20                   # 20 answers, no limit: how long they are
 
-The serve mode starts `peptalk serve` (the settings `make serve` uses: scripts/serve.sh) once per run with an
+The serve mode starts `peptalk serve` (the settings `make serve` adds: scripts/serve.sh) once per run with an
 empty cache, sends the README's request once, and prints the time, the output tokens, the finish reason and
 which of the user's tasks the answer names. The lengths mode asks the model itself (in process, no server)
 with a 1,024-token limit and the catalog's sampling, and prints the distribution of answer lengths: the
@@ -48,11 +48,12 @@ def sentences(text: str) -> int:
     return len(re.findall(r"[.!?]+[\"')\]]*(?:\s|$)", text.strip()))
 
 
-def serve_run(engine: str) -> dict[str, object]:
+def serve_run(engine: str, threads: int) -> dict[str, object]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as scratch:
-        env = {"PEPTALK_EMBEDDED_ENGINE": engine, "PEPTALK_CACHE_PATH": str(Path(scratch) / "cache.sqlite"),
+        env = {"PEPTALK_EMBEDDED_ENGINE": engine, "PEPTALK_SENTENCE_BUDGET": "4", "PEPTALK_EMBEDDED_THREADS": str(threads),
+               "PEPTALK_CACHE_PATH": str(Path(scratch) / "cache.sqlite"),
                "PEPTALK_LOG_LEVEL": "WARNING", "HF_HUB_OFFLINE": "1"}
         cmd = [str(Path(sys.executable).parent / "peptalk"), "serve", "--port", str(port)]
         started = time.perf_counter()
@@ -113,6 +114,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="fresh serves, one request each")
     parser.add_argument("--engine", choices=["server", "inprocess"], default="server",
                         help="the embedded engine (make serve: server)")
+    parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads (make serve: 2)")
     parser.add_argument("--lengths", type=int, default=0, help="instead: this many answers in process, no limit")
     parser.add_argument("--repeat-penalty", type=float, default=None, help="lengths mode: override the catalog's")
     args = parser.parse_args()
@@ -121,7 +123,7 @@ def main() -> None:
         asyncio.run(lengths(args.lengths, args.repeat_penalty))
         return
     for run in range(args.runs):
-        result = serve_run(args.engine)
+        result = serve_run(args.engine, args.threads)
         print(f"run {run + 1} ({args.engine}): {result['seconds']:.2f} s, {result['tokens']} tokens, finish "
               f"{result['finish_reason']}, cache {result['cache']}, {result['sentences']} sentences, names "
               f"{result['tasks'] or 'none'} (serve ready in {result['startup_s']:.1f} s)")
