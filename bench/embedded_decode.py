@@ -101,7 +101,7 @@ async def concurrency(args: argparse.Namespace) -> None:
         chain = build_chain(router)
         results: dict[int, list[tuple[float, float, int]]] = {users: [] for users in levels}
         try:
-            await level(chain, 1, 1, 0.0, contexts)  # warm-up
+            await level(chain, 1, 1, 0.0, contexts[-1:])  # warm-up, on a context no level uses
             for round_ in range(args.rounds):
                 offset = round_ * max(levels) * args.requests
                 for users in levels:

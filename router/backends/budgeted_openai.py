@@ -7,8 +7,8 @@ input tokens are the prompt as the server renders and tokenizes it (`/apply-temp
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from typing import Any, cast
 
 import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -73,7 +73,8 @@ class BudgetedChatOpenAI(ChatOpenAI):
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         cut = _Cut(self.sentence_budget, self.model_name)
-        stream = super()._astream(messages, stop, run_manager, **kwargs)
+        stream = cast(AsyncGenerator[ChatGenerationChunk, None],
+                      super()._astream(messages, stop, run_manager, **kwargs))
         try:
             async for chunk in stream:
                 passed = cut.pass_on(chunk)
@@ -89,7 +90,8 @@ class BudgetedChatOpenAI(ChatOpenAI):
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         cut = _Cut(self.sentence_budget, self.model_name)
-        stream = super()._stream(messages, stop, run_manager, **kwargs)
+        stream = cast(Generator[ChatGenerationChunk, None, None],
+                      super()._stream(messages, stop, run_manager, **kwargs))
         try:
             for chunk in stream:
                 passed = cut.pass_on(chunk)
