@@ -129,6 +129,8 @@ def _generate(*, models: str, reference: str | None, contexts: Path | None, prom
     source = contexts or DEFAULT_PATH
     selected = _contexts(source)[:prompts]
     settings = _settings()
+    if template == "slam" and settings.sentence_budget is not None:  # the study's runs keep the models' own answers
+        settings = settings.model_copy(update={"sentence_budget": None})
 
     def work(bars: Progress) -> tuple[list[Any], list[Any]]:
         async def main() -> tuple[list[Any], list[Any]]:

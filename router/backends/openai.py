@@ -39,13 +39,15 @@ class OpenAIBackend(Backend):
 
     def __init__(self, *, models: list[str], base_url: str | None = None, base_urls: list[str] | None = None,
                  api_key: SecretStr | None, temperature: float, max_tokens: int, timeout_s: float,
-                 target: TargetSetting, api_version: str, max_retries: int = 0) -> None:
+                 target: TargetSetting, api_version: str, max_retries: int = 0,
+                 model_max_tokens: dict[str, int] | None = None) -> None:
         self._models = models
         urls = list(base_urls or []) or [base_url or OPENAI_API]
         self.base_urls = [url.rstrip("/") for url in urls]
         self._api_key = api_key
         self._temperature = temperature
         self._max_tokens = max_tokens
+        self._model_max_tokens = dict(model_max_tokens or {})  # a model's own limit (router/generation.py)
         self._timeout_s = timeout_s
         self._max_retries = max_retries  # 0: the router retries, with its own backoff and breaker
         self._target_setting: TargetSetting = target
@@ -115,7 +117,8 @@ class OpenAIBackend(Backend):
         # stream_chunk_timeout=None: the router's first-token and total timeouts bound a stream, not
         # langchain-openai's own 120 s silence limit (which a request queued on a busy engine would hit).
         common = {"temperature": self._temperature, "timeout": self._timeout_s, "max_retries": self._max_retries,
-                  "stream_chunk_timeout": None, **request_kwargs(target, max_tokens=self._max_tokens)}
+                  "stream_chunk_timeout": None,
+                  **request_kwargs(target, max_tokens=self._model_max_tokens.get(model, self._max_tokens))}
         if is_reasoning_model(model) and self._temperature != FIXED_SAMPLING["temperature"]:
             common["temperature"] = None  # a reasoning model refuses any other value (openai_models.py)
         if target == "azure":
