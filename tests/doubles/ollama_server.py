@@ -34,6 +34,7 @@ from tests.doubles.ollama_rules import OllamaError, not_found, pull_name, valida
 VERSION = "0.6.3-double"
 RUNNER_CRASH = "llama runner process has terminated: signal: killed"
 KEEP_ALIVE_S = 300
+DELAY_HEADER = "x-double-delay-s"  # not Ollama's: the seconds `--slow` waited before the first token
 
 
 def _now() -> dt.datetime:
@@ -178,14 +179,16 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
                 else:
                     yield piece("") | final_fields(value, started, first, load_ns)
 
+        headers = {DELAY_HEADER: str(delay_s)}  # what `--slow` added, for tests that must not time the double
         if body.get("stream", True) is not False:
-            return StreamingResponse((_line(event) async for event in events()), media_type="application/x-ndjson")
+            return StreamingResponse((_line(event) async for event in events()), media_type="application/x-ndjson",
+                                     headers=headers)
         text: list[str] = []
         async for event in events():
             if "error" in event:
-                return JSONResponse(event, status_code=500)
+                return JSONResponse(event, status_code=500, headers=headers)
             if event["done"]:
-                return event | piece("".join(text))
+                return JSONResponse(event | piece("".join(text)), headers=headers)
             text.append(event["message"]["content"] if chat else event["response"])
         raise RuntimeError("the generation ended without a final event")
 

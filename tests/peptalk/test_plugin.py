@@ -186,7 +186,7 @@ async def test_shutdown_drains_the_shadow_queue(make_settings: Callable[..., Set
         chain = remote(url, **TOKEN)
         for user in users:
             await chain.ainvoke(REQUEST | {"user_id": user})
-        shadow = host.peptalk.stack.layer("shadow")
+        shadow = host.peptalk.layer(ShadowLayer)
         assert isinstance(shadow, ShadowLayer)
         assert shadow.queue_depth + shadow._running >= 1  # still mirroring when the host shuts down
     rows = list(SqlShadowStore.from_url(settings.resolved_database_url()).read())

@@ -17,10 +17,12 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from langserve_app import create_app
+from peptalk.cache import SemanticCache
 from peptalk.db import sqlite_url
 from peptalk.settings import Settings
 from peptalk.shadow import ShadowPolicy, SqlShadowStore
-from tests.helpers import ROOT, python
+from peptalk.shadow.layer import ShadowLayer
+from tests.helpers import ROOT, python, wait_for_async
 from tests.test_langserve_app import REQUEST, serving
 
 MODEL = "embedded:smollm2-135m"
@@ -68,12 +70,14 @@ async def populate(client: Any, app: Any) -> None:
     for user, task in [("ada", SECRET_TASK), ("ada", "Repainted the kitchen walls blue"), ("grace", OTHER_TASK)]:
         response = await client.post("/peptalk/invoke", json={"input": request_for(user, task)})
         assert response.status_code == 200, response.text
-    store: SqlShadowStore = app.state.shadow.store
-    for _ in range(600):  # the candidates run in the background; bounded wait for all three pairs
-        if await asyncio.to_thread(store.count) == 3:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the three shadow pairs were not committed in time")
+    shadow = app.peptalk.layer(ShadowLayer)
+    assert shadow is not None
+    store: SqlShadowStore = shadow.store
+
+    async def all_three_committed() -> bool:  # the candidates run in the background
+        return await asyncio.to_thread(store.count) == 3
+
+    await wait_for_async(all_three_committed, timeout_s=60, interval_s=0.1, what="the three shadow pairs committed")
 
 
 @pytest.mark.timeout(300)
@@ -82,7 +86,8 @@ async def test_the_admin_endpoint_erases_one_user_and_only_them(erasure_settings
     hashed = ShadowPolicy.from_settings(erasure_settings).stored_user_id
     async with serving(app) as client:
         await populate(client, app)
-        cache = app.state.semantic_cache
+        cache = app.peptalk.service(SemanticCache)
+        assert cache is not None
         assert len(cache.store.in_scope("user:ada")) == 2 and len(cache.store.in_scope("user:grace")) == 1
         stored = everything_stored(erasure_settings.resolved_database_url())
         assert SECRET_TASK in stored and hashed("ada") in stored
