@@ -44,7 +44,7 @@ MOUNTED = ("peptalk's app got a request before its lifespan ran: it is mounted a
 
 def include_peptalk(app: FastAPI, prefix: str = "/ai", *, settings: Settings | None = None,
                     peptalk: PepTalk | None = None, dependencies: Sequence[params.Depends] = (),
-                    health: bool = True, metrics: bool = True, fast_path: bool = True, admin: bool = True,
+                    health: bool = True, metrics: bool = True, fast_path: bool | None = None, admin: bool = True,
                     observe: bool = True, registry: CollectorRegistry | None = None) -> PepTalk:
     """Serves peptalk inside `app` under `prefix`, started and stopped by `app`'s own lifespan.
 
@@ -52,7 +52,9 @@ def include_peptalk(app: FastAPI, prefix: str = "/ai", *, settings: Settings | N
     with `metrics`, `{prefix}/metrics` (peptalk's metrics only); with `admin`, the admin routes
     `{prefix}/rollout`, `{prefix}/rollout/status.json` and `DELETE {prefix}/admin/users/{user_id}` (each behind
     PEPTALK_ADMIN_API_KEYS as well). With `fast_path` (and PEPTALK_CACHE_FAST_PATH, the cache on, tracing off),
-    exact cache hits are answered in front of LangServe. Every route runs `dependencies` (the host's
+    exact cache hits are answered in front of LangServe; it answers before route dependencies run, so by
+    default (None) it is on only without `dependencies` (a host that authenticates in middleware, or the
+    standalone service), and asking for it with `dependencies` is refused. Every route runs `dependencies` (the host's
     authentication) first, and is wrapped in peptalk's own layers (`guard_route`); `observe=False` leaves out
     the request id and HTTP metrics wrappers, for an owner that observes every request app-wide (`create_app`).
     `registry`: the host's prometheus registry, to expose peptalk's metrics there too; by default they stay in
@@ -61,6 +63,12 @@ def include_peptalk(app: FastAPI, prefix: str = "/ai", *, settings: Settings | N
     """
     if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
         raise ValueError(f"prefix must start with '/' and not end with one, got {prefix!r}")
+    if fast_path and dependencies:
+        raise ValueError("fast_path=True with dependencies: the fast path answers exact cache hits before route "
+                         "dependencies run, so it would skip the host's authentication; authenticate in a "
+                         "middleware instead, or leave fast_path out")
+    if fast_path is None:
+        fast_path = not dependencies
     if peptalk is None:
         peptalk = PepTalk(settings, registry=registry)
     else:
