@@ -288,3 +288,33 @@ async def test_peptalks_envelope_check_and_rate_limits_guard_its_routes_in_the_h
     assert bad_config.status_code == 422 and bad_config.json()["detail"][0]["loc"] == ["body", "config"]
     assert too_many.status_code == 429 and "limited" in too_many.text  # two calls for a user allowed one a minute
     assert host_route == [200, 200, 200]  # the host's own routes are not peptalk's to limit
+
+
+ENDPOINTS = ("invoke", "batch", "stream", "stream_log", "stream_events")
+INCOMPLETE = {"user_id": "ada"}  # passes the limiter, then gets a 422 (or an error event): no generation needed
+
+
+async def test_one_limit_holds_across_every_one_of_peptalks_routes(make_settings: Callable[..., Settings],
+                                                                   tmp_path: Path) -> None:
+    """Every generating route, with and without `/c/{config_hash}`, spends from the same limiter (one per PepTalk)."""
+    paths = [f"/ai/peptalk{config}/{endpoint}" for config in ("", "/c/e30") for endpoint in ENDPOINTS]
+    limit = len(paths)  # one request per route uses up the client's whole minute
+    host = Host(make_settings(data_dir=tmp_path, cache_enabled=False, rate_limit_per_key_per_minute=limit,
+                              rate_limit_per_user_per_minute=0, **PATIENT))
+    limiter, closed = host.peptalk.rate_limiter, []
+    assert limiter is not None
+
+    async def aclose() -> None:
+        closed.append(limiter)
+
+    limiter.aclose = aclose  # type: ignore[method-assign]
+    async with host.app.router.lifespan_context(host.app):
+        transport = httpx.ASGITransport(app=host.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://host.test", headers=TOKEN,
+                                     timeout=300) as client:
+            spent = [await client.post(path, json={"inputs": [INCOMPLETE]} if path.endswith("/batch")
+                                       else {"input": INCOMPLETE}) for path in paths]
+            over = [await client.post(path, json={"input": INCOMPLETE}) for path in paths]
+    assert [response.status_code for response in spent if response.status_code == 429] == []
+    assert [response.status_code for response in over] == [429] * limit  # each route refuses: one budget for all
+    assert closed == [limiter]  # closed once, when peptalk stopped with the host
