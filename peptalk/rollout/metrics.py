@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
+from peptalk.metrics import REGISTRY  # peptalk's own registry: a host's `{prefix}/metrics` serves these too
+
 STAGE_SHARE = Gauge("peptalk_rollout_stage_share", "Share of users the candidate serves, as this process applies it",
-                    ["candidate"])
-STAGE_INDEX = Gauge("peptalk_rollout_stage_index", "Index of the rollout's current stage in its plan", ["candidate"])
-STATE_VERSION = Gauge("peptalk_rollout_state_version", "Version of the rollout state this process applies")
-REFRESH_ERRORS = Counter("peptalk_rollout_refresh_errors_total", "Failed reads of the rollout state")
+                    ["candidate"], registry=REGISTRY)
+STAGE_INDEX = Gauge("peptalk_rollout_stage_index", "Index of the rollout's current stage in its plan", ["candidate"],
+                    registry=REGISTRY)
+STATE_VERSION = Gauge("peptalk_rollout_state_version", "Version of the rollout state this process applies",
+                      registry=REGISTRY)
+REFRESH_ERRORS = Counter("peptalk_rollout_refresh_errors_total", "Failed reads of the rollout state", registry=REGISTRY)
 ROUTED = Counter("peptalk_rollout_routed_total", "Requests by rollout arm (fallback: the candidate failed first)",
-                 ["arm"])
+                 ["arm"], registry=REGISTRY)
 MIRRORS = Counter("peptalk_rollout_mirrors_total", "Requests mirrored to the other model for pairs",
-                  ["model", "outcome"])
-EVIDENCE = Gauge("peptalk_rollout_evidence", "The rollout's evidence over its current stage", ["candidate", "metric"])
-TRANSITIONS = Counter("peptalk_rollout_transitions_total", "Rollout transitions made by this process", ["kind"])
+                  ["model", "outcome"], registry=REGISTRY)
+EVIDENCE = Gauge("peptalk_rollout_evidence", "The rollout's evidence over its current stage", ["candidate", "metric"],
+                 registry=REGISTRY)
+TRANSITIONS = Counter("peptalk_rollout_transitions_total", "Rollout transitions made by this process", ["kind"],
+                      registry=REGISTRY)
