@@ -9,13 +9,12 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from langserve_app import create_app
 from peptalk.security.limiter import Charge, RateLimiter
 from peptalk.security.local_limiter import InProcessLimiter
 from peptalk.security.shared_limiter import SharedLimiter
 from peptalk.settings import Settings
 from tests.helpers import GENEROUS_S, wait_for_async
-from tests.test_langserve_app import serving
+from tests.peptalk.assemblies import ASSEMBLIES, assemble, serving_assembled
 
 INCOMPLETE = {"user_id": "ada"}  # passes the limiter, then gets a 422: no generation needed
 
@@ -130,15 +129,16 @@ async def test_in_process_limiters_do_not_share(make_limiter: Callable[..., Rate
     assert await second.admit([Charge("user", "ada", 1)]) is None
 
 
+@pytest.mark.parametrize("kind", ASSEMBLIES)
 @pytest.mark.parametrize("storage", ["memory", "redis"])
 async def test_the_http_contract_is_the_same_on_every_storage(
-        storage: str, request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> None:
+        storage: str, kind: str, request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> None:
     url = request.getfixturevalue("redis_url") if storage == "redis" else "memory://"
     settings = make_settings(rate_limit_per_key_per_minute=0, rate_limit_per_user_per_minute=2,
                              rate_limit_storage_url=url, rate_limit_key_prefix=f"peptalk-test-{uuid.uuid4().hex[:8]}")
-    app = create_app(settings)
-    assert isinstance(app.peptalk.rate_limiter, SharedLimiter if storage == "redis" else InProcessLimiter)
-    async with serving(app) as client:
+    assembled = assemble(kind, settings)  # the standalone service, or a host with `include_peptalk`
+    assert isinstance(assembled.peptalk.rate_limiter, SharedLimiter if storage == "redis" else InProcessLimiter)
+    async with serving_assembled(assembled) as client:
         for _ in range(2):
             assert (await client.post("/peptalk/invoke", json={"input": INCOMPLETE})).status_code == 422
         refused = await client.post("/peptalk/invoke", json={"input": INCOMPLETE})
