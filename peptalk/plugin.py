@@ -88,9 +88,11 @@ def include_peptalk(app: FastAPI, prefix: str = "/ai", *, settings: Settings | N
         add_metrics_route(app, peptalk_metrics.REGISTRY, prefix=prefix, dependencies=deps)
     if admin:
         from peptalk.erasure.routes import erasure_routes
+        from peptalk.rollout.factory import RolloutService
         from peptalk.rollout.routes import rollout_routes
 
-        app.include_router(rollout_routes(peptalk), prefix=prefix, dependencies=deps)
+        rollout = rollout_routes(peptalk.service(RolloutService), peptalk.settings.admin_api_keys)
+        app.include_router(rollout, prefix=prefix, dependencies=deps)
         app.include_router(erasure_routes(peptalk), prefix=prefix, dependencies=deps)
     chain_path = prefix + CHAIN_PATH
     answer_hits = exact_hit_fast_path(peptalk, chain_path) if fast_path else None

@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import html
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from pydantic import SecretStr
 
 from peptalk.rollout.controller import Controller, Report
 from peptalk.rollout.factory import RolloutService
 from peptalk.rollout.series import plot_svg, rollout_series
 from peptalk.security.admin import ADMIN_KEY_HEADER, check_admin_key
 
-if TYPE_CHECKING:
-    from peptalk.service import PepTalk
 
-
-def rollout_routes(peptalk: PepTalk) -> APIRouter:
-    """The rollout's admin routes over `peptalk`'s rollout service (a 404 when the rollout is off)."""
+def rollout_routes(rollout: RolloutService | None, admin_api_keys: Sequence[SecretStr]) -> APIRouter:
+    """The rollout's admin routes over a PepTalk's rollout service (`PepTalk.service(RolloutService)`); a 404
+    when the rollout is off (None)."""
     routes = APIRouter(tags=["rollout"])
 
     def service(request: Request) -> RolloutService:
         """The admin key check of every admin route; 404 when the rollout is off."""
-        rollout = peptalk.service(RolloutService)
         if rollout is None:
             raise HTTPException(404, detail="the rollout is off (PEPTALK_ROLLOUT_ENABLED=false)")
-        check_admin_key(peptalk.settings.admin_api_keys, request.headers.get(ADMIN_KEY_HEADER))
+        check_admin_key(admin_api_keys, request.headers.get(ADMIN_KEY_HEADER))
         return rollout
 
     @routes.get("/rollout/status.json")
