@@ -27,16 +27,4 @@ _EXPORTS = {
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "SecuritySettings",
-    "API_KEY_HEADER",
-    "EXEMPT_PATHS",
-    "ApiKeyMiddleware",
-    "RateLimitMiddleware",
-    "Refusal",
-    "TokenBuckets",
-    "admit",
-    "key_id",
-    "install_api_keys",
-    "requested_users",
-]
+__all__ = ["SecuritySettings", *_EXPORTS]  # the eager names, then the lazy ones
