@@ -73,7 +73,7 @@ class PepTalk:
     # -- lifecycle
 
     async def start(self) -> None:
-        """Starts every service bottom-up (router, cache, shadow writer); a no-op when already started.
+        """Starts every service bottom-up (router, cache, shadow writer, rollout); a no-op when already started.
 
         A stopped PepTalk may start again (an app's lifespan may run more than once, e.g. one TestClient per test).
         """

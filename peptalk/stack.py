@@ -1,8 +1,8 @@
 """The serving stack: the router at the bottom, then the layers of `LAYERS` in order, each with its own service.
 
 One call goes down the stack from the top (metrics -> rollout -> shadow -> cache -> router) and its chunks come back up.
-The services start bottom-up (router, cache, shadow writer) and stop top-down, so the shadow queue drains
-while the router and the cache are still open.
+The services start bottom-up (router, cache, shadow writer, rollout) and stop top-down, so the shadow queue
+drains while the router and the cache are still open.
 """
 
 from __future__ import annotations
