@@ -54,8 +54,8 @@ def include_peptalk(app: FastAPI, prefix: str = "/ai", *, settings: Settings | N
     PEPTALK_ADMIN_API_KEYS as well). With `fast_path` (and PEPTALK_CACHE_FAST_PATH, the cache on, tracing off),
     exact cache hits are answered in front of LangServe; it answers before route dependencies run, so by
     default (None) it is on only without `dependencies` (a host that authenticates in middleware, or the
-    standalone service), and asking for it with `dependencies` is refused. Every route runs `dependencies` (the host's
-    authentication) first, and is wrapped in peptalk's own layers (`guard_route`); `observe=False` leaves out
+    standalone service), and asking for it with `dependencies` is refused. Every route runs `dependencies` (the
+    host's authentication) first, and is wrapped in peptalk's own layers (`guard_route`); `observe=False` leaves out
     the request id and HTTP metrics wrappers, for an owner that observes every request app-wide (`create_app`).
     `registry`: the host's prometheus registry, to expose peptalk's metrics there too; by default they stay in
     peptalk's own registry. Give `settings` or a built `peptalk`, not both. Call it before the app starts.
@@ -77,7 +77,7 @@ def include_peptalk(app: FastAPI, prefix: str = "/ai", *, settings: Settings | N
                              "settings; pass one or the other")
         if registry is not None:
             peptalk_metrics.expose_in(registry)
-    if observe and any(key.get_secret_value() for key in peptalk.settings.api_keys):
+    if observe and any(key.get_secret_value() for key in peptalk.settings.api_keys):  # a host, not `create_app`
         log.warning("PEPTALK_API_KEYS is not enforced inside a host app: the host's dependencies authenticate")
     deps = list(dependencies)
     before = {id(route) for route in app.router.routes}

@@ -88,7 +88,9 @@ def test_every_peptalk_module_has_its_place_in_the_layers_and_the_cli_contract()
     """A new package or module must be given a layer (and is covered by "serving never imports the CLI")."""
     contracts = _contracts()
     layers = next(contract for contract in contracts if contract["type"] == "layers")
-    layered = {name.strip() for layer in layers["layers"] for name in str(layer).replace("|", ":").split(":")}  # type: ignore[attr-defined]
-    no_cli = next(contract for contract in contracts if str(contract["name"]).startswith("serving never imports the CLI"))
+    layered = {name.strip() for layer in layers["layers"]  # type: ignore[attr-defined]
+               for name in str(layer).replace("|", ":").split(":")}
+    no_cli = next(contract for contract in contracts
+                  if str(contract["name"]).startswith("serving never imports the CLI"))
     assert sorted(_serving_modules() - layered) == []
     assert sorted(_serving_modules() ^ set(no_cli["source_modules"])) == []  # type: ignore[arg-type]

@@ -66,9 +66,9 @@ def test_the_package_surface_follows_the_one_convention(package: Path) -> None:
                 if isinstance(target, ast.Name)}
     defined |= {node.target.id for node in tree.body if isinstance(node, ast.AnnAssign)
                 and isinstance(node.target, ast.Name)}
-    assert set(listed) <= set(eager) | defined, f"{name}: __all__ names something its __init__ neither imports nor defines"
+    assert set(listed) <= set(eager) | defined, f"{name}: __all__ names what its __init__ neither imports nor defines"
     own = {key for key, module in eager.items() if module.startswith(name + ".") and key not in internal}
-    assert own <= set(listed), f"{name}: re-exported from its own modules but not in __all__: {sorted(own - set(listed))}"
+    assert own <= set(listed), f"{name}: imported from its own modules, not in __all__: {sorted(own - set(listed))}"
     assert typing_only == exports, f"{name}: each lazy name is imported under TYPE_CHECKING from its _EXPORTS module"
     module = importlib.import_module(name)
     missing = [public for public in module.__all__ if not hasattr(module, public)]

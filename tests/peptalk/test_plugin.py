@@ -273,6 +273,11 @@ def test_a_given_peptalk_is_included_as_is_and_a_bad_prefix_is_refused(settings:
     for prefix in ("ai", "/ai/"):
         with pytest.raises(ValueError, match="prefix"):
             include_peptalk(FastAPI(), prefix, peptalk=peptalk)
+    with pytest.raises(ValueError, match="both settings= and peptalk="):  # never silently ignored
+        include_peptalk(FastAPI(), peptalk=peptalk, settings=settings.model_copy(update={"max_tokens": 7}))
+    assert include_peptalk(FastAPI(), peptalk=peptalk, settings=peptalk.settings) is peptalk  # the same: fine
+    with pytest.raises(ValueError, match="fast_path=True with dependencies"):  # it would skip the host's auth
+        include_peptalk(FastAPI(), peptalk=peptalk, fast_path=True, dependencies=[Depends(lambda: None)])
 
 
 async def test_peptalks_envelope_check_and_rate_limits_guard_its_routes_in_the_host(
