@@ -14,7 +14,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from langserve_app import create_app
-from peptalk.cache import SemanticCacheLayer
+from peptalk.cache import SemanticCache, SemanticCacheLayer
 from peptalk.settings import Settings
 from router.call import Call, ChatLayer
 from tests.helpers import GENEROUS_S, wait_for_async
@@ -274,7 +274,8 @@ async def test_a_share_of_semantic_hits_is_regenerated_and_logged(tmp_path: Path
         typo = BASE | {"focused_tasks": ["Review two pull reqeusts", "Call the bank about the loan"]}
         served = await client.invoke(typo)
         assert served["metadata"]["cache"] == "semantic" and served["text"] == cached["text"]  # served from cache
-        cache = application.state.semantic_cache
+        cache = application.peptalk.service(SemanticCache)
+        assert cache is not None
         await asyncio.wait_for(cache.audit.drain(), 60)
         cases = list(AuditLog(cache.store.engine).read())
     assert backend.calls == 2 and len(cases) == 1
@@ -287,7 +288,7 @@ async def test_a_share_of_semantic_hits_is_regenerated_and_logged(tmp_path: Path
 
 async def test_the_cache_can_be_switched_off(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     application = create_app(make_settings(cache_enabled=False, data_dir=tmp_path))
-    assert application.state.cache_layer is None
+    assert application.peptalk.layer(SemanticCacheLayer) is None
     async with serving(application) as http:
         output = (await http.post("/peptalk/invoke", json={"input": BASE})).json()["output"]
     assert "cache_hit" not in output.get("metadata", {})
