@@ -14,8 +14,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from langserve_app import create_app
+from peptalk.cache import SemanticCache, SemanticCacheLayer
 from peptalk.settings import Settings
 from router.call import Call, ChatLayer
+from tests.helpers import GENEROUS_S, wait_for_async
 from tests.test_langserve_app import serving, sse_events
 
 MODEL = "embedded:smollm2-135m"
@@ -63,8 +65,10 @@ def cache_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 async def open_app(settings: Settings):
     app = create_app(settings)
-    backend = CountingLayer(app.state.cache_layer.inner)
-    app.state.cache_layer.inner = backend
+    cache_layer = app.peptalk.layer(SemanticCacheLayer)
+    assert cache_layer is not None
+    backend = CountingLayer(cache_layer.inner)
+    cache_layer.inner = backend
     return app, backend
 
 
@@ -198,12 +202,14 @@ async def test_ttl_expiry_over_http(tmp_path: Path) -> None:
         client = App(http, backend)
         await client.invoke(BASE | {"user_id": "warm-up"})  # loads the embedder and the model: not timed
         asked = time.monotonic()
-        await client.invoke(BASE)
-        stored = time.monotonic()  # the entry was created between `asked` and now
+        await client.invoke(BASE)  # the entry is created after `asked`, so it cannot expire before `asked + ttl_s`
         assert hit(await client.invoke(BASE))
-        assert time.monotonic() - asked < ttl_s  # the hit above was inside the TTL, so it had to be a hit
-        await asyncio.sleep(max(ttl_s - (time.monotonic() - stored), 0) + 0.5)
-        assert not hit(await client.invoke(BASE))
+
+        async def expired() -> bool:
+            return not hit(await client.invoke(BASE))  # a hit calls no model, so only the miss counts below
+
+        await wait_for_async(expired, timeout_s=ttl_s + GENEROUS_S, interval_s=0.5, what="the entry's expiry")
+        assert time.monotonic() - asked >= ttl_s  # not one moment before its TTL
     assert backend.calls == 3  # the warm-up, the first ask, the ask after expiry
 
 
@@ -246,7 +252,9 @@ async def test_two_apps_on_one_database_share_hits(tmp_path: Path) -> None:
         stored = await first.invoke(BASE | {"user_id": "shared-db"})
         exact = await second.invoke(BASE | {"user_id": "shared-db"})
         assert hit(exact) and exact["metadata"]["cache"] == "exact" and exact["text"] == stored["text"]
-        await asyncio.sleep(0.3)  # PEPTALK_CACHE_SYNC_INTERVAL_S is 0.2 s
+        # Not a wait for background work: `second` reads new entries at its first lookup once 0.2 s
+        # (PEPTALK_CACHE_SYNC_INTERVAL_S) have passed since its last sync, and a sleep guarantees at least that.
+        await asyncio.sleep(0.3)
         near = await second.invoke(BASE | {"user_id": "shared-db", "goals": ["Ship the beta releese"]})
         assert not hit(near)  # a word added: another goal
         typo = await second.invoke(BASE | {"user_id": "shared-db",
@@ -266,7 +274,8 @@ async def test_a_share_of_semantic_hits_is_regenerated_and_logged(tmp_path: Path
         typo = BASE | {"focused_tasks": ["Review two pull reqeusts", "Call the bank about the loan"]}
         served = await client.invoke(typo)
         assert served["metadata"]["cache"] == "semantic" and served["text"] == cached["text"]  # served from cache
-        cache = application.state.semantic_cache
+        cache = application.peptalk.service(SemanticCache)
+        assert cache is not None
         await asyncio.wait_for(cache.audit.drain(), 60)
         cases = list(AuditLog(cache.store.engine).read())
     assert backend.calls == 2 and len(cases) == 1
@@ -279,7 +288,7 @@ async def test_a_share_of_semantic_hits_is_regenerated_and_logged(tmp_path: Path
 
 async def test_the_cache_can_be_switched_off(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     application = create_app(make_settings(cache_enabled=False, data_dir=tmp_path))
-    assert application.state.cache_layer is None
+    assert application.peptalk.layer(SemanticCacheLayer) is None
     async with serving(application) as http:
         output = (await http.post("/peptalk/invoke", json={"input": BASE})).json()["output"]
     assert "cache_hit" not in output.get("metadata", {})
