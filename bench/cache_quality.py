@@ -8,14 +8,16 @@ Runs the shipped decision (`peptalk.cache.match`, `MatchPolicy()`). **Per pair**
 contents are equal (an exact hit) or the decision serves the stored request's answer. **Per request**: a lookup
 tries up to 8 candidates, so each new request is also tried against the 8 stored requests of its scope nearest to
 it by MiniLM (the normalised mean of its item vectors, as the cache ranks them; real MiniLM): served when any of
-them is served; for a `must-miss` request a candidate that is an exact repeat of it does not count (its answer
-was written for that very request). The scope is the user for the generated set, the source for external sets.
+them is served; for a `must-miss` request a candidate that is the same request up to case, punctuation, order
+and articles (docs/cache-labelling.md; compared here by its own rule, not the matcher's) does not count: its
+answer was written for that very request. The scope is the user for the generated set, the source for external sets.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from peptalk.cache.canonical import CanonicalContent  # noqa: E402
 from peptalk.cache.match import MatchPolicy, lexical_match  # noqa: E402
+from peptalk.schema import LIST_FIELDS  # noqa: E402
 
 CANDIDATES = 8
 PAIRS = [ROOT / "data" / "cache_pairs.jsonl", ROOT / "data" / "cache_pairs_external.jsonl"]
@@ -61,6 +64,17 @@ def load(paths: Iterable[Path], limit: int = 0) -> list[dict[str, Any]]:
                     taken[group] += 1
                     pairs.append(pair)
     return pairs
+
+
+WORDS = re.compile(r"[^\W_]+")
+
+
+def bare(request: dict[str, Any]) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """A request's lists, each item's words lower-cased without articles, each list sorted: what the labelling
+    rules count as the same request."""
+    return tuple(tuple(sorted(tuple(word for word in WORDS.findall(str(item).lower()) if word not in ("a", "an", "the"))
+                              for item in request.get(name) or [])) for name in LIST_FIELDS) + (
+        ((str(request["today"]), str(request["last_login"])),),)
 
 
 def scope(pair: dict[str, Any]) -> str:
@@ -98,10 +112,12 @@ class Candidates:
                                   embedder.dim)
 
         self.stored: dict[tuple[str, str, str], list[CanonicalContent]] = defaultdict(list)
+        self.bare: dict[CanonicalContent, Any] = {}
         for pair, (stored, _) in zip(pairs, contents, strict=True):
             entries = self.stored[(scope(pair), stored.today, stored.last_login)]
             if stored not in entries:
                 entries.append(stored)
+                self.bare[stored] = bare(pair["stored"])
         self.vectors = {key: np.stack([summary(entry) for entry in entries]) for key, entries in self.stored.items()}
         self.summary = summary
 
@@ -120,7 +136,9 @@ def evaluate(pairs: list[dict[str, Any]], policy: MatchPolicy, candidates: Candi
         hit, reason = served(stored, new, policy)
         by_request = hit
         if candidates is not None:
-            tried = [entry for entry in candidates.of(pair, new) if not (pair["label"] == "must-miss" and entry == new)]
+            same = bare(pair["new"])
+            tried = [entry for entry in candidates.of(pair, new)
+                     if not (pair["label"] == "must-miss" and candidates.bare[entry] == same)]
             by_request = any(served(entry, new, policy)[0] for entry in tried)
         for kind in (pair["kind"], "ALL"):
             for source in (pair["source"], "ALL" if pair["source"] == "generated" else "external", "ALL"):

@@ -32,7 +32,7 @@ TOKEN_ALIASES = {"%": "percent", "k": "000", "&": "and", "\u2796": "\u2212", "\u
 
 def _kept(token: str) -> bool:
     """Words, numbers and signs; punctuation goes (".", ",", "!", "?", "'", "-" between words, brackets ...)."""
-    if token.isalnum() or token in TOKEN_ALIASES:
+    if token[:1].isalnum() or token in TOKEN_ALIASES:  # "9:30" and "2.5" too
         return True
     return len(token) == 1 and token not in SEPARATORS and unicodedata.category(token) in SYMBOL_CATEGORIES
 

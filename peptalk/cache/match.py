@@ -27,10 +27,11 @@ import difflib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
-from peptalk.cache.canonical import CanonicalContent
+from peptalk.cache.canonical import NUMBER_WORDS, CanonicalContent
 from peptalk.cache.lexicon import IGNORABLE, SYNONYMS
 from peptalk.cache.settings import cache_default
 from peptalk.cache.words import is_typo, lemmas, same_lemma
@@ -93,12 +94,21 @@ def _phrase_synonyms(left: list[str], right: list[str]) -> bool:
     return any(other in SYNONYMS.get(form, ()) for form in _phrase_forms(left) for other in _phrase_forms(right))
 
 
+def _slipped_number(typed: str, digits: str) -> bool:
+    """`typed` is a slip of the spelling of the number `digits` ("threee", "twuce" for 3 and 2; never "tree")."""
+    return typed.isalpha() and any(value == digits and is_typo(typed, spelled, dictionary=False)
+                                   for spelled, value in NUMBER_WORDS.items())
+
+
+@lru_cache(maxsize=65536)
 def word_explained(left: str, right: str, *, synonyms: bool = True) -> str | None:
     """Why one word may stand for the other (`typo`, `inflection`, `synonym`), or None."""
     if left == right:
         return "same"
-    if left[:1].isdigit() or right[:1].isdigit() or not (left.isalpha() and right.isalpha()):
-        return None  # numbers and symbols only ever equal
+    if left[:1].isdigit() or right[:1].isdigit():  # a number only ever equals itself, or its slipped spelling
+        return "typo" if _slipped_number(left, right) or _slipped_number(right, left) else None
+    if not (left.isalpha() and right.isalpha()):
+        return None  # signs only ever equal
     if is_typo(left, right) or is_typo(right, left):
         return "typo"
     if same_lemma(left, right):

@@ -22,6 +22,11 @@ def zipf(word: str) -> float:
     return float(zipf_frequency(word, "en"))
 
 
+# Closed-class words lemminflect's lexicon (open classes only) lacks: typos of them are excused too.
+FUNCTION_WORDS = frozenset("""
+against although among amongst because beside besides during every into onto though throughout toward towards
+unless until upon whereas whilst
+""".split())
 INFLECTED = ("NOUN", "VERB")  # tense and number; never degree ("better" -> "good", "more" -> "much")
 
 
@@ -35,8 +40,12 @@ def _lemmas_by_pos(word: str) -> dict[str, tuple[str, ...]]:
 
 
 def lemmas(word: str) -> frozenset[str]:
-    """The noun and verb lemmas lemminflect's lexicon gives `word` (empty for names, slips and numbers)."""
+    """The noun and verb lemmas lemminflect's lexicon gives `word` (empty for names, slips and numbers, and for
+    the auxiliaries be, have, do, will, can ...: their tense is the state's, "is sick" / "was sick", which no
+    list gives)."""
     found = _lemmas_by_pos(word)
+    if "AUX" in found:
+        return frozenset()
     return frozenset(lemma for pos in INFLECTED for lemma in found.get(pos, ()))
 
 
@@ -48,7 +57,7 @@ def is_word(word: str) -> bool:
 def is_dictionary_word(word: str) -> bool:
     """An English word in lemminflect's lexicon, any part of speech (so not a name: "maria" and "mario" are not
     in it, whatever their frequency)."""
-    return bool(_lemmas_by_pos(word))
+    return word in FUNCTION_WORDS or bool(_lemmas_by_pos(word))
 
 
 def same_lemma(left: str, right: str) -> bool:
@@ -73,14 +82,17 @@ def edit_distance(left: str, right: str, limit: int = 2) -> int:
     return min(previous[-1], limit + 1)
 
 
-def is_typo(typed: str, meant: str) -> bool:
+def is_typo(typed: str, meant: str, *, dictionary: bool = True) -> bool:
     """`typed` is a keyboard slip for `meant`: `typed` is no word at all, `meant` is a dictionary word (never a
-    name: a misspelt name may be another person), both start with the same letter, and they are one edit apart
-    (two when `meant` has eight letters or more; none below four letters)."""
+    name: a misspelt name may be another person; `dictionary=False` where the caller knows `meant` is a word),
+    both start with the same letter, and they are one edit apart (two when `meant` has eight letters or more;
+    none below four letters)."""
     if not (typed.isalpha() and meant.isalpha()) or typed[:1] != meant[:1] or len(meant) < 4:
         return False
     allowed = 2 if len(meant) >= 8 else 1
-    return (edit_distance(typed, meant, allowed) <= allowed and not is_word(typed) and is_dictionary_word(meant))
+    if abs(len(typed) - len(meant)) > allowed or is_word(typed) or (dictionary and not is_dictionary_word(meant)):
+        return False  # the cached checks first: the distance is the dear one
+    return edit_distance(typed, meant, allowed) <= allowed
 
 
 def warm() -> None:
@@ -89,5 +101,5 @@ def warm() -> None:
     lemmas("warmed")
 
 
-__all__ = ["INFLECTED", "NON_WORD_ZIPF", "edit_distance", "is_dictionary_word", "is_typo", "is_word", "lemmas", "same_lemma",
+__all__ = ["FUNCTION_WORDS", "INFLECTED", "NON_WORD_ZIPF", "edit_distance", "is_dictionary_word", "is_typo", "is_word", "lemmas", "same_lemma",
            "warm", "zipf"]

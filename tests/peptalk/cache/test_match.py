@@ -71,6 +71,7 @@ MEANING_CHANGES = [
     ("negation", "Call the landlord", "Don't call the landlord"),
     ("another number", "Read 3 chapters", "Read 4 chapters"),
     ("a word added", "Clean the kitchen", "Clean the kitchen floor"),
+    ("an auxiliary's tense", "Grandpa is in hospital", "Grandpa was in hospital"),
 ]
 
 
