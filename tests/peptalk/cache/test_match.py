@@ -14,7 +14,7 @@ from peptalk.cache.lexicon import IGNORABLE, SYNONYM_GROUPS
 from peptalk.cache.match import MatchPolicy, could_match, decide, item_difference, word_explained
 from peptalk.cache.words import is_typo, is_word
 
-BASE = {"user_id": "lin", "today": "2026-12-01", "last_login": "2026-11-30", "completed_tasks": ["Walked the dog"],
+BASE: dict[str, Any] = {"user_id": "lin", "today": "2026-12-01", "last_login": "2026-11-30", "completed_tasks": ["Walked the dog"],
         "focused_tasks": ["Prepare the board slides"], "rituals": ["Evening stretch"], "goals": ["Save for a bike"]}
 
 
