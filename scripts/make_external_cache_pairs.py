@@ -28,17 +28,21 @@ import json
 import random
 import re
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from make_cache_pairs import typo  # noqa: E402  (scripts/ is on the path when this runs as a script)
+
 MISS, OK = "must-miss", "same-answer-ok"
 WORD = re.compile(r"[A-Za-z]+|\d+")
 MAX_CHARS = 160
 BASE = {"today": "2026-12-01", "last_login": "2026-11-30", "rituals": ["Morning walk"],
         "goals": ["Finish the quarterly report"]}
-KEYBOARD = dict(zip("abcdefghijklmnopqrstuvwxyz", "sqxsrdfgujkloknplwatyvcezt", strict=True))
 
 
 def git_show(git_dir: Path, path: str) -> str:
@@ -95,21 +99,16 @@ def request(item: str, user: str, others: list[str]) -> dict[str, Any]:
 
 
 def keyboard_slip(text: str, rng: random.Random) -> str | None:
-    """One slip (swap, drop, double, neighbouring key) in a lower-case word of 5+ letters that makes no word."""
+    """One slip (`make_cache_pairs.typo`) in a lower-case word of 5+ letters that makes no word."""
     from wordfreq import zipf_frequency
 
     words = text.split(" ")
     candidates = [index for index, word in enumerate(words) if word.isalpha() and word.islower() and len(word) >= 5]
     rng.shuffle(candidates)
     for index in candidates:
-        word = words[index]
         for _ in range(6):
-            at = rng.randint(1, len(word) - 2)
-            operation = rng.choice(["swap", "drop", "double", "neighbour"])
-            slipped = {"swap": word[:at] + word[at + 1] + word[at] + word[at + 2:], "drop": word[:at] + word[at + 1:],
-                       "double": word[:at] + word[at] + word[at:],
-                       "neighbour": word[:at] + KEYBOARD.get(word[at], word[at]) + word[at + 1:]}[operation]
-            if slipped != word and zipf_frequency(slipped, "en") == 0.0:
+            slipped = typo(words[index], rng)
+            if slipped != words[index] and zipf_frequency(slipped, "en") == 0.0:
                 return " ".join(words[:index] + [slipped] + words[index + 1:])
     return None
 
