@@ -42,7 +42,7 @@ def test_a_cache_hit_stored_through_one_replica_is_served_by_another(postgres_da
         assert exact["metadata"]["cache"] == "exact" and exact["text"] == stored["text"]
 
         time.sleep(1.0)  # the issue allows one second for a semantic hit in another process
-        typo = REQUEST | {"completed_tasks": ["Wrote the desing doc"]}
+        typo = REQUEST | {"completed_tasks": ["Wrote the dseign doc"]}  # a slip that makes no word (not "desing")
         semantic = pep_talk(client, third, typo)
         assert semantic["metadata"]["cache"] == "semantic" and semantic["text"] == stored["text"]
 
