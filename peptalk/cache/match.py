@@ -32,7 +32,7 @@ from functools import lru_cache
 import numpy as np
 
 from peptalk.cache.canonical import NUMBER_WORDS, CanonicalContent
-from peptalk.cache.lexicon import IGNORABLE, SYNONYMS
+from peptalk.cache.lexicon import IGNORABLE, SYNONYM_GROUPS, SYNONYMS
 from peptalk.cache.settings import cache_default
 from peptalk.cache.words import is_typo, lemmas, same_lemma
 from peptalk.schema import LIST_FIELDS
@@ -90,6 +90,15 @@ def _phrase_forms(words: list[str]) -> set[str]:
     return {" ".join([*words[:-1], ending]) for ending in endings}
 
 
+PHRASE_TOKENS = frozenset(token for group in SYNONYM_GROUPS if any(" " in member for member in group)
+                          for member in group for token in member.split(" "))
+
+
+def _phrase_possible(words: list[str]) -> bool:
+    """Whether `words` hold a member of a group with a phrase in it (only then can an alignment explain more)."""
+    return any(word in PHRASE_TOKENS or word[:-1] in PHRASE_TOKENS or lemmas(word) & PHRASE_TOKENS for word in words)
+
+
 def _phrase_synonyms(left: list[str], right: list[str]) -> bool:
     return any(other in SYNONYMS.get(form, ()) for form in _phrase_forms(left) for other in _phrase_forms(right))
 
@@ -123,12 +132,15 @@ def item_difference(stored: str, new: str, *, synonyms: bool = True) -> str | No
     the first difference nothing explains, e.g. "'before' / 'after'" or "'not' added"."""
     left, right = content_tokens(stored), content_tokens(new)
     if len(left) == len(right):
-        unexplained = [(a, b) for a, b in zip(left, right, strict=True)
-                       if word_explained(a, b, synonyms=synonyms) is None]
-        if not unexplained:
+        unexplained = next(((a, b) for a, b in zip(left, right, strict=True)
+                            if word_explained(a, b, synonyms=synonyms) is None), None)
+        if unexplained is None:
             return None
-        if not synonyms:
-            return f"{unexplained[0][0]!r} / {unexplained[0][1]!r}"
+    if not (synonyms and _phrase_possible(left) and _phrase_possible(right)):  # the alignment could change nothing
+        at = next((i for i, (a, b) in enumerate(zip(left, right)) if word_explained(a, b, synonyms=synonyms) is None),
+                  min(len(left), len(right)))
+        return (f"{left[at]!r} / {right[at]!r}" if at < min(len(left), len(right)) else
+                f"{' '.join(left[at:] or right[at:])!r} {'dropped' if len(left) > len(right) else 'added'}")
     matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
     for operation, i1, i2, j1, j2 in matcher.get_opcodes():
         if operation == "equal":
@@ -186,6 +198,8 @@ def lexical_match(stored: CanonicalContent, new: CanonicalContent, policy: Match
         return LexicalMatch(None, "dates")
     leftovers: list[tuple[str, list[str], list[str]]] = []
     for name, old_items, new_items in zip(LIST_FIELDS, stored.lists, new.lists, strict=True):
+        if old_items == new_items:
+            continue
         if len(old_items) != len(new_items):
             return LexicalMatch(None, f"{name}: {len(old_items)} items before, {len(new_items)} now")
         old_left = list((Counter(old_items) - Counter(new_items)).elements())
