@@ -176,3 +176,11 @@ def test_without_synonyms_a_synonym_is_a_miss() -> None:
     stored, new = content(focused_tasks=["Call the plumber"]), content(focused_tasks=["Phone the plumber"])
     assert decide(stored, new, Unit()).hit
     assert not decide(stored, new, never, MatchPolicy(synonyms=False)).hit
+
+
+def test_the_pair_generators_use_neither_the_matcher_nor_its_word_lists() -> None:
+    from tests.helpers import ROOT
+
+    for path in ("scripts/make_cache_pairs.py", "scripts/make_external_cache_pairs.py", "scripts/cache_pairs_vocab.py"):
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert "peptalk.cache" not in text and "lexicon" not in text and "IGNORABLE" not in text, path
