@@ -57,7 +57,8 @@ class App:
 
 
 def cache_settings(data_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"max_tokens": 24, "log_level": "WARNING", "data_dir": data_dir}
+    values: dict[str, Any] = {"max_tokens": 24, "log_level": "WARNING", "data_dir": data_dir,
+                              "cache_audit_share": 0.0}  # an audit would count as a backend call; its own test sets it
     return Settings(_env_file=None, **(values | overrides))
 
 
