@@ -73,7 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assert isinstance(cache_layer, SemanticCacheLayer)
         app.add_middleware(ExactHitFastPath, layer=peptalk.stack.top, cache_layer=cache_layer,  # type: ignore[arg-type]
                            plan=peptalk.chain_plan, known_models=peptalk.router.known_models(),
-                           answers=LangServeAnswers(peptalk.runnable, path=CHAIN_PATH))
+                           answers=LangServeAnswers(peptalk.runnable, path=CHAIN_PATH),
+                           rollout=None if app.state.rollout is None else app.state.rollout.layer)
     install_protection(app, settings, prefix=CHAIN_PATH)
     app.add_middleware(HttpMetricsMiddleware)  # type: ignore[arg-type]
     app.add_middleware(RequestIdMiddleware)  # type: ignore[arg-type]

@@ -9,11 +9,12 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage
 
-from evaluation.records import CallRecord, DatasetItem
+from evaluation.records import CallRecord, DatasetItem, UsageSource
 from peptalk.output import finish_reason_of
 from peptalk.prompt import get_template
 from peptalk.schema import PepTalkRequest
 from router.call import Call, CallOptions, ChatLayer, facts_of
+from router.usage import usage_source_of
 
 
 def prompt_ids(contexts: list[dict[str, Any]]) -> list[str]:
@@ -38,7 +39,7 @@ async def timed_call(layer: ChatLayer, *, model: str, prompt: str, request: dict
     served = model
     pieces: list[str] = []
     input_tokens = output_tokens = 0
-    saw_usage = False
+    usage_source: UsageSource | None = None
     record = CallRecord(model=model, started_at=started_at, prompt_id=prompt_id, repeat=repeat, source="generator",
                         template_version=template_version)
     options = CallOptions(template_version=template_version or None)
@@ -56,7 +57,7 @@ async def timed_call(layer: ChatLayer, *, model: str, prompt: str, request: dict
                     ttft = time.perf_counter() - started
                 pieces.append(chunk.text)
             if chunk.usage_metadata:
-                saw_usage = True
+                usage_source = usage_source_of(chunk.response_metadata)
                 input_tokens += chunk.usage_metadata.get("input_tokens", 0)
                 output_tokens += chunk.usage_metadata.get("output_tokens", 0)
     except Exception as exc:  # one failed call must not end a long generation run
@@ -68,9 +69,9 @@ async def timed_call(layer: ChatLayer, *, model: str, prompt: str, request: dict
         record.response = "".join(pieces)
         if served != model:
             record.error = f"asked for {model} but {served} answered"
-    if saw_usage:
+    if usage_source is not None:
         record.input_tokens, record.output_tokens = input_tokens, output_tokens
-        record.usage_source = "backend"
+        record.usage_source = usage_source
     return record
 
 

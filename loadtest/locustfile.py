@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import HttpUser, constant, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `loadtest` and `peptalk` without installing
@@ -66,6 +67,9 @@ def _configure(environment: Any, **_: Any) -> None:
     mix = parse_mix(options.mix)
     PepTalkUser.calls = interleaved(mix)
     PepTalkUser.wait_time = constant(options.think_time)
+    # gevent's loop caches "now" and has not run since start-up: without this, `-t` is counted from before the
+    # imports above (seconds on a busy machine), and a short run ends the moment its users start.
+    gevent.get_hub().loop.update_now()
 
 
 @events.quitting.add_listener

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import csv
+import dataclasses
 import json
+import math
 import os
 import socket
 import subprocess
@@ -61,6 +64,35 @@ class RunResult:
     stats_csv: Path
     html_report: Path
     summary: dict[str, object]
+    config: RunConfig
+    warm_up_s: float | None = None  # how long the warm-up answer took; None: no warm-up, or it failed
+
+    def requests_finished(self) -> int | None:
+        """Requests that finished (failed ones included), from the stats CSV; None when there is none."""
+        if not self.stats_csv.exists():
+            return None
+        with self.stats_csv.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("Name") == "Aggregated":
+                    return int(row.get("Request Count") or 0)
+        return 0
+
+    def measured_nothing(self) -> str | None:
+        """Why the run measured nothing (no stats, or no request finished in time); None when it measured."""
+        finished = self.requests_finished()
+        if finished is None:
+            return f"Locust wrote no stats (exit {self.locust_exit_code}); see {self.out_dir / 'locust.log'}"
+        if finished:
+            return None
+        config = self.config
+        reason = (f"no request finished within the {config.duration_s} s run (and the {config.stop_timeout_s} s "
+                  f"allowed after it for calls in flight): one answer takes longer than the run")
+        if self.warm_up_s is None:
+            return reason + "; run longer (--duration)"
+        # Each user may wait for the others' answers on a model that decodes one request at a time.
+        needed = math.ceil(self.warm_up_s * (config.users + 1) / 10) * 10
+        return (f"{reason} (the warm-up answer took {self.warm_up_s:.1f} s); run for at least {needed} s "
+                f"(--duration {needed}) so that each of the {config.users} users gets answers")
 
 
 def free_port() -> int:
@@ -123,13 +155,18 @@ def locust_command(config: RunConfig, url: str, summary: Path) -> list[str]:
     return cmd
 
 
-def _warm_up(url: str, api_key: str | None) -> None:
+def _warm_up(url: str, api_key: str | None) -> float | None:
+    """Sends one request before the clock starts; how long its answer took (None: it failed)."""
     from peptalk.synthetic import load_contexts
 
     headers = {"X-API-Key": api_key} if api_key else {}
     payload = load_contexts()[0] | {"user_id": "warm-up"}
-    with contextlib.suppress(httpx.HTTPError):
-        httpx.post(f"{url}/peptalk/invoke", json={"input": payload}, headers=headers, timeout=300)
+    started = time.monotonic()
+    try:
+        response = httpx.post(f"{url}/peptalk/invoke", json={"input": payload}, headers=headers, timeout=300)
+    except httpx.HTTPError:
+        return None
+    return time.monotonic() - started if response.status_code == 200 else None
 
 
 def app_env_for(config: RunConfig) -> dict[str, str]:
@@ -152,12 +189,14 @@ def masked(env: dict[str, str]) -> dict[str, str]:
 
 def run(config: RunConfig, *, on_tick: Callable[[float], None] | None = None) -> RunResult:
     """Runs Locust for `duration_s` (plus start-up), and returns where its CSV and HTML are."""
+    config = dataclasses.replace(config, out_dir=config.out_dir.resolve())  # Locust runs in ROOT, not here
     config.out_dir.mkdir(parents=True, exist_ok=True)
     summary_path = config.out_dir / "summary.json"
+    warm_up_s: float | None = None
     with contextlib.ExitStack() as stack:
         url = config.url or stack.enter_context(started_app(app_env_for(config), log=config.out_dir / "app.log"))
         if config.warm_up:
-            _warm_up(url, config.api_key)
+            warm_up_s = _warm_up(url, config.api_key)
         cmd = locust_command(config, url, summary_path)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         with (config.out_dir / "locust.log").open("wb") as sink:
@@ -178,10 +217,10 @@ def run(config: RunConfig, *, on_tick: Callable[[float], None] | None = None) ->
     record = {"scenario": config.scenario.name, "users": config.users, "duration_s": config.duration_s, "url": url,
               "started_app": config.url is None, "repeat_share": config.effective_repeat_share(),
               "mix": config.effective_mix(), "app_env": masked(app_env_for(config)) if config.url is None else {},
-              "locust_exit_code": process.returncode, "command": cmd, "summary": summary}
+              "locust_exit_code": process.returncode, "command": cmd, "summary": summary, "warm_up_s": warm_up_s}
     (config.out_dir / "run.json").write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
     return RunResult(config.out_dir, url, process.returncode, config.out_dir / f"{CSV_PREFIX}_stats.csv",
-                     config.out_dir / "report.html", summary)
+                     config.out_dir / "report.html", summary, config, warm_up_s)
 
 
 __all__ = ["SCENARIOS", "RunConfig", "RunResult", "locust_command", "run", "started_app"]

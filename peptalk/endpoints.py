@@ -40,10 +40,12 @@ def error_response(exc: Exception) -> JSONResponse | None:
         return JSONResponse({"detail": str(exc), "known_models": exc.known}, status_code=422)
     if isinstance(exc, AllBackendsFailed):
         retry_after = seconds_header(exc.retry_after_s)
-        return JSONResponse({"detail": str(exc), "attempts": exc.attempts}, status_code=503,
+        return JSONResponse({"detail": str(exc), "attempts": exc.attempts, "request_id": exc.request_id},
+                            status_code=503,
                             headers={"Retry-After": retry_after} if retry_after else None)
     if isinstance(exc, StreamInterrupted):
-        return JSONResponse({"detail": str(exc), "model": exc.model, "reason": exc.kind}, status_code=502)
+        return JSONResponse({"detail": str(exc), "model": exc.model, "reason": exc.kind, "request_id": exc.request_id},
+                            status_code=502)
     return None
 
 

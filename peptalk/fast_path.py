@@ -15,7 +15,11 @@ Everything else goes on to LangServe unchanged, which also keeps every error ans
 - misses and near (semantic) hits;
 - other cache modes;
 - `/c/{config}/...` paths, `kwargs`, per-input configs and config keys other than `model` and `cache`;
+- calls a live rollout would route to another model than the one the hit was looked up for (issue 24);
 - anything malformed or invalid.
+
+The `x-peptalk-fast-path: exact-cache-hit` header is sent only when every answer's facts say it was an exact
+cache hit, so it never contradicts `metadata.cache`.
 
 LangSmith gets no run for a request answered here, so the app leaves the fast path off while tracing is on.
 """
@@ -26,7 +30,7 @@ import dataclasses
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.ai import add_ai_message_chunks
@@ -38,13 +42,19 @@ from peptalk.chain import CACHE_FIELD, MODEL_FIELD, ChainPlan
 from peptalk.output import output_of
 from peptalk.security.parsed import ParsedRequest, parsed_request
 from peptalk.wire import LangServeAnswers
-from router.call import CacheMode, Call, ChatLayer
+from router.call import CacheMode, Call, ChatLayer, facts_of
 
 log = logging.getLogger("peptalk.fast_path")
 
 ENDPOINTS = ("invoke", "batch", "stream")
 HEADER = b"x-peptalk-fast-path"  # on every answer given here: `exact-cache-hit`
 CONFIGURABLE_KEYS = frozenset({MODEL_FIELD, CACHE_FIELD})
+
+
+class RolloutRouting(Protocol):
+    """What the fast path asks a live rollout (`peptalk.rollout.layer.RolloutLayer`)."""
+
+    def routes_elsewhere(self, call: Call) -> bool: ...
 
 
 class NotHandled(Exception):
@@ -97,8 +107,9 @@ class ExactHitFastPath:
     """
 
     def __init__(self, app: Any, *, layer: ChatLayer, cache_layer: SemanticCacheLayer, plan: ChainPlan,
-                 known_models: Iterable[str], answers: LangServeAnswers) -> None:
+                 known_models: Iterable[str], answers: LangServeAnswers, rollout: RolloutRouting | None = None) -> None:
         self.app = app
+        self.rollout = rollout
         self.layer = layer
         self.cache_layer = cache_layer
         self.plan = plan
@@ -129,6 +140,8 @@ class ExactHitFastPath:
             config = configured(payload.get("config"), self.known_models)
             requests = [self.plan.request(item) for item in inputs]
             calls = [self.plan.call(request, model=config.model, cache=config.cache) for request in requests]
+            if self.rollout is not None and any(self.rollout.routes_elsewhere(call) for call in calls):
+                raise NotHandled  # the hit was looked up under another model than the one the rollout picks
             if not all(self.cache_layer.has_exact_hit(call) for call in calls):
                 raise NotHandled
         except (NotHandled, ValidationError):
@@ -149,28 +162,35 @@ class ExactHitFastPath:
         one write: a stream gets LangServe's events for the same hit, all in one piece.
         """
         template = self.plan.template_meta
+        answered: list[list[AIMessageChunk]] = []
         try:
             for call in planned.calls:  # one chunk of text instead of one message object per word
                 call.options = dataclasses.replace(call.options, whole_answer=True)
             if planned.endpoint == "stream":
+                answered.append(await self._chunks(planned.calls[0]))
                 # LangChain's chat models close every stream with an empty chunk; LangServe sends it as {"text": ""}.
-                chunks = [*await self._chunks(planned.calls[0]), AIMessageChunk(content="", chunk_position="last")]
+                chunks = [*answered[0], AIMessageChunk(content="", chunk_position="last")]
                 outputs = [piece for chunk in chunks for piece in _stream_outputs(output_of(chunk, template=template))]
             else:
-                outputs = [output_of(add_ai_message_chunks(*await self._chunks(call)), template=template)
-                           for call in planned.calls]
+                answered = [await self._chunks(call) for call in planned.calls]
+                outputs = [output_of(add_ai_message_chunks(*chunks), template=template) for chunks in answered]
         except Exception:
             # Nothing was sent yet, so LangServe can still answer, with its usual status for whatever failed.
             log.warning("fast path failed before answering; LangServe answers", exc_info=True)
             return False
+        # The hit was checked before the call; the answer's own facts say whether it was one (an entry evicted in
+        # between, or a rollout stage changed in between, gives a live answer: then no header).
+        hits = all((facts := facts_of(chunks[0])) is not None and facts.cache == "exact" for chunks in answered)
         if planned.endpoint == "stream":
             start, body = self.answers.stream(outputs)
-            start["headers"] = [*start["headers"], (HEADER, b"exact-cache-hit")]
+            if hits:
+                start["headers"] = [*start["headers"], (HEADER, b"exact-cache-hit")]
             await send(start)
             await send(body)
             return True
         response = self.answers.invoke(outputs[0]) if planned.endpoint == "invoke" else self.answers.batch(outputs)
-        response.raw_headers.append((HEADER, b"exact-cache-hit"))
+        if hits:
+            response.raw_headers.append((HEADER, b"exact-cache-hit"))
         await response(scope, receive, send)
         return True
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import FastAPI, params
+from fastapi import FastAPI, Request, params
 from fastapi.responses import JSONResponse
 
 from router.router import Router
@@ -16,8 +17,14 @@ def add_health_routes(app: FastAPI, router: Router, *, prefix: str = "",
                       dependencies: Sequence[params.Depends] = ()) -> None:
     """Adds `/healthz`, `/readyz` and `/models` for `router` under `prefix`, each behind `dependencies`."""
 
-    async def readyz() -> JSONResponse:
-        return await readiness(router)
+    async def readyz(request: Request) -> JSONResponse:
+        response = await readiness(router)
+        service = getattr(request.app.state, "rollout", None)
+        if service is not None:  # the rollout stage as this process applies it (stale: serving the primary)
+            body = json.loads(bytes(response.body))
+            body["rollout"] = service.layer.live.describe()
+            response = JSONResponse(body, status_code=response.status_code)
+        return response
 
     async def models() -> dict[str, Any]:
         return model_list(router)

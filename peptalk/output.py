@@ -10,6 +10,7 @@ from langchain_core.outputs import ChatGeneration, Generation
 from langchain_core.runnables.utils import AddableDict
 
 from router.call import facts_of
+from router.usage import usage_source_of
 
 
 class PepTalkOutputParser(BaseTransformOutputParser[dict[str, Any]]):
@@ -63,6 +64,7 @@ def output_of(message: BaseMessage, *, template: dict[str, Any] | None = None) -
     usage = getattr(message, "usage_metadata", None)
     if usage:
         reported["usage"] = dict(usage)
+        reported["usage_source"] = usage_source_of(message.response_metadata)  # "counted": the engine sent none
     if reported:
         output["metadata"] = reported
     return output

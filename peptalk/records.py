@@ -12,8 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from router.usage import UsageSource  # the backend's usage data, or counted by peptalk
+
 CallSource = Literal["generator", "shadow", "probe"]
-UsageSource = Literal["backend", "counted"]  # the backend's usage data, or counted by peptalk
 
 
 class DatasetItem(BaseModel):

@@ -7,6 +7,7 @@ from router.errors import (
     BackendUnavailable,
     ConfigError,
     RouterError,
+    StreamCutOff,
     StreamInterrupted,
     UnknownModelError,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "Router",
     "RouterConfig",
     "RouterError",
+    "StreamCutOff",
     "StreamInterrupted",
     "UnknownModelError",
     "build_backends",

@@ -78,6 +78,8 @@ class ErrorFact(TypedDict):
     type: str
     reason: str
     detail: str
+    model: str  # the `backend:model` whose stream failed
+    request_id: str
 
 
 @dataclass(frozen=True)

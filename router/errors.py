@@ -23,8 +23,9 @@ class UnknownModelError(RouterError):
 
 
 # Why a backend could not answer; a closed set, used as a metric label and in `fallbacks[].reason`.
-FailureKind = Literal["connect", "timeout", "first_token_timeout", "rate_limited", "server_error", "client_error",
-                      "cooling_down", "deadline", "error"]
+# `quota_exhausted`: a 429 `insufficient_quota` (the account's credit or quota is spent; waiting does not help).
+FailureKind = Literal["connect", "timeout", "first_token_timeout", "rate_limited", "quota_exhausted", "server_error",
+                      "client_error", "cooling_down", "deadline", "error"]
 
 
 class BackendUnavailable(RouterError):
@@ -41,23 +42,49 @@ class BackendUnavailable(RouterError):
         self.node = node
 
 
+class StreamCutOff(RouterError):
+    """An engine closed a stream without a finish reason: the answer was cut off, not finished.
+
+    llama_cpp.server does this to a running stream when another request arrives, unless it was started with
+    `--interrupt_requests False`.
+    """
+
+
 class StreamInterrupted(RouterError):
-    """A stream failed after it had sent tokens, so it could not fall back transparently."""
+    """A stream failed after it had sent tokens, so it could not fall back transparently.
+
+    Its message names the model, the node, why, and the request (the router sets `request_id`).
+    """
 
     def __init__(self, model: str, reason: str, *, kind: FailureKind = "error", node: str | None = None,
-                 chunks_sent: int = 0) -> None:
-        super().__init__(f"{model} failed mid-stream after {chunks_sent} chunks: {reason}")
+                 chunks_sent: int = 0, request_id: str | None = None) -> None:
+        super().__init__(model, reason)
         self.model = model
         self.reason = reason
         self.kind: FailureKind = kind
         self.node = node
         self.chunks_sent = chunks_sent
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        where = f" on {self.node}" if self.node else ""
+        return (f"{self.model}{where} stopped mid-stream after {self.chunks_sent} chunks ({self.kind}): "
+                f"{self.reason}{_request(self.request_id)}")
 
 
 class AllBackendsFailed(RouterError):
-    """Every model in the route failed; `attempts` says why, one line each."""
+    """Every model in the route failed; `attempts` says why, one line each (model first)."""
 
-    def __init__(self, attempts: list[str], *, retry_after_s: float | None = None) -> None:
-        super().__init__("no backend could answer: " + "; ".join(attempts))
+    def __init__(self, attempts: list[str], *, retry_after_s: float | None = None,
+                 request_id: str | None = None) -> None:
+        super().__init__(attempts)
         self.attempts = attempts
         self.retry_after_s = retry_after_s  # when the first cooling-down node may be tried again
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        return "no backend could answer: " + "; ".join(self.attempts) + _request(self.request_id)
+
+
+def _request(request_id: str | None) -> str:
+    return f" (request {request_id})" if request_id else ""

@@ -6,25 +6,36 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from router.backends.embedded import EmbeddedBackend
+from router.backends.embedded_server import EmbeddedServerBackend
 from router.backends.ollama import OllamaBackend
 from router.backends.openai import OpenAIBackend
 from router.base import Backend
 from router.errors import ConfigError
+from router.generation import generation_for
 from router.settings import RouterSettings
 
 if TYPE_CHECKING:
     from router.router import Router
 
 
+def own_limits(settings: RouterSettings, backend: str, models: list[str]) -> dict[str, int]:
+    """The models of `backend` whose limit is not the setting's (their catalog's own `max_tokens`)."""
+    limits = {model: generation_for(settings, backend, model).max_tokens for model in models}
+    return {model: limit for model, limit in limits.items() if limit != settings.max_tokens}
+
+
 def _embedded(settings: RouterSettings) -> Backend:
-    return EmbeddedBackend(
-        model_name=settings.embedded_model_name,
-        model_path=str(settings.embedded_model_path) if settings.embedded_model_path else None,
-        n_ctx=settings.embedded_n_ctx,
-        n_threads=settings.embedded_threads,
-        temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
-    )
+    generation = generation_for(settings, "embedded", settings.embedded_model_name)
+    model_path = str(settings.embedded_model_path) if settings.embedded_model_path else None
+    if settings.embedded_engine == "server":
+        return EmbeddedServerBackend(
+            model_name=settings.embedded_model_name, model_path=model_path, n_ctx=settings.embedded_n_ctx,
+            n_threads=settings.embedded_threads, parallel=settings.embedded_parallel,
+            binary=str(settings.llama_server_bin) if settings.llama_server_bin else None,
+            port=settings.llama_server_port, generation=generation, timeout_s=settings.request_timeout_s,
+            api_version=settings.openai_api_version)
+    return EmbeddedBackend(model_name=settings.embedded_model_name, model_path=model_path,
+                           n_ctx=settings.embedded_n_ctx, n_threads=settings.embedded_threads, generation=generation)
 
 
 def _openai(settings: RouterSettings) -> Backend:
@@ -38,6 +49,7 @@ def _openai(settings: RouterSettings) -> Backend:
         timeout_s=settings.request_timeout_s,
         target=settings.openai_target,
         api_version=settings.openai_api_version,
+        model_max_tokens=own_limits(settings, "openai", settings.openai_models),
     )
 
 
@@ -48,6 +60,7 @@ def _ollama(settings: RouterSettings) -> Backend:
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
         timeout_s=settings.request_timeout_s,
+        model_max_tokens=own_limits(settings, "ollama", settings.ollama_models),
     )
 
 

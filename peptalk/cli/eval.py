@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from peptalk.cli.eval_report import report
+from peptalk.cli.progress import with_progress
+
+if TYPE_CHECKING:
+    from evaluation.progress import Progress
 
 eval_app = typer.Typer(
     name="eval",
@@ -20,7 +24,6 @@ eval_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-T = TypeVar("T")
 ALL_JUDGES = "scorer,comparer,comparer-reason,selector"
 ALL_METRICS = "tfidf,sbert,embeddings,bleu,sem-bleu,use-qa"
 
@@ -59,29 +62,6 @@ def _settings() -> Any:
 
     with _bad_input():
         return get_eval_settings()
-
-
-class _Bars:
-    """Rich progress bars, one per step."""
-
-    def __init__(self, progress: Any) -> None:
-        self._progress = progress
-        self._task: Any = None
-
-    def start(self, label: str, total: int) -> None:
-        self._task = self._progress.add_task(label, total=total)
-
-    def advance(self, steps: int = 1) -> None:
-        if self._task is not None:
-            self._progress.advance(self._task, steps)
-
-
-def _with_bars(work: Callable[[_Bars], T]) -> T:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=False) as progress:
-        return work(_Bars(progress))
 
 
 def _load_items(dataset: Path, input_format: str, reference: str | None) -> list[Any]:
@@ -149,8 +129,10 @@ def _generate(*, models: str, reference: str | None, contexts: Path | None, prom
     source = contexts or DEFAULT_PATH
     selected = _contexts(source)[:prompts]
     settings = _settings()
+    if template == "slam" and settings.sentence_budget is not None:  # the study's runs keep the models' own answers
+        settings = settings.model_copy(update={"sentence_budget": None})
 
-    def work(bars: _Bars) -> tuple[list[Any], list[Any]]:
+    def work(bars: Progress) -> tuple[list[Any], list[Any]]:
         async def main() -> tuple[list[Any], list[Any]]:
             async with open_router(settings, models=names) as router:
                 bars.start("generating", len(selected) * len(names) * repeats)
@@ -161,7 +143,7 @@ def _generate(*, models: str, reference: str | None, contexts: Path | None, prom
         with _bad_input():
             return asyncio.run(main())
 
-    items, calls = _with_bars(work)
+    items, calls = with_progress(work)
     write_dataset(dataset_out, items)
     write_jsonl(calls_out, calls)
     failed = sum(call.error is not None for call in calls)
@@ -187,13 +169,13 @@ def _evaluate_and_write(items: list[Any], *, out: Path, judge: str | None, judge
         raise _fail(f"--judge-preset must be slam or hardened, not {preset!r}")
     settings = _settings()
 
-    def work(bars: _Bars) -> Any:
+    def work(bars: Progress) -> Any:
         with _bad_input():
             return asyncio.run(evaluate(items, settings=settings, judge_model=judge, judges=judges, metrics=metrics,
                                         humans=humans, bottom_k=bottom_k, orders=orders, seed=seed, progress=bars,
                                         preset=preset, selector_choices=selector_choices))
 
-    result = _with_bars(work)
+    result = with_progress(work)
     written = write_outputs(out, result)
     typer.echo(tables_markdown(result.rankings, result.agreement))
     judged = result.summary.get("judge")

@@ -77,8 +77,9 @@ def run(
             result = run_locust(config, on_tick=lambda elapsed: bar.update(task, completed=min(elapsed, duration)))
         except LoadTestError as exc:
             raise _fail(str(exc)) from exc
-    if not result.stats_csv.exists():
-        raise _fail(f"Locust wrote no stats (exit {result.locust_exit_code}); see {out / 'locust.log'}")
+    problem = result.measured_nothing()
+    if problem is not None:
+        raise _fail(problem)
     typer.echo(f"results: {result.stats_csv} and {result.html_report} (Locust exit {result.locust_exit_code})")
     if result.summary:
         typer.echo("seen: " + ", ".join(f"{name} {count}" for name, count in result.summary.items()))

@@ -76,12 +76,14 @@ def start(plan_path: Path = typer.Argument(..., metavar="PLAN", help="The rollou
           database_url: str | None = typer.Option(None, help=DB_HELP)) -> None:
     """Check the plan and start the rollout at its first stage (usually shadow, 0% of users)."""
     from peptalk.rollout.errors import PlanError
-    from peptalk.rollout.plan import load_plan
+    from peptalk.rollout.plan import load_plan, plan_warnings
 
     try:
         plan = load_plan(plan_path)
     except PlanError as exc:
         raise _fail(f"{exc} [key: {exc.key}]") from exc
+    for warning in plan_warnings(plan):
+        typer.echo(f"warning: {warning}", err=True)
     known = _known_models()
     if known is not None:
         for key, model in (("candidate", plan.candidate), ("primary", plan.primary), ("judge.model", plan.judge.model)):
@@ -108,9 +110,9 @@ def _print_report(data: dict[str, Any]) -> None:
     console.print(f"rollout {data['rollout_id']}: {data['candidate']} vs {data['primary']} — stage {data['stage']} "
                   f"({data['share']:.0%}), {data['status']}, in stage for {data['stage_age_s']:.0f} s")
     evidence = Table("evidence (this stage)", "value")
-    for key in ("pairs", "judged_pairs", "wins", "ties", "losses", "win_or_tie_rate", "win_or_tie_lower_bound",
-                "loss_rate", "consistency", "latency_p50_ratio", "latency_p95_ratio", "ttft_p50_ratio",
-                "ttft_p95_ratio", "error_rate", "timeout_rate", "cost_per_request_usd", "primary_cost_per_request_usd"):
+    from peptalk.rollout.controller import EVIDENCE_SHOWN
+
+    for key in EVIDENCE_SHOWN:
         value = data["evidence"].get(key)
         evidence.add_row(key, "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value))
     console.print(evidence)
@@ -122,6 +124,9 @@ def _print_report(data: dict[str, Any]) -> None:
     console.print(gates)
     for breach in data["breaches"]:
         console.print(f"BREACH ({breach['severity']}) {breach['gate']}: {breach['detail']}")
+    if data.get("stalled"):
+        console.print(f"EVIDENCE STALLED: no verdict for {data['evidence_age_s']:.0f} s "
+                      f"(stall_after_s {data['stall_after_s']:g})")
     step = data["next"]
     console.print(f"next: {step['action'] or 'wait'} {step['reason']}".rstrip())
     for note in data["notes"]:
@@ -169,7 +174,7 @@ def pause(reason: str = typer.Option("paused", help=REASON_HELP),
 @app.command()
 def resume(reason: str = typer.Option("resumed", help=REASON_HELP),
            database_url: str | None = typer.Option(None, help=DB_HELP)) -> None:
-    """Let a paused or rolled-back rollout advance again."""
+    """Let a paused or rolled-back rollout advance again; the stage's clock and evidence start afresh."""
     with _controller(database_url) as controller:
         _said(controller.resume(reason=reason), "resumed")
 

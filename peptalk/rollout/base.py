@@ -100,3 +100,18 @@ class Verdict:
     cost_usd: float
     human_agree: int | None = None  # human pairwise ratings of the pair that agree with `outcome`
     human_total: int | None = None
+    candidate_first_outcome: Outcome | None = None  # each order's own reading (position bias)
+    primary_first_outcome: Outcome | None = None
+    human_labels: tuple[Outcome, ...] = ()  # the human raters' outcomes for the pair (Cohen's kappa)
+
+
+@dataclass(frozen=True)
+class CallTally:
+    """How the candidate's calls ended over one flush of one process: every call counts, sampled or not."""
+
+    candidate: str
+    at: dt.datetime
+    calls: int
+    errors: int  # timeouts included
+    timeouts: int
+    empty_answers: int

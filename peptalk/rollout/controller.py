@@ -14,14 +14,24 @@ from peptalk.observability.prices import Prices
 from peptalk.rollout.base import Rollout, Status, Transition, TransitionKind
 from peptalk.rollout.errors import ConflictError, RolloutStateError
 from peptalk.rollout.evidence import Evidence, compute_evidence
-from peptalk.rollout.gates import Breach, GateResult, advance_gates, breaches
-from peptalk.rollout.metrics import EVIDENCE, TRANSITIONS
+from peptalk.rollout.gates import Breach, GateResult, advance_gates, breaches, latency_failure
+from peptalk.rollout.metrics import EVIDENCE, EVIDENCE_AGE, EVIDENCE_STALLED, TRANSITIONS
+from peptalk.rollout.plan import plan_warnings
 from peptalk.rollout.store import RolloutStore, now_utc
 
 log = logging.getLogger("peptalk.rollout")
-GAUGED = ("pairs", "judged_pairs", "win_or_tie_rate", "win_or_tie_lower_bound", "loss_rate", "consistency",
-          "latency_p50_ratio", "latency_p95_ratio", "ttft_p50_ratio", "error_rate", "timeout_rate",
-          "cost_per_request_usd")
+GAUGED = ("pairs", "judged_pairs", "unjudgeable_pairs", "preference_share", "preference_lower_bound",
+          "preference_upper_bound", "promotion_log_e", "quality_detector", "consistency", "unjudgeable_rate",
+          "first_position_share", "latency_p50_ratio", "latency_p95_ratio", "ttft_p50_ratio", "candidate_calls",
+          "error_rate", "error_rate_upper_bound", "error_detector", "timeout_rate", "timeout_detector",
+          "empty_answer_rate", "empty_answer_detector", "human_kappa", "cost_per_request_usd")
+EVIDENCE_SHOWN = (  # what `status` and the page show, in this order
+    "pairs", "judged_pairs", "wins", "ties", "losses", "empty_answer_losses", "unjudgeable_pairs", "preference_share",
+    "preference_lower_bound", "preference_upper_bound", "margin", "promotion_log_e", "quality_detector", "consistency",
+    "first_position_share", "candidate_calls", "error_rate", "error_rate_upper_bound", "error_detector",
+    "timeout_rate", "empty_answer_rate", "latency_samples", "latency_p95_s", "latency_p95_lower_bound_s",
+    "latency_p95_upper_bound_s", "latency_p95_ratio", "ttft_p50_ratio", "human_ratings", "human_kappa",
+    "human_kappa_lower_bound", "cost_per_request_usd", "primary_cost_per_request_usd")
 
 
 @dataclass
@@ -35,6 +45,9 @@ class Report:
     gates: list[GateResult]
     breaches: list[Breach]
     stage_age_s: float
+    evidence_age_s: float = 0.0  # since the stage's newest verdict (or the stage's start, without one)
+    stalled: bool = False  # no verdict for longer than the stage's `stall_after_s`
+    latency_streak: int = 0  # consecutive failing latency checks, this one included
     action: TransitionKind | None = None
     to_stage: int | None = None
     status: Status | None = None
@@ -53,6 +66,8 @@ class Report:
             "evidence": self.stage_evidence.to_dict(), "recent": self.recent_evidence.to_dict(),
             "gates": [gate.to_dict() for gate in self.gates],
             "breaches": [{"severity": b.severity, "gate": b.gate, "detail": b.detail} for b in self.breaches],
+            "evidence_age_s": round(self.evidence_age_s, 3), "stalled": self.stalled,
+            "stall_after_s": self.rollout.stage.gates.stall_after_s, "latency_streak": self.latency_streak,
             "next": {"action": self.action, "to_stage": None if self.to_stage is None else plan.stages[self.to_stage].name,
                      "status": self.status, "reason": self.reason},
             "notes": self.notes,
@@ -67,6 +82,8 @@ class Controller:
         self.store = store
         self.prices = prices
         self.clock = clock
+        # Consecutive failing latency checks per (rollout, stage start), counted by this process's ticks.
+        self._latency_streaks: dict[tuple[int, dt.datetime], int] = {}
 
     def evaluate(self, rollout: Rollout, *, now: dt.datetime | None = None) -> Report:
         """The evidence and gates of `rollout` now, and the transition they call for (if any)."""
@@ -74,15 +91,25 @@ class Controller:
         plan, stage = rollout.plan, rollout.stage
         entered = rollout.stage_entered_at
         stage_evidence = compute_evidence(self.store, candidate=plan.candidate, primary=plan.primary, since=entered,
-                                          until=now, prices=self.prices)
+                                          until=now, gates=stage.gates, prices=self.prices)
         recent_since = max(entered, now - dt.timedelta(seconds=plan.window_s))
         recent = compute_evidence(self.store, candidate=plan.candidate, primary=plan.primary, since=recent_since,
-                                  until=now, prices=self.prices)
-        age = (now - entered).total_seconds()
+                                  until=now, gates=stage.gates, prices=self.prices)
+        failing = latency_failure(recent, stage.gates)
+        streak = self._latency_streaks.get((rollout.id, entered), 0) + 1 if failing else 0
+        evidence_age = (now - (stage_evidence.last_verdict_at or entered)).total_seconds()
         report = Report(rollout=rollout, at=now, stage_evidence=stage_evidence, recent_evidence=recent,
-                        gates=advance_gates(stage, stage_evidence), breaches=breaches(stage.gates, recent,
-                                                                                      stage_evidence),
-                        stage_age_s=age)
+                        gates=advance_gates(stage, stage_evidence),
+                        breaches=breaches(stage.gates, stage_evidence, latency_failures=streak,
+                                          latency_detail=failing),
+                        stage_age_s=(now - entered).total_seconds(), evidence_age_s=evidence_age,
+                        stalled=evidence_age > stage.gates.stall_after_s, latency_streak=streak)
+        if failing:
+            report.notes.append(f"latency check failing ({streak} of {stage.gates.failure_limit} in a row): {failing}")
+        if report.stalled:
+            report.notes.append(f"evidence stalled: no verdict for {evidence_age:.0f} s "
+                                f"(stall_after_s {stage.gates.stall_after_s:g}); is the judge running?")
+        report.notes += [f"warning: {warning}" for warning in plan_warnings(plan)]
         self._decide(report)
         return report
 
@@ -124,6 +151,7 @@ class Controller:
         if rollout is None:
             return None
         report = self.evaluate(rollout, now=now)
+        self._latency_streaks = {(rollout.id, rollout.stage_entered_at): report.latency_streak}
         self._gauge(report)
         if report.action is None or report.to_stage is None or report.status is None:
             return None
@@ -142,9 +170,12 @@ class Controller:
     @staticmethod
     def _gauge(report: Report) -> None:
         evidence = report.stage_evidence.to_dict()
+        candidate = report.rollout.plan.candidate
         for name in GAUGED:
             value = evidence.get(name)
-            EVIDENCE.labels(report.rollout.plan.candidate, name).set(float("nan") if value is None else float(value))
+            EVIDENCE.labels(candidate, name).set(float("nan") if value is None else float(value))
+        EVIDENCE_AGE.labels(candidate).set(report.evidence_age_s)
+        EVIDENCE_STALLED.labels(candidate).set(1.0 if report.stalled else 0.0)
 
     async def run_forever(self, *, default_interval_s: float = 30.0) -> None:
         """Ticks every plan's `evaluation_interval_s`; a failing tick is logged and retried on the next one."""
@@ -166,10 +197,11 @@ class Controller:
             raise RolloutStateError("no rollout in progress: start one with `peptalk rollout start PLAN`")
         return rollout
 
-    def _operator(self, rollout: Rollout, kind: TransitionKind, to_stage: int, status: Status, reason: str) -> Rollout:
+    def _operator(self, rollout: Rollout, kind: TransitionKind, to_stage: int, status: Status, reason: str, *,
+                  restart_clock: bool = False) -> Rollout:
         report = self.evaluate(rollout)
         return self.store.transition(rollout, kind=kind, to_stage=to_stage, status=status, actor="operator",
-                                     reason=reason, evidence=report.to_dict())
+                                     reason=reason, evidence=report.to_dict(), restart_clock=restart_clock)
 
     def approve(self, *, reason: str = "approved") -> Rollout:
         rollout = self._current()
@@ -188,7 +220,9 @@ class Controller:
         rollout = self._current()
         if rollout.status not in ("paused", "rolled_back"):
             raise RolloutStateError(f"cannot resume a rollout that is {rollout.status}")
-        return self._operator(rollout, "resume", rollout.stage_index, "active", reason)
+        # The stage's clock and evidence start afresh: the evidence before the pause (or the rollback) does not count,
+        # and the stage's min_duration_s is served again before the next advance.
+        return self._operator(rollout, "resume", rollout.stage_index, "active", reason, restart_clock=True)
 
     def rollback(self, *, to_stage: str | None = None, reason: str = "rolled back by an operator") -> Rollout:
         rollout = self._current()

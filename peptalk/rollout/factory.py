@@ -54,9 +54,10 @@ def rollout_service(settings: Settings, inner: ChatLayer, router: Router, *,
     shadow_policy = ShadowPolicy.from_settings(settings)  # the same user-id hashing as the shadow log
     writer = BatchWriter(SqlShadowStore(store.engine), batch_size=settings.shadow_batch_size,
                          flush_interval_s=settings.shadow_flush_interval_s)
-    live = LiveRollout(store, refresh_interval_s=settings.rollout_refresh_interval_s)
+    live = LiveRollout(store, refresh_interval_s=settings.rollout_refresh_interval_s,
+                       max_age_s=settings.rollout_state_max_age_s)
     layer = RolloutLayer(inner, router, live=live, writer=writer, stored_user_id=shadow_policy.stored_user_id,
                          mirror_timeout_s=settings.shadow_timeout_s, max_in_flight=settings.shadow_max_in_flight,
-                         max_pending=settings.shadow_queue_size)
+                         max_pending=settings.shadow_queue_size, tally_interval_s=settings.shadow_flush_interval_s)
     controller = Controller(store, prices=prices) if settings.rollout_controller_enabled else None
     return RolloutService(layer=layer, store=store, controller=controller)

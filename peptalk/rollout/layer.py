@@ -6,11 +6,16 @@ candidate's failure. Every request is mirrored to the other model with the plan'
 users to the candidate, candidate users to the primary), and every candidate failure is logged as a pair,
 so evidence keeps flowing at every stage, 100% included. Each answer's first chunk says which stage routed it
 and on which arm (`AnswerFacts.rollout`).
+
+Every candidate call (served or mirrored, whatever its outcome) is also counted in a `CallTally`, flushed to
+`rollout_calls`: the failure rates read those counts, never the pairs, whose failures are over-represented
+(a failure is always stored as a pair, a success only when mirrored).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -23,9 +28,10 @@ from langchain_core.messages import AIMessageChunk
 
 from peptalk.records import CallRecord, ShadowExportRow  # the shared record types (a leaf module)
 from peptalk.rollout.assign import serves_candidate
-from peptalk.rollout.base import LiveState
+from peptalk.rollout.base import CallTally, LiveState
+from peptalk.rollout.evidence import is_timeout
 from peptalk.rollout.live import LiveRollout
-from peptalk.rollout.metrics import MIRRORS, ROUTED
+from peptalk.rollout.metrics import CANDIDATE_CALLS, MIRRORS, ROUTED
 from peptalk.shadow import BatchWriter
 from peptalk.shadow.recorder import StreamRecorder, prompt_text
 from peptalk.shadow.settings import shadow_default
@@ -41,6 +47,33 @@ def with_rollout_fact(chunk: AIMessageChunk, state: LiveState, arm: RolloutArm) 
     return with_facts(chunk, dataclasses.replace(facts_of(chunk) or AnswerFacts(), rollout=fact))
 
 
+class Tally:
+    """The candidate's call outcomes since the last flush, per candidate model."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, list[int]] = {}  # model -> [calls, errors, timeouts, empty answers]
+
+    def add(self, model: str, *, error: BaseException | str | None, text: str) -> None:
+        counts = self.counts.setdefault(model, [0, 0, 0, 0])
+        counts[0] += 1
+        if error is not None:
+            timeout = isinstance(error, TimeoutError) or is_timeout(f"{type(error).__name__}: {error}")
+            counts[1] += 1
+            counts[2] += timeout
+            CANDIDATE_CALLS.labels("timeout" if timeout else "error").inc()
+        elif not text.strip():
+            counts[3] += 1
+            CANDIDATE_CALLS.labels("empty").inc()
+        else:
+            CANDIDATE_CALLS.labels("ok").inc()
+
+    def take(self) -> list[CallTally]:
+        now = dt.datetime.now(dt.timezone.utc)
+        taken = [CallTally(model, now, *counts) for model, counts in self.counts.items() if counts[0]]
+        self.counts = {}
+        return taken
+
+
 class RolloutLayer:
     """Wraps the serving stack (`inner`); mirrors go straight to the `router`, never through the cache."""
 
@@ -48,7 +81,8 @@ class RolloutLayer:
                  stored_user_id: Callable[[str | None], str],
                  mirror_timeout_s: float = shadow_default("shadow_timeout_s"),
                  max_in_flight: int = shadow_default("shadow_max_in_flight"),
-                 max_pending: int = shadow_default("shadow_queue_size"), rng: random.Random | None = None) -> None:
+                 max_pending: int = shadow_default("shadow_queue_size"), rng: random.Random | None = None,
+                 tally_interval_s: float = shadow_default("shadow_flush_interval_s")) -> None:
         self.inner = inner
         self.router = router
         self.live = live
@@ -60,6 +94,13 @@ class RolloutLayer:
         self.dropped = 0
         self._slots = asyncio.Semaphore(max_in_flight)
         self._jobs: set[asyncio.Task[None]] = set()
+        self.tally = Tally()
+        self.tally_interval_s = tally_interval_s
+        self._flusher: asyncio.Task[None] | None = None
+
+    def routes_elsewhere(self, call: Call) -> bool:
+        """Whether the rollout would serve `call` by another model than the call names (the candidate)."""
+        return self.arm(call, self.live.state) == "candidate"
 
     def arm(self, call: Call, state: LiveState | None) -> RolloutArm | None:
         """`candidate`, `primary`, or None when the rollout does not apply (no rollout, a pinned model)."""
@@ -112,6 +153,7 @@ class RolloutLayer:
                 chunk, started = (chunk if started else with_rollout_fact(chunk, state, "candidate")), True
                 yield chunk
         except Exception as exc:
+            self.tally.add(state.candidate, error=exc, text=recorder.text)
             if started:  # mid-stream: too late to answer from another model; log the pair, then fail as today
                 self._mirror(call, recorder, exc, state.primary)
                 raise
@@ -130,6 +172,7 @@ class RolloutLayer:
             # The fallback answer is the pair's other side: no extra call needed.
             self._store(call, failed, answer.finish(prompt=prompt_text(call.messages)))
             return
+        self.tally.add(state.candidate, error=None, text=recorder.text)
         if mirrored:
             self._mirror(call, recorder, None, state.primary)
 
@@ -165,6 +208,9 @@ class RolloutLayer:
             except Exception as exc:
                 error, outcome = exc, "error"
             MIRRORS.labels(model, outcome).inc()
+            state = self.live.state
+            if state is not None and model == state.candidate:  # a mirror to the candidate is a candidate call too
+                self.tally.add(model, error=error, text=recorder.text)
             self._store(call, served, recorder.finish(prompt=prompt_text(call.messages), error=error))
 
     def _store(self, call: Call, served: CallRecord, other: CallRecord) -> None:
@@ -175,15 +221,40 @@ class RolloutLayer:
             created_at=served.started_at or dt.datetime.now(dt.timezone.utc), user_id=user, request=request,
             prompt=served_prompt(call), primary=served, candidates=[other]))
 
+    async def flush_tally(self) -> None:
+        """Writes the counted candidate calls; on a failure they are kept for the next flush."""
+        taken = self.tally.take()
+        try:
+            for tally in taken:
+                await asyncio.to_thread(self.live.store.add_tally, tally)
+        except Exception:
+            log.exception("rollout call tally not stored; retrying at the next flush")
+            for tally in taken:
+                counts = self.tally.counts.setdefault(tally.candidate, [0, 0, 0, 0])
+                for index, value in enumerate((tally.calls, tally.errors, tally.timeouts, tally.empty_answers)):
+                    counts[index] += value
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.tally_interval_s)
+            await self.flush_tally()
+
     async def start(self) -> None:
         await self.live.start()
         await asyncio.to_thread(self.writer.store.migrate)
         self.writer.start()
+        self._flusher = asyncio.create_task(self._flush_forever(), name="rollout-tally")
 
     async def aclose(self) -> None:
         """Waits (briefly) for the mirrors in flight, commits their pairs, stops the refresher."""
         if self._jobs:
             await asyncio.wait(set(self._jobs), timeout=self.mirror_timeout_s)
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
+        await self.flush_tally()
         await self.writer.aclose()
         await self.live.aclose()
 

@@ -11,18 +11,33 @@ from peptalk.rollout.errors import PlanError
 
 
 class Gates(BaseModel):
-    """What the evidence must show for a stage to pass; a bound left out (None) is not checked."""
+    """What the evidence must show for a stage to pass; a bound left out (None) is not checked.
+
+    docs/rollout.md gives each statistic's formula.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    win_or_tie_lower_bound: float | None = Field(default=0.45, ge=0, le=1)  # one-sided 95% lower bound >= this
+    # Quality: the candidate's preference share (win 1, tie 1/2, loss 0) must be shown above 0.5 - delta.
+    delta: float | None = Field(default=0.05, ge=0, lt=0.5)  # None: no quality gate
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)  # false-promotion rate at the margin, however long a stage runs
+    rollback_arl: float = Field(default=20_000, ge=20)  # mean judged pairs (calls) between false rollbacks at a bound
     consistency_min: float | None = Field(default=0.6, ge=0, le=1)  # share of pairs both orders agree on
+    unjudgeable_rate_max: float | None = Field(default=0.1, ge=0, le=1)  # verdicts the judge's answer left unread
     p95_latency_ratio_max: float | None = Field(default=None, gt=0)  # candidate p95 / primary p95
     p95_latency_max_s: float | None = Field(default=None, gt=0)  # candidate p95, absolute
-    error_rate_max: float | None = Field(default=0.02, ge=0, le=1)  # hard: a breach rolls back to 0%
-    timeout_rate_max: float | None = Field(default=0.02, ge=0, le=1)  # hard: a breach rolls back to 0%
-    human_agreement_min: float | None = Field(default=None, ge=0, le=1)  # judge vs human raters, where rated
-    min_calls: int = Field(default=5, ge=1)  # candidate calls needed before latency is judged
+    failure_limit: int = Field(default=3, ge=1)  # consecutive failing latency checks before a latency rollback
+    error_rate_max: float | None = Field(default=0.02, gt=0, lt=1)  # hard: a breach rolls back to 0%
+    timeout_rate_max: float | None = Field(default=0.02, gt=0, lt=1)  # hard: a breach rolls back to 0%
+    empty_answer_rate_max: float | None = Field(default=0.02, gt=0, lt=1)  # hard: answers with no text
+    human_kappa_min: float | None = Field(default=None, ge=-1, le=1)  # judge vs humans, lower bound of kappa
+    human_min_ratings: int = Field(default=30, ge=1)  # human ratings needed before the kappa gate is read
+    min_calls: int = Field(default=20, ge=1)  # candidate calls (latency samples) before a failure or latency rollback
+    stall_after_s: float = Field(default=1800.0, gt=0)  # no new verdict for this long: the evidence has stalled
+
+    @property
+    def margin(self) -> float | None:
+        return None if self.delta is None else 0.5 - self.delta
 
 
 class Stage(BaseModel):
@@ -115,6 +130,18 @@ class RolloutPlan(BaseModel):
             if stage.name == name:
                 return index
         raise PlanError(f"no stage named {name!r}; stages: {[stage.name for stage in self.stages]}", key="stages")
+
+
+def plan_warnings(plan: RolloutPlan) -> list[str]:
+    """What is legal in a plan but weakens its evidence; `peptalk rollout start` prints these."""
+    warnings = []
+    if plan.judge.model == plan.primary:
+        warnings.append(f"judge.model is the primary ({plan.primary}): a model tends to prefer its own answers "
+                        "(self-preference), which biases every verdict against the candidate; prefer another judge")
+    if plan.judge.model == plan.candidate:
+        warnings.append(f"judge.model is the candidate ({plan.candidate}): self-preference biases the verdicts "
+                        "towards it, and the gate may promote a worse candidate")
+    return warnings
 
 
 def model_ref(value: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from peptalk.rollout.controller import Controller, Report
+from peptalk.rollout.controller import EVIDENCE_SHOWN, Controller, Report
 from peptalk.rollout.series import plot_svg, rollout_series
 from peptalk.security.admin import ADMIN_KEY_HEADER, check_admin_key
 
@@ -41,8 +41,11 @@ async def rollout_status(request: Request) -> dict[str, Any]:
     """The current rollout: stage, status, evidence, gates and the next step; `{"rollout": null}` when none."""
     require_admin(request)
     report = await _report(request)
-    live = request.app.state.rollout.layer.live.state
-    applied = None if live is None else {"version": live.version, "stage": live.stage, "share": live.share}
+    live = request.app.state.rollout.layer.live
+    state = live.state
+    applied = None if state is None else {"version": state.version, "stage": state.stage, "share": state.share}
+    if live.stale:
+        applied = {"version": None, "stage": None, "share": 0.0, "stale": True}
     return {"rollout": None if report is None else report.to_dict(), "applied_here": applied}
 
 
@@ -72,10 +75,7 @@ async def rollout_page(request: Request) -> HTMLResponse:
                     f"<td class='{'ok' if g['passed'] else 'wait' if g['passed'] is None else 'fail'}'>"
                     f"{'pass' if g['passed'] else 'not enough data' if g['passed'] is None else 'fail'}</td></tr>"
                     for g in data["gates"])
-    shown = ("pairs", "judged_pairs", "win_or_tie_rate", "win_or_tie_lower_bound", "loss_rate", "consistency",
-             "latency_p50_ratio", "latency_p95_ratio", "ttft_p50_ratio", "error_rate", "timeout_rate",
-             "cost_per_request_usd", "primary_cost_per_request_usd")
-    rows = "".join(f"<tr><td>{name}</td><td>{_fmt(evidence.get(name))}</td></tr>" for name in shown)
+    rows = "".join(f"<tr><td>{name}</td><td>{_fmt(evidence.get(name))}</td></tr>" for name in EVIDENCE_SHOWN)
     transitions = "".join(f"<tr><td>{t.at.isoformat(timespec='seconds')}</td><td>{_fmt(t.kind)}</td>"
                           f"<td>{_fmt(t.from_stage)} → {_fmt(t.to_stage)}</td><td>{_fmt(t.actor)}</td>"
                           f"<td>{_fmt(t.reason)}</td></tr>" for t in reversed(history))
@@ -83,6 +83,8 @@ async def rollout_page(request: Request) -> HTMLResponse:
             f"<b id='stage'>{_fmt(data['stage'])}</b> ({data['share']:.0%} of users), status "
             f"<b id='status'>{_fmt(data['status'])}</b>. Next: {_fmt(data['next']['action'] or 'wait')} "
             f"{_fmt(data['next']['reason'])}</p>"
+            + (f"<p class='fail' id='stalled'>Evidence stalled: no verdict for {data['evidence_age_s']:.0f} s.</p>"
+               if data["stalled"] else "") +
             f"<figure id='plot'>{svg}</figure>"
             f"<h2>Gates of this stage</h2><table><tr><th>gate</th><th>value</th><th>bound</th><th></th></tr>"
             f"{gates}</table>"

@@ -1,14 +1,16 @@
-"""The rollout over time, for the status page's plot: stage share, cumulative judged quality, candidate error rate."""
+"""The rollout over time, for the status page's plot: stage share, cumulative preference share with its anytime
+lower bound, candidate error rate."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from peptalk.rollout.base import Rollout
-from peptalk.rollout.stats import wilson_bounds
+from peptalk.rollout.stats import confidence_bounds
 from peptalk.rollout.store import RolloutStore, utc
 from peptalk.shadow.store import shadow_calls, shadow_pairs
 
@@ -18,16 +20,19 @@ class Series:
     """Points as (seconds since the rollout started, value)."""
 
     share: list[tuple[float, float]] = field(default_factory=list)
-    win_or_tie_lower_bound: list[tuple[float, float]] = field(default_factory=list)
-    win_or_tie_rate: list[tuple[float, float]] = field(default_factory=list)
+    preference_lower_bound: list[tuple[float, float]] = field(default_factory=list)
+    preference_share: list[tuple[float, float]] = field(default_factory=list)
     error_rate: list[tuple[float, float]] = field(default_factory=list)
     margin: float | None = None
 
 
-def rollout_series(store: RolloutStore, rollout: Rollout, *, now: dt.datetime, buckets: int = 20) -> Series:
-    """The share step by step, the win-or-tie rate and lower bound after each verdict, errors per time bucket."""
+def rollout_series(store: RolloutStore, rollout: Rollout, *, now: dt.datetime, buckets: int = 20,
+                   points: int = 200) -> Series:
+    """The share step by step, the preference share and its lower bound over the verdicts since the rollout
+    started (at most `points` points), errors per time bucket."""
     start = rollout.created_at
-    series = Series(margin=rollout.stage.gates.win_or_tie_lower_bound)
+    gates = rollout.stage.gates
+    series = Series(margin=gates.margin)
 
     def at(moment: dt.datetime) -> float:
         return (utc(moment) - start).total_seconds()
@@ -40,15 +45,18 @@ def rollout_series(store: RolloutStore, rollout: Rollout, *, now: dt.datetime, b
         series.share.append((at(transition.at), share))
     if series.share:
         series.share.append((at(now), series.share[-1][1]))
-    good = total = 0
-    for verdict in store.verdicts(rollout.plan.candidate, since=start):
-        if verdict.outcome is None or verdict.primary != rollout.plan.primary:
+    judged = [verdict for verdict in store.verdicts(rollout.plan.candidate, since=start)
+              if verdict.outcome is not None and verdict.primary == rollout.plan.primary]
+    counts: Counter[float] = Counter()
+    every = max(1, len(judged) // points)
+    for index, verdict in enumerate(judged, start=1):
+        counts[{"win": 1.0, "tie": 0.5, "loss": 0.0}[verdict.outcome or "tie"]] += 1
+        if index % every and index != len(judged):
             continue
-        total += 1
-        good += verdict.outcome != "loss"
-        lower, _ = wilson_bounds(good, total)
-        series.win_or_tie_rate.append((at(verdict.pair_created_at), good / total))
-        series.win_or_tie_lower_bound.append((at(verdict.pair_created_at), lower or 0.0))
+        lower, _ = confidence_bounds(counts, gates.alpha)
+        share = (counts[1.0] + counts[0.5] / 2) / index
+        series.preference_share.append((at(verdict.judged_at), share))
+        series.preference_lower_bound.append((at(verdict.judged_at), lower or 0.0))
     span = max(at(now), 1e-6)
     width = span / buckets
     calls = [0] * buckets
@@ -79,9 +87,9 @@ def plot_svg(series: Series) -> str:
     axes = figure.add_subplot()
     if series.share:
         axes.plot(*zip(*series.share), label="stage share", color="#1f77b4", linewidth=2)
-    if series.win_or_tie_rate:
-        axes.plot(*zip(*series.win_or_tie_rate), label="win-or-tie rate", color="#2ca02c", alpha=0.6)
-        axes.plot(*zip(*series.win_or_tie_lower_bound), label="win-or-tie 95% lower bound", color="#2ca02c",
+    if series.preference_share:
+        axes.plot(*zip(*series.preference_share), label="preference share", color="#2ca02c", alpha=0.6)
+        axes.plot(*zip(*series.preference_lower_bound), label="anytime lower bound", color="#2ca02c",
                   linestyle="--")
     if series.error_rate:
         axes.plot(*zip(*series.error_rate), label="candidate error rate", color="#d62728", marker="o",

@@ -16,4 +16,6 @@ class RolloutSettings(BaseSettings):
     # Off: the app neither reads the rollout tables nor changes routing (a plain deployment).
     rollout_enabled: bool = False
     rollout_refresh_interval_s: float = Field(default=2.0, gt=0)  # how often each process re-reads the stage
+    # A process that cannot read the stage for this long serves the primary (and says so in /readyz) until it can.
+    rollout_state_max_age_s: float = Field(default=30.0, gt=0)
     rollout_controller_enabled: bool = True  # evaluate the gates inside the app (else: `peptalk rollout run`)

@@ -7,7 +7,7 @@ can run at once and only one of them makes each transition.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, Column, DateTime, Engine, Float, ForeignKey, Integer, MetaData, String, Table,
@@ -15,11 +15,11 @@ from sqlalchemy import (JSON, Boolean, Column, DateTime, Engine, Float, ForeignK
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from peptalk.db import make_engine, upgrade
-from peptalk.rollout.base import Actor, Rollout, Status, Transition, TransitionKind, Verdict
+from peptalk.rollout.base import Actor, CallTally, Rollout, Status, Transition, TransitionKind, Verdict
 from peptalk.rollout.errors import ConflictError, RolloutStoreError
 from peptalk.rollout.plan import RolloutPlan
 
-# Mirrors migration rollout_0001; change both together (with a new revision).
+# Mirrors migrations rollout_0001 and rollout_0002; change both together (with a new revision).
 metadata = MetaData()
 rollouts = Table(
     "rollouts", metadata,
@@ -65,6 +65,19 @@ verdicts = Table(
     Column("cost_usd", Float, nullable=False),
     Column("human_agree", Integer),
     Column("human_total", Integer),
+    Column("candidate_first_outcome", String(8)),
+    Column("primary_first_outcome", String(8)),
+    Column("human_labels", Text),
+)
+calls = Table(
+    "rollout_calls", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("candidate_model", String(256), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("calls", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("timeouts", Integer, nullable=False),
+    Column("empty_answers", Integer, nullable=False),
 )
 
 
@@ -95,7 +108,9 @@ def _verdict(row: Any) -> Verdict:
                    consistent=row.consistent, problem=row.problem, raw_candidate_first=row.raw_candidate_first,
                    raw_primary_first=row.raw_primary_first, judge_model=row.judge_model,
                    prompt_version=row.prompt_version, calls=row.calls, cost_usd=row.cost_usd,
-                   human_agree=row.human_agree, human_total=row.human_total)
+                   human_agree=row.human_agree, human_total=row.human_total,
+                   candidate_first_outcome=row.candidate_first_outcome, primary_first_outcome=row.primary_first_outcome,
+                   human_labels=tuple(row.human_labels.split(",")) if row.human_labels else ())
 
 
 class RolloutStore:
@@ -157,12 +172,16 @@ class RolloutStore:
         return created
 
     def transition(self, rollout: Rollout, *, kind: TransitionKind, to_stage: int, status: Status, actor: Actor,
-                   reason: str, evidence: dict[str, Any] | None = None, now: dt.datetime | None = None) -> Rollout:
-        """Moves `rollout` (as read, at its version) to `to_stage`/`status` and logs why; `ConflictError` if changed since."""
+                   reason: str, evidence: dict[str, Any] | None = None, now: dt.datetime | None = None,
+                   restart_clock: bool = False) -> Rollout:
+        """Moves `rollout` (as read, at its version) to `to_stage`/`status` and logs why; `ConflictError` if changed since.
+
+        A new stage, or `restart_clock` (`resume`), starts the stage's clock and evidence afresh.
+        """
         now = utc(now or now_utc())
         values: dict[str, Any] = {"stage_index": to_stage, "status": status, "version": rollout.version + 1,
                                   "updated_at": now}
-        if to_stage != rollout.stage_index:
+        if to_stage != rollout.stage_index or restart_clock:
             values["stage_entered_at"] = now
         try:
             with self.engine.begin() as connection:
@@ -207,7 +226,8 @@ class RolloutStore:
                         outcome=verdict.outcome, consistent=verdict.consistent, problem=verdict.problem,
                         raw_candidate_first=verdict.raw_candidate_first, raw_primary_first=verdict.raw_primary_first,
                         judge_model=verdict.judge_model, prompt_version=verdict.prompt_version, calls=verdict.calls,
-                        cost_usd=verdict.cost_usd))
+                        cost_usd=verdict.cost_usd, candidate_first_outcome=verdict.candidate_first_outcome,
+                        primary_first_outcome=verdict.primary_first_outcome))
                 added += 1
             except IntegrityError:
                 continue  # another judge worker got there first
@@ -217,22 +237,46 @@ class RolloutStore:
 
     def verdicts(self, candidate: str, *, since: dt.datetime | None = None,
                  until: dt.datetime | None = None) -> list[Verdict]:
-        """The candidate's verdicts on pairs created in [since, until), oldest pair first."""
+        """The candidate's verdicts on pairs created in [since, until), in the order they were judged."""
         query = select(verdicts).where(verdicts.c.candidate_model == candidate)
         if since is not None:
             query = query.where(verdicts.c.pair_created_at >= utc(since))
         if until is not None:
             query = query.where(verdicts.c.pair_created_at < utc(until))
         with self.engine.connect() as connection:
-            return [_verdict(row) for row in connection.execute(query.order_by(verdicts.c.pair_created_at))]
+            return [_verdict(row) for row in connection.execute(query.order_by(verdicts.c.judged_at, verdicts.c.pair_id))]
 
-    def set_human_agreement(self, candidate: str, counts: dict[str, tuple[int, int]]) -> None:
-        """Stores, per pair id, how many human pairwise ratings agree with the verdict, out of how many."""
+    def set_human_labels(self, candidate: str, labels: Mapping[str, tuple[str, ...]]) -> None:
+        """Stores, per pair id, the human raters' outcomes; the agreement counts follow from the verdict."""
         with self.engine.begin() as connection:
-            for pair_id, (agree, total) in counts.items():
+            for pair_id, outcomes in labels.items():
+                row = connection.execute(select(verdicts.c.outcome).where(
+                    verdicts.c.pair_id == pair_id, verdicts.c.candidate_model == candidate)).first()
+                if row is None:
+                    continue
                 connection.execute(update(verdicts).where(verdicts.c.pair_id == pair_id,
                                                           verdicts.c.candidate_model == candidate)
-                                   .values(human_agree=agree, human_total=total))
+                                   .values(human_agree=sum(label == row.outcome for label in outcomes),
+                                           human_total=len(outcomes), human_labels=",".join(outcomes)))
+
+    # --- every candidate call, counted ---
+    def add_tally(self, tally: CallTally) -> None:
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(calls).values(
+                    candidate_model=tally.candidate, at=utc(tally.at), calls=tally.calls, errors=tally.errors,
+                    timeouts=tally.timeouts, empty_answers=tally.empty_answers))
+        except SQLAlchemyError as exc:
+            raise RolloutStoreError(f"storing the call tally failed: {exc}") from exc
+
+    def tallies(self, candidate: str, *, since: dt.datetime, until: dt.datetime) -> list[CallTally]:
+        """The candidate's call tallies flushed in [since, until), oldest first."""
+        query = (select(calls).where(calls.c.candidate_model == candidate, calls.c.at >= utc(since),
+                                     calls.c.at < utc(until)).order_by(calls.c.at, calls.c.id))
+        with self.engine.connect() as connection:
+            return [CallTally(candidate=row.candidate_model, at=utc(row.at), calls=row.calls, errors=row.errors,
+                              timeouts=row.timeouts, empty_answers=row.empty_answers)
+                    for row in connection.execute(query)]
 
     def judged_pair_ids(self, candidate: str, pair_ids: Iterable[str]) -> set[str]:
         ids = list(pair_ids)

@@ -34,10 +34,12 @@ class ShadowJob:
     call: Call
     prompt: str
     primary: CallRecord
+    candidates: tuple[str, ...]  # the policy's candidates but the model that answered
 
 
 class ShadowLayer:
-    """Serves `inner` untouched; after each sampled answer, queues a job that calls every candidate.
+    """Serves `inner` untouched; after each sampled answer, queues a job that calls every candidate but the
+    model that answered (a request pinned to a candidate is never mirrored to it).
 
     Candidates are called on the bare `router` (never through the cache), at most `max_in_flight` at a
     time. Enqueuing never waits: a full queue drops the job and counts it.
@@ -108,9 +110,13 @@ class ShadowLayer:
         try:
             if recorder.model is None:  # failed before the router named the model: log the one it would try first
                 recorder.model = call.model or str(self.router.plan(call)[0])
+            candidates = self.policy.candidates_besides(recorder.model)
+            if not candidates:  # the request was answered by (or pinned to) the only candidate: nothing to compare
+                self._drop("candidate_answered")
+                return
             prompt = prompt_text(call.messages)
             job = ShadowJob(pair_id=uuid.uuid4().hex, call=call, prompt=prompt,
-                            primary=recorder.finish(prompt=prompt, error=error))
+                            primary=recorder.finish(prompt=prompt, error=error), candidates=candidates)
             self._queue.put_nowait(job)
         except asyncio.QueueFull:
             self._drop("queue_full")
@@ -139,7 +145,7 @@ class ShadowLayer:
                 self._queue.task_done()
 
     async def _run(self, job: ShadowJob) -> ShadowExportRow:
-        candidates = await asyncio.gather(*(self._call_candidate(job, model) for model in self.policy.candidates))
+        candidates = await asyncio.gather(*(self._call_candidate(job, model) for model in job.candidates))
         request = job.call.request or {}
         return ShadowExportRow(
             pair_id=job.pair_id,

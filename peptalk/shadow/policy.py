@@ -64,6 +64,10 @@ class ShadowPolicy:
             except UnknownModelError as exc:
                 raise ShadowConfigError(f"shadow candidate: {exc}") from exc
 
+    def candidates_besides(self, answered: str) -> tuple[str, ...]:
+        """The candidates to mirror an answer of `answered` to: every one but `answered` itself."""
+        return tuple(candidate for candidate in self.candidates if candidate != answered)
+
     def allows(self, user_id: str | None) -> bool:
         """Whether the allow-list lets this user's requests be shadowed."""
         if not self.allow_users:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -11,14 +10,11 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from peptalk.records import CallRecord
+from peptalk.records import UsageSource
 from router.call import facts_of
+from router.usage import count_tokens, usage_source_of
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-def count_tokens(text: str) -> int:
-    """A tokenizer-free count (words and punctuation marks), used only when a backend reports no usage."""
-    return len(_TOKEN.findall(text))
+__all__ = ["StreamRecorder", "count_tokens", "describe_error", "prompt_text"]
 
 
 def prompt_text(messages: Sequence[BaseMessage]) -> str:
@@ -46,6 +42,7 @@ class StreamRecorder:
         self._output_tokens: int | None = None
         self._seen_meta = False
         self._finish_reason: str | None = None
+        self._usage_source: UsageSource | None = None
 
     def observe(self, chunk: Any) -> None:
         """Takes one chunk into account; raises on a chunk that is not a message chunk."""
@@ -68,6 +65,7 @@ class StreamRecorder:
         if usage:
             self._input_tokens = (self._input_tokens or 0) + int(usage.get("input_tokens") or 0)
             self._output_tokens = (self._output_tokens or 0) + int(usage.get("output_tokens") or 0)
+            self._usage_source = usage_source_of(chunk.response_metadata or {})
 
     @property
     def text(self) -> str:
@@ -93,7 +91,7 @@ class StreamRecorder:
             cache_hit=self.cache_hit,
             started_at=self.started_at,
             source="shadow",
-            usage_source="backend" if from_backend else "counted",
+            usage_source=(self._usage_source or "backend") if from_backend else "counted",
             finish_reason=self._finish_reason,
             truncated=self._finish_reason == "length",
         )

@@ -11,12 +11,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from router.backends.embedded_runtime import EmbeddedRuntime, TokenEvent, default_gguf_path
 from router.backends.messages import to_role_dicts
 from router.base import Backend
 from router.errors import ConfigError
+from router.generation import Generation
 
 
 class EmbeddedChatModel(BaseChatModel):
@@ -28,6 +29,8 @@ class EmbeddedChatModel(BaseChatModel):
     model_name: str = "smollm2-135m"
     temperature: float = 0.7
     max_tokens: int = 200
+    sampling: dict[str, float | int] = Field(default_factory=dict)  # top_k, top_p, min_p, repeat_penalty
+    sentence_budget: int | None = None
 
     @property
     def _llm_type(self) -> str:
@@ -35,14 +38,16 @@ class EmbeddedChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "temperature": self.temperature, "max_tokens": self.max_tokens}
+        return {"model_name": self.model_name, "temperature": self.temperature, "max_tokens": self.max_tokens,
+                **self.sampling}
 
     def _params(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "temperature": kwargs.get("temperature", self.temperature),
-            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
-            "stop": stop or [],
-        }
+        params: dict[str, Any] = {**self.sampling, **{name: kwargs[name] for name in self.sampling if name in kwargs}}
+        params.update(temperature=kwargs.get("temperature", self.temperature),
+                      max_tokens=kwargs.get("max_tokens", self.max_tokens), stop=stop or [])
+        if self.sentence_budget:
+            params["sentence_budget"] = self.sentence_budget
+        return params
 
     def _chunk(self, event: TokenEvent) -> ChatGenerationChunk:
         if not event.done:
@@ -120,13 +125,12 @@ class EmbeddedBackend(Backend):
     in_process = True
 
     def __init__(self, *, model_name: str, model_path: str | None, n_ctx: int, n_threads: int,
-                 temperature: float, max_tokens: int) -> None:
+                 generation: Generation) -> None:
         self.model_name = model_name
         self._model_path = model_path
         self._n_ctx = n_ctx
         self._n_threads = n_threads
-        self._temperature = temperature
-        self._max_tokens = max_tokens
+        self.generation = generation
         self.runtime: EmbeddedRuntime | None = None
 
     def models(self) -> list[str]:
@@ -143,8 +147,10 @@ class EmbeddedBackend(Backend):
     def chat_model(self, model: str, *, node: str | None = None) -> BaseChatModel:
         if self.runtime is None:
             raise ConfigError("the embedded backend was not started")
-        return EmbeddedChatModel(runtime=self.runtime, model_name=model, temperature=self._temperature,
-                                 max_tokens=self._max_tokens)
+        gen = self.generation
+        return EmbeddedChatModel(runtime=self.runtime, model_name=model, temperature=gen.temperature,
+                                 max_tokens=gen.max_tokens, sampling=dict(gen.sampling),
+                                 sentence_budget=gen.sentence_budget)
 
     async def check_node(self, node: str) -> tuple[bool, str]:
         loaded = self.runtime is not None and self.runtime.loaded

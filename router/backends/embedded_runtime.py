@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from router.errors import ConfigError
+from router.sentence_budget import FINISH_REASON as BUDGET_SPENT
+from router.sentence_budget import SentenceBudget
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -100,6 +102,8 @@ class EmbeddedRuntime:
             llama = self._llama
             completion_tokens = 0
             finish_reason: str | None = None
+            sentences = params.pop("sentence_budget", None)
+            budget = SentenceBudget(sentences) if sentences else None
             stream = llama.create_chat_completion(messages=messages, stream=True, **params)
             try:
                 for chunk in stream:
@@ -108,7 +112,12 @@ class EmbeddedRuntime:
                     finish_reason = choice.get("finish_reason") or finish_reason
                     if text:
                         completion_tokens += 1
-                        generation.put(TokenEvent(text=text))
+                        kept = budget.feed(text) if budget is not None else text
+                        if kept:
+                            generation.put(TokenEvent(text=kept))
+                    if budget is not None and budget.exhausted:
+                        finish_reason = BUDGET_SPENT
+                        break
                     if generation.cancelled.is_set():
                         finish_reason = "cancelled"
                         break

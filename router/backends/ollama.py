@@ -15,13 +15,14 @@ class OllamaBackend(Backend):
     name = "ollama"
 
     def __init__(self, *, models: list[str], base_urls: list[str], temperature: float, max_tokens: int,
-                 timeout_s: float) -> None:
+                 timeout_s: float, model_max_tokens: dict[str, int] | None = None) -> None:
         if not base_urls:
             raise ConfigError("the ollama backend needs at least one base URL")
         self._models = models
         self.base_urls = [url.rstrip("/") for url in base_urls]
         self._temperature = temperature
         self._max_tokens = max_tokens
+        self._model_max_tokens = dict(model_max_tokens or {})  # a model's own limit (router/generation.py)
         self._timeout_s = timeout_s
 
     @property
@@ -41,7 +42,7 @@ class OllamaBackend(Backend):
             model=model,
             base_url=(node or self.base_url).rstrip("/"),
             temperature=self._temperature,
-            num_predict=self._max_tokens,
+            num_predict=self._model_max_tokens.get(model, self._max_tokens),
             client_kwargs={"timeout": self._timeout_s},
         )
 

@@ -1,4 +1,9 @@
-"""The model catalog (data in `slam.yaml`): the SLaM study's SLM variants, GPT-4 and the embedded model."""
+"""The model catalog (data in `slam.yaml`): the SLaM study's SLM variants, GPT-4 and the embedded model.
+
+Besides size and memory, an entry may carry how its model should generate: its own `max_tokens` default and
+its sampling (`Sampling`). A model without them generates with the settings' values and its engine's own
+sampling defaults, as the study's models did.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,22 @@ from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CatalogEntry", "find", "load_catalog"]
+__all__ = ["CatalogEntry", "Sampling", "find", "find_model", "load_catalog"]
+
+
+class Sampling(BaseModel):
+    """Sampling parameters sent with every request to one model (None: the engine's own default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    top_k: int | None = Field(default=None, ge=0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    min_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    repeat_penalty: float | None = Field(default=None, gt=0.0)
+
+    def values(self) -> dict[str, float | int]:
+        """The parameters that are set, by their llama.cpp names."""
+        return {name: value for name, value in self.model_dump().items() if value is not None}
 
 
 class CatalogEntry(BaseModel):
@@ -24,6 +44,10 @@ class CatalogEntry(BaseModel):
     memory_mb: int | None = None
     in_study: bool = True
     notes: str = ""
+    max_tokens: int | None = Field(default=None, ge=1, le=4096, description="this model's own default limit")
+    sampling: Sampling | None = None
+    ignores_length: bool = Field(default=False, description="writes past a length instruction; see sentence budget")
+    source: str = Field(default="", description="where the generation values come from")
 
 
 @lru_cache(maxsize=1)
@@ -41,3 +65,9 @@ def find(tag: str) -> CatalogEntry | None:
     """The entry for an Ollama tag (`name` alone means `name:latest`), or None."""
     wanted = {tag, tag.removesuffix(":latest")}
     return next((entry for entry in load_catalog() if entry.tag in wanted), None)
+
+
+def find_model(backend: str, model: str) -> CatalogEntry | None:
+    """The entry for `backend:model`: an Ollama tag, or another backend's model of that name."""
+    wanted = {model, model.removesuffix(":latest")}
+    return next((entry for entry in load_catalog() if entry.backend == backend and entry.tag in wanted), None)

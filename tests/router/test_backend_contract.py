@@ -12,14 +12,16 @@ from router import Backend, build_backends
 PROMPT = "Say hello to Ada in one short sentence."
 
 
-@pytest.fixture(scope="module", params=["embedded", "openai", "ollama"])
+@pytest.fixture(scope="module", params=["embedded", "embedded-server", "openai", "ollama"])
 async def backend(request: pytest.FixtureRequest, openai_server: str, ollama_double: str) -> AsyncIterator[Backend]:
+    name, _, engine = request.param.partition("-")  # embedded-server: the embedded model on a managed llama-server
     settings = Settings(
-        _env_file=None, backends=[request.param], max_tokens=16, openai_base_url=openai_server,
-        openai_api_key="test-key", ollama_base_url=ollama_double, default_model={
-            "embedded": "embedded:smollm2-135m", "openai": "openai:gpt-4", "ollama": "ollama:starling-lm:7b"}[request.param],
+        _env_file=None, backends=[name], max_tokens=16, openai_base_url=openai_server,
+        openai_api_key="test-key", ollama_base_url=ollama_double, embedded_engine=engine or "inprocess",
+        default_model={"embedded": "embedded:smollm2-135m", "openai": "openai:gpt-4",
+                       "ollama": "ollama:starling-lm:7b"}[name],
     )
-    built = build_backends(settings)[request.param]
+    built = build_backends(settings)[name]
     await built.start()
     yield built
     await built.aclose()

@@ -83,6 +83,21 @@ async def test_position_bias_is_a_tie_marked_inconsistent(setup, judge: JudgeDou
     await judge_passes(store, once=True, interval_s=1, limit=10, settings=settings)
     [verdict] = store.verdicts(CANDIDATE)
     assert (verdict.outcome, verdict.consistent) == ("tie", False)
+    assert (verdict.candidate_first_outcome, verdict.primary_first_outcome) == ("win", "loss")  # kept per order
+
+
+async def test_an_empty_candidate_answer_is_a_loss_without_a_judge_call(setup, judge: JudgeDouble) -> None:  # noqa: ANN001
+    store, shadow, settings = setup
+    start(store)
+    pair = store_pair(shadow, at=NOW - dt.timedelta(seconds=30))
+    with store.engine.begin() as connection:
+        connection.execute(shadow_calls.update().where(shadow_calls.c.pair_id == pair,
+                                                       shadow_calls.c.model == CANDIDATE).values(response=""))
+    before = judge.calls
+    run = await judge_passes(store, once=True, interval_s=1, limit=10, settings=settings)
+    assert run.judged == 1 and judge.calls == before
+    [verdict] = store.verdicts(CANDIDATE)
+    assert (verdict.outcome, verdict.problem, verdict.calls) == ("loss", "empty candidate answer", 0)
 
 
 async def test_an_unreadable_answer_is_stored_unjudged_never_guessed(setup, judge: JudgeDouble) -> None:  # noqa: ANN001

@@ -18,7 +18,7 @@ from peptalk.db import sqlite_url
 from peptalk.rollout.store import RolloutStore
 from peptalk.settings import get_settings
 from peptalk.shadow import SqlShadowStore
-from tests.peptalk.rollout.helpers import judged_pairs, plan_data
+from tests.peptalk.rollout.helpers import judged_pairs, plan_data, store_tally
 
 runner = CliRunner()
 
@@ -54,13 +54,15 @@ def test_start_status_pause_resume_rollback_history(database_url: str, tmp_path:
     assert code == 0, out
     assert "started at stage shadow" in out
     store = RolloutStore.from_url(database_url)
-    judged_pairs(SqlShadowStore(store.engine), store, 6, at=dt.datetime.now(dt.timezone.utc))
+    now = dt.datetime.now(dt.timezone.utc)
+    judged_pairs(SqlShadowStore(store.engine), store, 12, at=now, outcome="win")
+    store_tally(store, at=now, calls=300)
     code, out = rollout("status", "--json")
     report = json.loads(out)["rollout"]
-    assert code == 0 and report["stage"] == "shadow" and report["evidence"]["judged_pairs"] == 6
+    assert code == 0 and report["stage"] == "shadow" and report["evidence"]["judged_pairs"] == 12
     assert report["next"]["action"] == "advance"
     code, out = rollout("status")
-    assert code == 0 and "win_or_tie_lower_bound" in out and "next: advance" in out
+    assert code == 0 and "preference_lower_bound" in out and "next: advance" in out
     assert rollout("run", "--once")[1].startswith("advance: shadow -> canary-5")
     assert rollout("pause", "--reason", "weekend")[0] == 0
     assert rollout("resume")[0] == 0
@@ -70,8 +72,15 @@ def test_start_status_pause_resume_rollback_history(database_url: str, tmp_path:
     kinds = [line.split()[2] for line in out.splitlines()]
     assert kinds == ["start", "advance", "pause", "resume", "rollback"]
     history = json.loads(rollout("history", "--json")[1])
-    assert history[1]["evidence"]["evidence"]["judged_pairs"] == 6  # the evidence that caused the advance
+    assert history[1]["evidence"]["evidence"]["judged_pairs"] == 12  # the evidence that caused the advance
+    assert history[3]["at"] > history[1]["at"]  # resume restarted the stage clock
+    assert store.current().stage_entered_at >= dt.datetime.fromisoformat(history[3]["at"])
     store.close()
+
+
+def test_start_warns_when_the_judge_is_the_primary(database_url: str, tmp_path: Path) -> None:
+    code, out = rollout("start", str(write_plan(tmp_path / "plan.yaml", judge={"model": "openai:gpt-4"})))
+    assert code == 0 and "warning: judge.model is the primary" in out and "self-preference" in out
 
 
 @pytest.mark.parametrize(("change", "key"), [

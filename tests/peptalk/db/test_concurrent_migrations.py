@@ -30,7 +30,7 @@ def _upgrade_at_once(url: str, processes: int) -> None:
     engine = make_engine(url)
     try:
         heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
-        assert {"cache_0001", "ratings_0002", "rollout_0001", "shadow_0002"} <= heads
+        assert {"cache_0001", "ratings_0002", "rollout_0002", "shadow_0002"} <= heads
         assert current_revisions(engine) == heads  # every branch, at its head
     finally:
         engine.dispose()

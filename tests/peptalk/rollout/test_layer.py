@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -90,6 +91,45 @@ async def test_arms_fallback_and_pairs(tmp_path: Path) -> None:
         assert failed[0].candidates[0].model == PRIMARY and failed[0].candidates[0].response  # the fallback answer
         directions = {(row.primary.model, row.candidates[0].model) for row in rows}
         assert directions == {(CANDIDATE, PRIMARY), (PRIMARY, CANDIDATE)}  # shadow both ways
+        assert layer.routes_elsewhere(call_for(victim)) and not layer.routes_elsewhere(call_for(other))
+        assert not layer.routes_elsewhere(call_for(victim, model="embedded:x"))
     finally:
         await layer.aclose()
-        store.close()
+    # Every candidate call is counted, served or mirrored, whatever its outcome: here each is also in a pair.
+    tallies = store.tallies(CANDIDATE, since=rollout.created_at, until=rollout.created_at + dt.timedelta(days=1))
+    candidate_calls = sum(row.primary.model == CANDIDATE or row.candidates[0].model == CANDIDATE for row in rows)
+    assert sum(t.calls for t in tallies) == candidate_calls == 46
+    candidate_errors = sum(bool(call.error) for row in rows for call in (row.primary, *row.candidates)
+                           if call.model == CANDIDATE)  # mirrors still running when the candidate went down fail
+    assert sum(t.errors for t in tallies) == candidate_errors >= 2 and sum(t.empty_answers for t in tallies) == 0
+    store.close()
+
+
+async def test_a_process_that_cannot_read_the_stage_serves_the_primary_and_says_so(tmp_path: Path) -> None:
+    store = RolloutStore.from_url(f"sqlite:///{tmp_path / 'peptalk.db'}")
+    store.migrate()
+    rollout = store.create(make_plan(), actor="operator", reason="t")
+    store.transition(rollout, kind="advance", to_stage=4, status="active", actor="operator", reason="100%")
+    now = [1000.0]
+    live = LiveRollout(store, refresh_interval_s=60, max_age_s=30, clock=lambda: now[0])
+    live.refresh()
+    assert live.state is not None and live.state.share == 1.0 and live.describe()["state"] == "applied"
+    now[0] += 29
+    assert not live.check_age() and live.state is not None  # within max_age_s: the last stage stays in force
+    now[0] += 2
+    assert live.check_age() and live.state is None  # past it: the primary serves everyone
+    described = live.describe()
+    assert described["state"] == "stale" and described["serving"] == "primary only" and described["read_age_s"] == 31
+    from prometheus_client import REGISTRY
+
+    assert REGISTRY.get_sample_value("peptalk_rollout_state_stale") == 1.0
+    inner = Scripted()
+    writer = BatchWriter(SqlShadowStore(store.engine), batch_size=100, flush_interval_s=0.05)
+    layer = RolloutLayer(inner, inner, live=live, writer=writer,  # type: ignore[arg-type]
+                         stored_user_id=str)
+    assert await drain(layer, call_for("anyone")) == f"answer from {PRIMARY}"
+    live.refresh()  # readable again: the stage is applied again
+    assert not live.stale and live.state is not None and live.state.share == 1.0
+    assert REGISTRY.get_sample_value("peptalk_rollout_state_stale") == 0.0
+    assert await drain(layer, call_for("anyone")) == f"answer from {CANDIDATE}"
+    store.close()

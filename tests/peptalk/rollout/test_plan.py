@@ -19,7 +19,7 @@ def test_a_good_plan_loads_and_stages_inherit_the_default_gates(tmp_path: Path) 
     plan = load_plan(path)
     assert [stage.share for stage in plan.stages] == [0.0, 0.05, 0.25, 0.5, 1.0]
     assert plan.stages[2].gates.error_rate_max == 0.01
-    assert plan.stages[2].gates.win_or_tie_lower_bound == 0.45  # inherited from the plan's gates
+    assert plan.stages[2].gates.delta == 0.05 and plan.stages[2].gates.margin == 0.45  # inherited from the plan
     assert plan.stages[1].gates.error_rate_max == 0.05
     assert plan.assignment_salt == f"rollout:{plan.candidate}"
 
@@ -29,6 +29,10 @@ def test_a_good_plan_loads_and_stages_inherit_the_default_gates(tmp_path: Path) 
     (lambda d: d["stages"][0].update(min_judged_pairs=-1), "stages.0.min_judged_pairs"),
     (lambda d: d["stages"][3].update(share=0.1), "stages"),  # shares must rise
     (lambda d: d["gates"].update(win_or_tie=0.5), "gates.win_or_tie"),  # misspelt gate
+    (lambda d: d["gates"].update(win_or_tie_lower_bound=0.45), "gates.win_or_tie_lower_bound"),  # issue 24: gone
+    (lambda d: d["gates"].update(delta=0.5), "gates.delta"),  # the margin 0.5 - delta must stay above 0
+    (lambda d: d["gates"].update(alpha=0), "gates.alpha"),
+    (lambda d: d["gates"].update(failure_limit=0), "gates.failure_limit"),
     (lambda d: d.update(candidat="x:y"), "candidat"),
     (lambda d: d.update(primary=d["candidate"]), "primary"),
     (lambda d: d.update(candidate="no-backend"), "candidate"),
@@ -53,3 +57,14 @@ def test_unreadable_or_non_mapping_files_are_plan_errors(tmp_path: Path) -> None
     (tmp_path / "bad.yaml").write_text("stages: [\n")
     with pytest.raises(PlanError, match="not YAML"):
         load_plan(tmp_path / "bad.yaml")
+
+
+def test_a_judge_that_is_the_primary_or_the_candidate_is_warned_about() -> None:
+    from peptalk.rollout.plan import plan_warnings
+
+    data = plan_data()
+    assert plan_warnings(parse_plan(data)) == []
+    data["judge"]["model"] = data["primary"]
+    assert "self-preference" in plan_warnings(parse_plan(data))[0]
+    data["judge"]["model"] = data["candidate"]
+    assert "candidate" in plan_warnings(parse_plan(data))[0]

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from langserve_app import create_app
 from peptalk.rollout.store import RolloutStore
 from peptalk.shadow import SqlShadowStore
-from tests.peptalk.rollout.helpers import judged_pairs, make_plan, store_pair
+from tests.peptalk.rollout.helpers import judged_pairs, make_plan, store_pair, store_tally
 
 KEY = "admin-key"
 
@@ -36,6 +36,7 @@ def seed(url: str) -> None:
                      now=start + dt.timedelta(minutes=2))
     judged_pairs(shadow, store, 5, at=start + dt.timedelta(minutes=4), outcome="tie", candidate_served=True)
     store_pair(shadow, at=start + dt.timedelta(minutes=5), candidate_error="AllBackendsFailed: refused")
+    store_tally(store, at=start + dt.timedelta(minutes=5), calls=20, errors=1)
     store.close()
 
 
@@ -52,7 +53,10 @@ def test_the_admin_routes_need_the_admin_key(make_settings, tmp_path: Path) -> N
         report = body["rollout"]
         assert report["stage"] == "canary-5" and report["evidence"]["judged_pairs"] == 5
         assert report["evidence"]["error_rate"] > 0 and report["recent"]["pairs"] == 0  # older than window_s
-        assert {gate["name"] for gate in report["gates"]} >= {"win_or_tie_lower_bound", "error_rate_max"}
+        assert {gate["name"] for gate in report["gates"]} >= {"preference_share", "error_rate_max"}
+        assert report["stalled"] is False and report["evidence_age_s"] >= 0
+        ready = client.get("/readyz").json()
+        assert ready["rollout"]["state"] == "applied" and ready["rollout"]["stage"] == "canary-5"
         page = client.get("/rollout", headers={"X-Admin-Key": KEY})
         assert page.status_code == 200 and "<svg" in page.text and "canary-5" in page.text
         metrics = client.get("/metrics").text
@@ -81,4 +85,4 @@ def test_the_controller_in_the_app_exports_the_evidence_gauges(make_settings, tm
             if 'peptalk_rollout_evidence{candidate="ollama:starling-lm:7b",metric="judged_pairs"}' in metrics:
                 break
             time.sleep(0.2)
-        assert 'metric="win_or_tie_lower_bound"' in metrics
+        assert 'metric="preference_lower_bound"' in metrics and "peptalk_rollout_evidence_stalled" in metrics

@@ -14,7 +14,9 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from router.base import Backend
 
-Behaviour = Literal["fast", "slow", "raise", "hang", "garbage", "midstream", "nousage"]
+# `twin` answers like `fast` under another name: a candidate beside the default `fake:fast`, which answers the
+# primary and is never mirrored to itself.
+Behaviour = Literal["fast", "twin", "slow", "raise", "hang", "garbage", "midstream", "nousage"]
 ANSWER = "You finished the design doc yesterday, keep going today!"
 
 
@@ -69,7 +71,7 @@ class FakeBackend(Backend):
         self.calls: dict[str, list[int]] = {}
 
     def models(self) -> list[str]:
-        return ["fast", "slow", "raise", "hang", "garbage", "midstream", "nousage"]
+        return ["fast", "twin", "slow", "raise", "hang", "garbage", "midstream", "nousage"]
 
     def chat_model(self, model: str, *, node: str | None = None) -> BaseChatModel:
         calls = self.calls.setdefault(model, [])

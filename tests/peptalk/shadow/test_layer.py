@@ -73,16 +73,16 @@ async def test_full_queue_drops_and_counts_without_blocking(tmp_path: Path) -> N
 
 
 async def test_candidates_bypass_the_cache_and_the_pair_records_everything(tmp_path: Path) -> None:
-    router = fake_router()
+    router = fake_router(delay_s=0.05)
     cache = CacheHitLayer(router)
-    layer = make_layer(tmp_path, ("fake:fast", "fake:nousage"), router=router, inner=cache, hash_user_ids=True,
+    layer = make_layer(tmp_path, ("fake:slow", "fake:nousage"), router=router, inner=cache, hash_user_ids=True,
                        user_id_salt=b"pepper")
     await layer.start()
     await collect(layer, make_call("grace"))
     await layer.aclose()
     backend = router.backends["fake"]
     assert cache.calls == 1  # only the primary went through the cache
-    assert len(backend.calls["fast"]) == 2 and len(backend.calls["nousage"]) == 1
+    assert len(backend.calls["fast"]) == 1 and len(backend.calls["slow"]) == 1 and len(backend.calls["nousage"]) == 1
 
     [row] = list(layer.store.read())
     assert row.user_id == layer.policy.stored_user_id("grace") != "grace" and len(row.user_id) == 64
@@ -94,10 +94,33 @@ async def test_candidates_bypass_the_cache_and_the_pair_records_everything(tmp_p
     assert primary.response == ANSWER and primary.error is None
     assert 0 < primary.ttft_s <= primary.latency_s
     assert (primary.input_tokens, primary.output_tokens, primary.usage_source) == (42, len(ANSWER.split()), "backend")
-    fast, nousage = row.candidates
-    assert fast.model == "fake:fast" and fast.cache_hit is False and fast.usage_source == "backend"
+    slow, nousage = row.candidates
+    assert slow.model == "fake:slow" and slow.cache_hit is False and slow.usage_source == "backend"
+    # No usage from the backend: the router counts one token per streamed chunk, and the prompt's words and marks.
     assert nousage.usage_source == "counted"
-    assert nousage.output_tokens == count_tokens(ANSWER) and nousage.input_tokens == count_tokens(row.prompt)
+    assert nousage.output_tokens == len(ANSWER.split()) and nousage.input_tokens == count_tokens(row.prompt)
+
+
+async def test_a_request_is_never_mirrored_to_the_model_that_answered_it(tmp_path: Path) -> None:
+    router = fake_router()
+    layer = make_layer(tmp_path, ("fake:fast", "fake:nousage"), router=router)
+    only = make_layer(tmp_path / "only", ("fake:fast",), router=router)
+    skipped_before = SHADOW_DROPPED.labels(reason="candidate_answered")._value.get()
+    await layer.start()
+    await only.start()
+    await collect(layer, make_call("pinned", model="fake:fast"))  # pinned to a candidate: mirrored to the other
+    await collect(layer, make_call("routed"))  # the default (fake:fast) answers: likewise
+    await collect(only, make_call("alone", model="fake:fast"))  # the only candidate answered: no job at all
+    await layer.aclose()
+    await only.aclose()
+    rows = sorted(layer.store.read(), key=lambda row: row.user_id)
+    assert [row.user_id for row in rows] == ["pinned", "routed"]
+    for row in rows:
+        assert row.primary.model == "fake:fast"
+        assert [candidate.model for candidate in row.candidates] == ["fake:nousage"]
+    assert list(only.store.read()) == [] and only.dropped["candidate_answered"] == 1
+    assert SHADOW_DROPPED.labels(reason="candidate_answered")._value.get() == skipped_before + 1
+    assert len(router.backends["fake"].calls["fast"]) == 3  # the three primaries, no mirror to fake:fast
 
 
 async def test_a_failing_primary_fails_as_before_and_is_still_compared(tmp_path: Path) -> None:
@@ -115,7 +138,7 @@ async def test_a_failing_primary_fails_as_before_and_is_still_compared(tmp_path:
 
 
 async def test_sampling_allow_list_and_a_stopped_layer_pass_the_primary_through(tmp_path: Path) -> None:
-    layer = make_layer(tmp_path, ("fake:fast",), allow_users=("acme:*",))
+    layer = make_layer(tmp_path, ("fake:twin",), allow_users=("acme:*",))
     await layer.start()
     for user in ("ada", "acme:bob", "acme:eve", "other:acme"):
         await collect(layer, make_call(user))
@@ -125,7 +148,7 @@ async def test_sampling_allow_list_and_a_stopped_layer_pass_the_primary_through(
     assert "".join(str(chunk.text) for chunk in chunks) == ANSWER
     assert layer.dropped["stopped"] == 1
 
-    never = make_layer(tmp_path / "off", ("fake:fast",), sample_rate=0.0)
+    never = make_layer(tmp_path / "off", ("fake:twin",), sample_rate=0.0)
     await never.start()
     await collect(never, make_call())
     await never.aclose()
@@ -142,7 +165,7 @@ async def test_retention_runs_on_a_schedule(tmp_path: Path) -> None:
 
     from tests.peptalk.shadow.test_store_contract import pair
 
-    layer = make_layer(tmp_path, ("fake:fast",), retention_days=30, prune_interval_s=0.1)
+    layer = make_layer(tmp_path, ("fake:twin",), retention_days=30, prune_interval_s=0.1)
     layer.store.migrate()
     now = dt.datetime.now(dt.timezone.utc)
     layer.store.write([pair(1, created_at=now - dt.timedelta(days=31)), pair(2, created_at=now - dt.timedelta(days=29))])
@@ -160,7 +183,7 @@ async def test_the_pair_records_the_template_version_and_a_truncated_answer(tmp_
 
     from peptalk.shadow.recorder import StreamRecorder
 
-    layer = make_layer(tmp_path, ("fake:fast",))
+    layer = make_layer(tmp_path, ("fake:twin",))
     await layer.start()
     call = make_call()
     call.options = CallOptions(template_version="slam@0123456789ab")
