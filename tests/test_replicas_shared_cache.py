@@ -42,7 +42,7 @@ def test_a_cache_hit_stored_through_one_replica_is_served_by_another(postgres_da
 
         # No wait: the third replica has made no lookup since it started, more than one sync interval (0.2 s) ago,
         # so its first lookup reads the entry the second one just found in the database.
-        typo = REQUEST | {"completed_tasks": ["Wrote the desing doc"]}
+        typo = REQUEST | {"completed_tasks": ["Wrote the dseign doc"]}  # a slip that makes no word (not "desing")
         semantic = pep_talk(client, third, typo)
         assert semantic["metadata"]["cache"] == "semantic" and semantic["text"] == stored["text"]
 
