@@ -6,27 +6,26 @@ Inside a FastAPI backend: `include_peptalk(app, prefix="/ai", dependencies=[Depe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from peptalk.errors import BlockingCallOnEventLoop, NotStarted
+from peptalk.lazy import lazy_exports
 from peptalk.schema import PepTalkRequest, PepTalkResponse, RequestLimits
 from peptalk.settings import Settings, get_settings
+from router.errors import AllBackendsFailed, StreamInterrupted, UnknownModelError
 
 if TYPE_CHECKING:
     from peptalk.plugin import include_peptalk
     from peptalk.service import PepTalk
 
-__all__ = ["PepTalk", "PepTalkRequest", "PepTalkResponse", "RequestLimits", "Settings", "get_settings",
-           "include_peptalk"]
+# The serving stack pulls in LangChain, FastAPI and the router: loaded on first use, not by `import peptalk`.
+_EXPORTS = {
+    "PepTalk": "peptalk.service",
+    "include_peptalk": "peptalk.plugin",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    # The serving stack pulls in LangChain, FastAPI and the router: loaded on first use, not by `import peptalk`.
-    if name == "PepTalk":
-        from peptalk.service import PepTalk
-
-        return PepTalk
-    if name == "include_peptalk":
-        from peptalk.plugin import include_peptalk
-
-        return include_peptalk
-    raise AttributeError(f"module 'peptalk' has no attribute {name!r}")
+# The errors a host catches: AllBackendsFailed (no backend could answer), NotStarted (called before start),
+# BlockingCallOnEventLoop (a sync call on an event loop), StreamInterrupted, UnknownModelError.
+__all__ = ["AllBackendsFailed", "BlockingCallOnEventLoop", "NotStarted", "PepTalkRequest", "PepTalkResponse",
+           "RequestLimits", "Settings", "StreamInterrupted", "UnknownModelError", "get_settings", *_EXPORTS]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import ConfigurableField, Runnable, RunnableLambda
@@ -11,15 +11,12 @@ from pydantic import Field, WithJsonSchema
 from peptalk.output import PepTalkOutputParser
 from peptalk.prompt import get_template
 from peptalk.schema import PepTalkRequest, PepTalkResponse
-from router.call import CacheMode, Call, ChatLayer
+from router.call import CACHE_MODES, CacheMode, Call, ChatLayer
 from router.chat_model import REQUEST_KWARG, TEMPLATE_VERSION_KWARG, RoutedChatModel, chain_call
 from router.router import Router
 
 MODEL_FIELD = "model"
 CACHE_FIELD = "cache"
-
-
-CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
 
 
 def _optional_choice(choices: tuple[str, ...]) -> Any:

@@ -4,7 +4,8 @@ The request in front of LangServe's endpoints was read and parsed once, by `Pars
 dependency here hands the parsed body to LangServe (Starlette caches a request's body and JSON on the
 `Request`, which FastAPI shares between a route's dependencies and its endpoint).
 
-Shared by the standalone service (`create_app`) and the plugin (`include_peptalk`), so both answer alike.
+Added by `include_peptalk`, which the standalone service (`create_app`) calls too, so both answer alike; the
+chain's errors are answered per route (`peptalk.plugin.GuestErrors`, with `error_response` here).
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
     from peptalk.service import PepTalk
 
 CHAIN_PATH = "/peptalk"  # where the chain's LangServe endpoints live, under the app's (or the plugin's) prefix
-HANDLED_ERRORS: tuple[type[Exception], ...] = (ValidationError, UnknownModelError, AllBackendsFailed,
-                                               StreamInterrupted)
 
 
 def error_response(exc: Exception) -> JSONResponse | None:
@@ -47,19 +46,6 @@ def error_response(exc: Exception) -> JSONResponse | None:
         return JSONResponse({"detail": str(exc), "model": exc.model, "reason": exc.kind, "request_id": exc.request_id},
                             status_code=502)
     return None
-
-
-async def _answer_error(_: Request, exc: Exception) -> JSONResponse:
-    response = error_response(exc)
-    if response is None:  # only registered for HANDLED_ERRORS
-        raise exc
-    return response
-
-
-def add_error_handlers(app: FastAPI) -> None:
-    """App-wide handlers for the chain's errors (standalone only: a plugin never changes the host's handlers)."""
-    for error in HANDLED_ERRORS:
-        app.add_exception_handler(error, _answer_error)
 
 
 def hand_to_langserve(request: Request, parsed: ParsedRequest) -> None:

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import FastAPI, Request, params
+from fastapi import FastAPI, params
 from fastapi.responses import JSONResponse
 
 from router.router import Router
 
 
 def add_health_routes(app: FastAPI, router: Router, *, prefix: str = "",
-                      dependencies: Sequence[params.Depends] = ()) -> None:
-    """Adds `/healthz`, `/readyz` and `/models` for `router` under `prefix`, each behind `dependencies`."""
+                      dependencies: Sequence[params.Depends] = (),
+                      rollout_state: Callable[[], dict[str, Any]] | None = None) -> None:
+    """Adds `/healthz`, `/readyz` and `/models` for `router` under `prefix`, each behind `dependencies`;
+    `rollout_state` describes the rollout stage as this process applies it (stale: serving the primary)."""
 
-    async def readyz(request: Request) -> JSONResponse:
+    async def readyz() -> JSONResponse:
         response = await readiness(router)
-        service = getattr(request.app.state, "rollout", None)
-        if service is not None:  # the rollout stage as this process applies it (stale: serving the primary)
+        if rollout_state is not None:
             body = json.loads(bytes(response.body))
-            body["rollout"] = service.layer.live.describe()
+            body["rollout"] = rollout_state()
             response = JSONResponse(body, status_code=response.status_code)
         return response
 

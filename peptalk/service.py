@@ -10,7 +10,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from langchain_core.runnables import Runnable, RunnableConfig
 from prometheus_client import CollectorRegistry
@@ -19,17 +19,18 @@ from peptalk.chain import CACHE_FIELD, MODEL_FIELD, ChainPlan, build_chain
 from peptalk.errors import BlockingCallOnEventLoop, NotStarted
 from peptalk.metrics import expose_in
 from peptalk.schema import PepTalkRequest, PepTalkResponse, RequestLimits, request_model_for
+from peptalk.security.limiter import RateLimiter, build_limiter
 from peptalk.settings import Settings, get_settings
 from peptalk.stack import LAYERS, LayerFactory, Stack, build_stack
+from router.call import CacheMode
 from router.router import Router
 
 T = TypeVar("T")
-CacheChoice = Literal["use", "bypass", "refresh"]
 Request = PepTalkRequest | Mapping[str, Any]
 
 
 class PepTalk:
-    """The pep-talk chain over its serving stack (router <- cache <- shadow <- metrics), with its lifecycle.
+    """The pep-talk chain over its serving stack (router <- cache <- shadow <- rollout <- metrics), with its lifecycle.
 
     Use it as an async context manager on the host's event loop (`async with PepTalk(settings) as peptalk`),
     or, from code without an event loop, as a plain one (`with PepTalk(settings) as peptalk`), which runs
@@ -44,6 +45,8 @@ class PepTalk:
         self.request_model = request_model_for(self.limits)
         self.stack: Stack = build_stack(self.settings, layers=layers)
         self.chain_plan = ChainPlan(self.request_model)  # how the chain builds its calls (the fast path's too)
+        # One limiter for every route peptalk serves (in-process buckets, or shared ones in Redis); closed at stop.
+        self.rate_limiter: RateLimiter | None = build_limiter(self.settings)
         self.runnable: Runnable = build_chain(self.stack.router, layer=self.stack.top, plan=self.chain_plan)
         if registry is not None:
             expose_in(registry)  # peptalk's metrics, also served by the host's own /metrics
@@ -59,10 +62,18 @@ class PepTalk:
     def started(self) -> bool:
         return self._loop is not None
 
+    def layer(self, kind: type[T]) -> T | None:
+        """The serving layer of type `kind` (`SemanticCacheLayer`, `ShadowLayer`, ...); None when switched off."""
+        return self.stack.layer(kind)
+
+    def service(self, kind: type[T]) -> T | None:
+        """A layer's running service of type `kind` (`SemanticCache`, `RolloutService`); None when switched off."""
+        return self.stack.service(kind)
+
     # -- lifecycle
 
     async def start(self) -> None:
-        """Starts every service bottom-up (router, cache, shadow writer); a no-op when already started.
+        """Starts every service bottom-up (router, cache, shadow writer, rollout); a no-op when already started.
 
         A stopped PepTalk may start again (an app's lifespan may run more than once, e.g. one TestClient per test).
         """
@@ -73,12 +84,17 @@ class PepTalk:
             self._loop = asyncio.get_running_loop()
 
     async def aclose(self) -> None:
-        """Stops every service top-down: the shadow queue drains while the router is still open."""
+        """Stops every service top-down (the shadow queue drains while the router is still open), then the
+        rate limiter's connections."""
         async with self._lifecycle:
             if self._loop is None:
                 return
             self._loop = None
-            await self.stack.aclose()
+            try:
+                await self.stack.aclose()
+            finally:
+                if self.rate_limiter is not None:
+                    await self.rate_limiter.aclose()
 
     async def __aenter__(self) -> PepTalk:
         await self.start()
@@ -110,14 +126,14 @@ class PepTalk:
 
     # -- calls
 
-    async def ainvoke(self, request: Request, *, model: str | None = None, cache: CacheChoice | None = None,
+    async def ainvoke(self, request: Request, *, model: str | None = None, cache: CacheMode | None = None,
                       config: RunnableConfig | None = None) -> PepTalkResponse:
         """One pep talk; `model` pins a `backend:model`, `cache` sets the cache mode for this call."""
         self._check_started()
         output = await self.runnable.ainvoke(self._payload(request), self._config(model, cache, config))
         return PepTalkResponse.model_validate(output)
 
-    async def astream(self, request: Request, *, model: str | None = None, cache: CacheChoice | None = None,
+    async def astream(self, request: Request, *, model: str | None = None, cache: CacheMode | None = None,
                       config: RunnableConfig | None = None) -> AsyncIterator[PepTalkResponse]:
         """The pep talk in pieces: the first names the served model, each later one carries the next text."""
         self._check_started()
@@ -125,14 +141,14 @@ class PepTalk:
             yield PepTalkResponse.model_validate(chunk)
 
     async def abatch(self, requests: Sequence[Request], *, model: str | None = None,
-                     cache: CacheChoice | None = None, config: RunnableConfig | None = None) -> list[PepTalkResponse]:
+                     cache: CacheMode | None = None, config: RunnableConfig | None = None) -> list[PepTalkResponse]:
         """One pep talk per request, generated concurrently (the router bounds each node's concurrency)."""
         self._check_started()
         outputs = await self.runnable.abatch([self._payload(request) for request in requests],
                                              self._config(model, cache, config))
         return [PepTalkResponse.model_validate(output) for output in outputs]
 
-    def invoke(self, request: Request, *, model: str | None = None, cache: CacheChoice | None = None,
+    def invoke(self, request: Request, *, model: str | None = None, cache: CacheMode | None = None,
                timeout_s: float | None = None) -> PepTalkResponse:
         """`ainvoke` for sync code (a worker, a sync view): runs on peptalk's loop and waits for the answer.
 
@@ -140,7 +156,7 @@ class PepTalk:
         """
         return self._wait(self.ainvoke(request, model=model, cache=cache), timeout_s)
 
-    def batch(self, requests: Sequence[Request], *, model: str | None = None, cache: CacheChoice | None = None,
+    def batch(self, requests: Sequence[Request], *, model: str | None = None, cache: CacheMode | None = None,
               timeout_s: float | None = None) -> list[PepTalkResponse]:
         """`abatch` for sync code, with the same rule as `invoke`."""
         return self._wait(self.abatch(requests, model=model, cache=cache), timeout_s)
@@ -176,7 +192,7 @@ class PepTalk:
         return dict(request)
 
     @staticmethod
-    def _config(model: str | None, cache: CacheChoice | None, config: RunnableConfig | None) -> RunnableConfig:
+    def _config(model: str | None, cache: CacheMode | None, config: RunnableConfig | None) -> RunnableConfig:
         merged: RunnableConfig = dict(config or {})  # type: ignore[assignment]
         configurable = dict(merged.get("configurable") or {})
         if model is not None:

@@ -1,8 +1,8 @@
 """The serving stack: the router at the bottom, then the layers of `LAYERS` in order, each with its own service.
 
 One call goes down the stack from the top (metrics -> rollout -> shadow -> cache -> router) and its chunks come back up.
-The services start bottom-up (router, cache, shadow writer) and stop top-down, so the shadow queue drains
-while the router and the cache are still open.
+The services start bottom-up (router, cache, shadow writer, rollout) and stop top-down, so the shadow queue
+drains while the router and the cache are still open.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from peptalk.settings import Settings
 from router.call import ChatLayer
 from router.router import Router
 
 log = logging.getLogger("peptalk.stack")
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -79,7 +80,8 @@ def metrics(settings: Settings, router: Router, inner: ChatLayer) -> Layer:
     return Layer("metrics", MetricsLayer(inner, prices=load_prices(settings.price_table)))
 
 
-# Bottom-up, right above the router. A new feature adds its factory here, and nowhere else.
+# Bottom-up, right above the router. A new feature adds its factory here, and nowhere else: whatever needs a
+# built layer or service later (routes, erasure, the fast path) asks the `PepTalk` for it by its type.
 LAYERS: tuple[LayerFactory, ...] = (semantic_cache, shadow, rollout, metrics)
 
 
@@ -94,12 +96,23 @@ class Stack:
     def top(self) -> ChatLayer:
         return self.layers[-1].layer if self.layers else self.router
 
-    def layer(self, name: str) -> ChatLayer | None:
-        """The built layer called `name`, or None when it is switched off."""
-        return next((built.layer for built in self.layers if built.name == name), None)
+    def layer(self, kind: type[T]) -> T | None:
+        """The built layer of type `kind`, or None when it is switched off."""
+        for built in self.layers:
+            if isinstance(built.layer, kind):
+                return built.layer
+        return None
 
-    def service(self, name: str) -> Service | None:
-        return next((built.service for built in self.layers if built.name == name), None)
+    def service(self, kind: type[T]) -> T | None:
+        """The running service of type `kind` (a layer's cache, rollout, ...), or None when it is switched off."""
+        for built in self.layers:
+            if isinstance(built.service, kind):
+                return built.service
+        return None
+
+    def names(self) -> list[str]:
+        """The built layers' names, bottom-up."""
+        return [built.name for built in self.layers]
 
     def services(self) -> list[Service]:
         """Every service in start order: the router first, then each layer's from the bottom up."""

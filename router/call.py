@@ -11,13 +11,14 @@ import uuid
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
+from typing import Any, Literal, Protocol, TypedDict, get_args, runtime_checkable
 
 from langchain_core.messages import AIMessageChunk, BaseMessage
 
 META_KEY = "peptalk"  # response_metadata key of the first chunk: the `AnswerFacts`, as the JSON clients see
 
 CacheMode = Literal["use", "bypass", "refresh"]  # per request: `config={"configurable": {"cache": ...}}`
+CACHE_MODES: tuple[CacheMode, ...] = get_args(CacheMode)  # the one list of them
 CacheKind = Literal["exact", "semantic", "miss", "bypass", "refresh"]  # how the cache layer served an answer
 RolloutArm = Literal["candidate", "primary", "fallback"]  # fallback: the candidate failed first, the primary answered
 

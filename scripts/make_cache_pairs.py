@@ -30,7 +30,7 @@ from cache_pairs_vocab import EDITS, NEW_GOALS, NEW_RITUALS, NEW_TASKS  # noqa: 
 
 MUST_MISS = ("negation", "cancelled-or-postponed", "item-added", "item-dropped", "moved-between-lists",
              "changed-number", "changed-time", "changed-person", "changed-object", "changed-goal")
-SAME_OK = ("reordered", "case-whitespace-punctuation", "typo", "reworded")
+SAME_OK = ("reordered", "case-whitespace-punctuation", "article", "typo-non-word", "reworded")
 PER_CONTEXT = {kind: 1 for kind in MUST_MISS} | {kind: 2 for kind in SAME_OK}
 NEGATIONS = ["Did not {l}", "Didn't {l}", "Skipped: {i}", "Missed: {i}", "Never got to {l}", "Couldn't {l}",
              "Failed to {l}", "Forgot to {l}", "{i} - not done", "Not done: {i}"]
@@ -80,14 +80,35 @@ def typo(word: str, rng: random.Random) -> str:
 
 
 def with_typo(item: str, rng: random.Random) -> str | None:
+    """One slip that makes no word at all (wordfreq has never seen it: Zipf frequency 0); a slip that makes
+    another word ("Finish" -> "Finnish", "month" -> "moth") is tried again, up to 8 times."""
+    from wordfreq import zipf_frequency
+
     words = item.split(" ")
     long_words = [index for index, word in enumerate(words) if len(word) >= 5 and word.isalpha()
                   and not (index > 0 and word[0].isupper())]  # names are not typo'd: a changed name is another person
     if not long_words:
         return None
     index = rng.choice(long_words)
-    words[index] = typo(words[index], rng)
-    return " ".join(words)
+    for _ in range(8):
+        slipped = typo(words[index], rng)
+        if zipf_frequency(slipped, "en") == 0.0:
+            return " ".join(words[:index] + [slipped] + words[index + 1:])
+    return None
+
+
+def article_changed(item: str, rng: random.Random) -> str | None:
+    """An article dropped, added before the object, or "a" and "the" swapped."""
+    words = item.split(" ")
+    found = [index for index, word in enumerate(words) if word.lower() in ("a", "an", "the")]
+    if found:
+        index = rng.choice(found)
+        if rng.random() < 0.5:
+            return " ".join(words[:index] + words[index + 1:])
+        return " ".join(words[:index] + ["the" if words[index].lower() in ("a", "an") else "a"] + words[index + 1:])
+    if len(words) >= 2 and words[1].isalpha() and words[1].islower():
+        return " ".join([words[0], "the", *words[1:]])
+    return None
 
 
 def restyled(item: str, rng: random.Random) -> str:
@@ -147,16 +168,18 @@ class PairMaker:
         if kind in ("changed-time", "changed-person", "changed-object", "reworded"):
             options = edits.get(kind.removeprefix("changed-"), [])
             return rng.choice(options) if options else None
-        if kind == "typo":
+        if kind == "typo-non-word":
             return with_typo(item, rng)
         if kind == "case-whitespace-punctuation":
             return restyled(item, rng)
+        if kind == "article":
+            return article_changed(item, rng)
         raise ValueError(kind)
 
     def make(self, kind: str) -> tuple[dict[str, Any], dict[str, Any], str] | None:
         """(stored, new, note) for one pair of this kind, or None when the context offers none."""
         context, rng = self.context, self.rng
-        if kind == "typo" and rng.random() < 0.5:  # a typo fixed: the stored request had it
+        if kind == "typo-non-word" and rng.random() < 0.5:  # a typo fixed: the stored request had it
             made = self.per_item(kind)
             return (made[0], context, "fixed: " + made[1]) if made else None
         if kind in ("negation", "cancelled-or-postponed"):

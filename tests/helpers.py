@@ -8,8 +8,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
@@ -82,7 +83,43 @@ def serving(app: object, *, timeout_s: float = 30.0) -> Iterator[str]:
         thread.join(timeout_s)
 
 
-# The upper bound of a wall-clock assertion: far above what a loaded 2-core CI machine needs, far below what the
-# failure it guards against takes (a `hang` of 3600 s, a 30 s Retry-After, a 60 s timeout). Tight timings are
+# The upper bound of a wall-clock assertion, and the deadline of a wait: far above what a loaded 2-core CI machine
+# needs, far below what the failure it guards against takes (a `hang` of 3600 s, a 120 s Retry-After, a 60 s
+# timeout). No test asserts a wall-clock time under 30 s (tests/test_no_flaky_waits.py); tight timings are
 # measured in bench/, not asserted here.
-GENEROUS_S = 20.0
+GENEROUS_S = 30.0
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T], *, timeout_s: float = GENEROUS_S, interval_s: float = 0.05,
+             what: str = "the condition") -> T:
+    """Polls `check` until it returns something truthy, and returns that; fails the test after `timeout_s`.
+
+    The one way tests wait for background work (a writer's flush, a sync, a refresh): never a fixed sleep
+    followed by an assertion, which passes or fails with the machine's speed.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not hold within {timeout_s} s")
+        time.sleep(interval_s)
+    return result
+
+
+async def wait_for_async(check: Callable[[], T | Awaitable[T]], *, timeout_s: float = GENEROUS_S,
+                         interval_s: float = 0.02, what: str = "the condition") -> T:
+    """`wait_for` inside an event loop: polls with `asyncio.sleep`, so the background tasks it waits for can run;
+    `check` may be a coroutine function."""
+    import asyncio
+    import inspect
+
+    async def checked() -> T:
+        result = check()
+        return await result if inspect.isawaitable(result) else result  # type: ignore[return-value]
+
+    deadline = time.monotonic() + timeout_s
+    while not (result := await checked()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not hold within {timeout_s} s")
+        await asyncio.sleep(interval_s)
+    return result

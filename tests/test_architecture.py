@@ -68,3 +68,29 @@ def test_mypy_is_clean_on_every_package() -> None:
     result = _run([sys.executable, "-m", "mypy", "--no-error-summary", "peptalk", "router", "evaluation"],
                   timeout_s=900)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+
+
+def _contracts() -> list[dict[str, object]]:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return list(config["tool"]["importlinter"]["contracts"])
+
+
+def _serving_modules() -> set[str]:
+    """Every module and package directly under peptalk/ but the CLI (the serving code)."""
+    found = {f"peptalk.{path.stem}" for path in (ROOT / "peptalk").glob("*.py") if path.stem != "__init__"}
+    found |= {f"peptalk.{path.parent.name}" for path in (ROOT / "peptalk").glob("*/__init__.py")}
+    return found - {"peptalk.cli"}
+
+
+def test_every_peptalk_module_has_its_place_in_the_layers_and_the_cli_contract() -> None:
+    """A new package or module must be given a layer (and is covered by "serving never imports the CLI")."""
+    contracts = _contracts()
+    layers = next(contract for contract in contracts if contract["type"] == "layers")
+    layered = {name.strip() for layer in layers["layers"]  # type: ignore[attr-defined]
+               for name in str(layer).replace("|", ":").split(":")}
+    no_cli = next(contract for contract in contracts
+                  if str(contract["name"]).startswith("serving never imports the CLI"))
+    assert sorted(_serving_modules() - layered) == []
+    assert sorted(_serving_modules() ^ set(no_cli["source_modules"])) == []  # type: ignore[arg-type]

@@ -41,7 +41,7 @@ def fuzzed_app():
     app = create_app(Settings(_env_file=None, log_level="WARNING", max_tokens=4, data_dir=data_dir,
                               rate_limit_per_key_per_minute=0, rate_limit_per_user_per_minute=0))
     canned = CannedChatModel()
-    for backend in app.state.router.backends.values():
+    for backend in app.peptalk.router.backends.values():
         backend.chat_model = lambda model, **_: canned  # every node of every model answers canned text
     return app
 

@@ -23,6 +23,7 @@ import pytest
 
 from peptalk.shadow import ShadowPolicy, SqlShadowStore
 from tests import postgres
+from tests.helpers import wait_for
 from tests.replicas import UPSTREAM_HEADER, Deployment, deployment
 from tests.test_langserve_app import REQUEST
 
@@ -75,9 +76,7 @@ def test_one_erasure_call_removes_the_pairs_every_replica_logged(shared_deployme
                 assert response.status_code == 200, response.text
                 served_by.add(response.headers[UPSTREAM_HEADER])
             assert len(served_by) == 3  # erin's pairs were logged by three different replicas
-            deadline = time.monotonic() + 300
-            while store.count() < 4 and time.monotonic() < deadline:
-                time.sleep(0.2)
+            wait_for(lambda: store.count() >= 4, timeout_s=300, interval_s=0.2, what="erin's and frank's four pairs")
             assert sorted(row.user_id == erin for row in store.read()) == [False, True, True, True]
             erased = client.delete("/admin/users/erin", headers={"X-Admin-Key": ADMIN_KEY})
             assert erased.status_code == 200, erased.text

@@ -6,7 +6,6 @@ few refresh intervals, with no restart.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from peptalk.rollout.store import RolloutStore
+from tests.helpers import wait_for
 from tests.peptalk.rollout.helpers import make_plan
 from tests.replicas import deployment
 
@@ -26,13 +26,6 @@ def applied(client: httpx.Client, url: str) -> dict[str, Any] | None:
     response = client.get(f"{url}/rollout/status.json", headers={"X-Admin-Key": ADMIN_KEY})
     assert response.status_code == 200, response.text[:500]
     return response.json()["applied_here"]
-
-
-def wait_for(check: Callable[[], bool], *, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "the replicas did not agree in time"
-        time.sleep(0.2)
 
 
 @pytest.mark.timeout(600)
@@ -53,14 +46,14 @@ def test_every_replica_serves_the_same_rollout_stage(postgres_database: str, red
                                    and state["share"] == share for url in urls)
 
             rollout = store.create(make_plan(), actor="operator", reason="replica test")
-            wait_for(everywhere("shadow", 0.0))
+            wait_for(everywhere("shadow", 0.0), what="every replica serving the shadow stage")
             rollout = store.transition(rollout, kind="approve", to_stage=2, status="active", actor="operator",
                                        reason="replica test", evidence={})
-            wait_for(everywhere("25", 0.25))
+            wait_for(everywhere("25", 0.25), what="every replica serving stage 25")
             versions = {applied(client, url)["version"] for url in urls}  # type: ignore[index]
             assert versions == {rollout.version}
             store.transition(rollout, kind="rollback", to_stage=0, status="rolled_back", actor="operator",
                              reason="replica test", evidence={})
-            wait_for(everywhere("shadow", 0.0))
+            wait_for(everywhere("shadow", 0.0), what="every replica serving the shadow stage")
     finally:
         store.close()

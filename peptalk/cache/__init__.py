@@ -56,36 +56,4 @@ _EXPORTS = {
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "CACHE_MODES",
-    "AuditCase",
-    "AuditLog",
-    "CacheAuditor",
-    "CacheEntry",
-    "CacheError",
-    "CacheHit",
-    "CacheKey",
-    "CacheMode",
-    "CacheSettings",
-    "CacheStore",
-    "CacheStoreError",
-    "CanonicalContent",
-    "Embedder",
-    "FaissIndex",
-    "Generation",
-    "IndexRow",
-    "Match",
-    "MatchPolicy",
-    "MiniLMEmbedder",
-    "SemanticCache",
-    "SemanticCacheLayer",
-    "SqlCacheStore",
-    "VectorIndex",
-    "build_semantic_cache",
-    "canonical_item",
-    "decide",
-    "generation_of",
-    "pinned_or_default_model",
-    "policy_of",
-    "template_version",
-]
+__all__ = ["CacheSettings", *_EXPORTS]  # the eager names, then the lazy ones

@@ -27,8 +27,7 @@ def generation_of(settings: Settings) -> Generation:
 
 
 def policy_of(settings: Settings) -> MatchPolicy:
-    return MatchPolicy(item_threshold=settings.cache_item_threshold, reword_threshold=settings.cache_reword_threshold,
-                       max_changed_items=settings.cache_max_changed_items)
+    return MatchPolicy(max_changed_items=settings.cache_max_changed_items)
 
 
 def build_semantic_cache(settings: Settings, *, embedder: Embedder | None = None) -> SemanticCache:

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessageChunk
 
@@ -18,12 +18,11 @@ from peptalk.cache.cache import CacheHit, ItemVectors, SemanticCache
 from peptalk.cache.canonical import CanonicalContent
 from peptalk.cache.keys import ANY_MODEL, CacheKey
 from peptalk.metrics import CACHE_HITS, CACHE_LOOKUP_SECONDS, CACHE_LOOKUPS
-from router.call import (AnswerFacts, CacheKind, CacheMode, Call, CallOptions, ChatLayer, facts_chunk, facts_of,
+from router.call import (CACHE_MODES, AnswerFacts, CacheKind, CacheMode, Call, CallOptions, ChatLayer, facts_chunk, facts_of,
                          with_facts)
 
 log = logging.getLogger("peptalk.cache")
 
-CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
 CacheScope = Literal["user", "shared"]
 _WORD_START = re.compile(r"(?<=\s)(?=\S)")
 

@@ -1,30 +1,40 @@
 """The match decision: may an answer cached for one request be served for another under the same exact key?
 
-Lists are compared item by item, never as whole texts:
+It is lexical and order-aware; an embedding never excuses a word (MiniLM scores "Gym before work" / "Gym after
+work" and "Call mom, not dad" / "Call dad, not mom" at 0.9 or more). MiniLM and FAISS only find the candidates.
 
-1. Each list must hold as many items as before, so an added, dropped or moved item is a miss.
-2. Items equal in canonical form (case, spacing, punctuation, number spelling) pair up at once.
-3. The remaining items are paired one-to-one (the assignment with the highest total similarity), and each
-   pair must pass every guard: the same polarity and status words ("not", "skipped", "cancelled" ...), the same
-   numbers, times and people, and no content word on one side that the other side does not explain by a typo,
-   a shared stem or a synonym; then MiniLM's cosine of the two items must reach `item_threshold`.
+1. Each list must hold as many items as before, so an added, dropped or moved item is a miss; at most
+   `max_changed_items` items may differ from the stored ones (after canonical forms).
+2. The changed items of a list must pair one-to-one with the stored items they replace, each pair *explained*:
+   the two items read as token sequences, articles and "my"/"our" left out (`lexicon.IGNORABLE`), must line up
+   position by position (so swapped words, swapped places and numbers attached to other words are misses), and
+   every position that differs must be
+   - a slip of the keyboard: one side is no word at all, the other a dictionary word one edit away, never a name
+     (`words.is_typo`);
+   - another form of the same word, tense or number ("finish" / "finished", "plant" / "plants": the list says the
+     status; `words.same_lemma`, lemminflect);
+   - or a reviewed synonym (`lexicon.SYNONYM_GROUPS`, which may also replace a phrase: "pr" / "pull request").
+   Numbers, symbols ($ € + − ✅ ❌) and every other word must be equal.
+3. Only then, for a hit, are the items' vectors asked for, to report each changed pair's similarity.
 
-The decision is a `Match`: a hit with its evidence (the changed pairs and their similarities), or a miss
-with its reason. The defaults are the ones `bench/cache_quality.py` measured (BENCHMARKS.md).
+`could_match` runs steps 1-2 alone. **`decide` calls `vectors` only after every lexical check passed**, so a miss
+needs no embedding at all.
 """
 
 from __future__ import annotations
 
-import itertools
+import difflib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
-from peptalk.cache.canonical import NUMBER_WORDS, CanonicalContent, tokens
-from peptalk.cache.lexicon import FILLER, PEOPLE, POLARITY, SYNONYMS, TIME
+from peptalk.cache.canonical import NUMBER_WORDS, CanonicalContent
+from peptalk.cache.lexicon import IGNORABLE, SYNONYM_GROUPS, SYNONYMS
 from peptalk.cache.settings import cache_default
+from peptalk.cache.words import is_typo, lemmas, same_lemma
 from peptalk.schema import LIST_FIELDS
 
 ItemVectors = Callable[[Sequence[str]], np.ndarray]  # canonical items -> one unit vector per item
@@ -32,10 +42,8 @@ ItemVectors = Callable[[Sequence[str]], np.ndarray]  # canonical items -> one un
 
 @dataclass(frozen=True)
 class MatchPolicy:
-    """The knobs of the decision (`PEPTALK_CACHE_ITEM_THRESHOLD`, `..._REWORD_THRESHOLD`, `..._MAX_CHANGED_ITEMS`)."""
+    """The knobs of the decision (`PEPTALK_CACHE_MAX_CHANGED_ITEMS`; the synonym table can be switched off)."""
 
-    item_threshold: float = cache_default("cache_item_threshold")  # a changed item whose every word is accounted for
-    reword_threshold: float = cache_default("cache_reword_threshold")  # ... with words no typo, stem or synonym explains
     max_changed_items: int = cache_default("cache_max_changed_items")  # more is another day, whatever they say
     synonyms: bool = True
 
@@ -60,152 +68,183 @@ class Match:
     reason: str | None = None
 
 
-def stem(word: str) -> str:
-    """A crude English stem: enough for "reviewing" / "review", "plants" / "plant", "called" / "call"."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+def content_tokens(item: str) -> list[str]:
+    """A canonical item's tokens in order, the ignorable words left out."""
+    return [token for token in item.split(" ") if token and token not in IGNORABLE]
 
 
-def edit_distance(left: str, right: str, limit: int = 2) -> int:
-    """Damerau-Levenshtein (optimal string alignment) distance, capped at `limit + 1`."""
-    if abs(len(left) - len(right)) > limit:
-        return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(right) + 1))
-    for i, char in enumerate(left, start=1):
-        current = [i] + [0] * len(right)
-        for j, other in enumerate(right, start=1):
-            cost = 0 if char == other else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and char == right[j - 2] and left[i - 2] == other:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return min(previous[-1], limit + 1)
+def _forms(word: str) -> frozenset[str]:
+    return frozenset({word}) | lemmas(word)
 
 
-def is_typo(left: str, right: str) -> bool:
-    """A slip of the keyboard: one edit in a word of five letters or more (a letter dropped from one of five
-    leaves four), two in one of eight or more; never the first letter, never a number."""
-    if left.isdigit() or right.isdigit() or left[:1] != right[:1]:
+def _synonyms(left: str, right: str) -> bool:
+    """Members of one reviewed group, as written or through a form of one ("minutes" / "mins")."""
+    return any(other in SYNONYMS.get(form, ()) for form in _forms(left) for other in _forms(right))
+
+
+def _phrase_forms(words: list[str]) -> set[str]:
+    """A phrase as written and with its last word's lemmas ("pull requests" -> "pull request"); a single
+    "prs" also as "pr" (an abbreviation's plural, which no lexicon lists)."""
+    last = words[-1]
+    endings = {last} | lemmas(last) | ({last[:-1]} if last.endswith("s") and len(last) > 2 else set())
+    return {" ".join([*words[:-1], ending]) for ending in endings}
+
+
+PHRASE_TOKENS = frozenset(token for group in SYNONYM_GROUPS if any(" " in member for member in group)
+                          for member in group for token in member.split(" "))
+
+
+def _phrase_possible(words: list[str]) -> bool:
+    """Whether `words` hold a member of a group with a phrase in it (only then can an alignment explain more)."""
+    return any(word in PHRASE_TOKENS or word[:-1] in PHRASE_TOKENS or lemmas(word) & PHRASE_TOKENS for word in words)
+
+
+def _phrase_synonyms(left: list[str], right: list[str]) -> bool:
+    return any(other in SYNONYMS.get(form, ()) for form in _phrase_forms(left) for other in _phrase_forms(right))
+
+
+def _slipped_number(typed: str, digits: str) -> bool:
+    """`typed` is a slip of the spelling of the number `digits` ("threee", "twuce" for 3 and 2; never "tree")."""
+    return typed.isalpha() and any(value == digits and is_typo(typed, spelled, dictionary=False)
+                                   for spelled, value in NUMBER_WORDS.items())
+
+
+@lru_cache(maxsize=65536)
+def word_explained(left: str, right: str, *, synonyms: bool = True) -> str | None:
+    """Why one word may stand for the other (`typo`, `inflection`, `synonym`), or None."""
+    if left == right:
+        return "same"
+    if left[:1].isdigit() or right[:1].isdigit():  # a number only ever equals itself, or its slipped spelling
+        return "typo" if _slipped_number(left, right) or _slipped_number(right, left) else None
+    if not (left.isalpha() and right.isalpha()):
+        return None  # signs only ever equal
+    if is_typo(left, right) or is_typo(right, left):
+        return "typo"
+    if same_lemma(left, right):
+        return "inflection"
+    if synonyms and _synonyms(left, right):
+        return "synonym"
+    return None
+
+
+def item_difference(stored: str, new: str, *, synonyms: bool = True) -> str | None:
+    """None when `new` says what `stored` says (in order, word for word up to the explanations above); otherwise
+    the first difference nothing explains, e.g. "'before' / 'after'" or "'not' added"."""
+    left, right = content_tokens(stored), content_tokens(new)
+    if len(left) == len(right):
+        unexplained = next(((a, b) for a, b in zip(left, right, strict=True)
+                            if word_explained(a, b, synonyms=synonyms) is None), None)
+        if unexplained is None:
+            return None
+    if not (synonyms and _phrase_possible(left) and _phrase_possible(right)):  # the alignment could change nothing
+        at = next((i for i, (a, b) in enumerate(zip(left, right)) if word_explained(a, b, synonyms=synonyms) is None),
+                  min(len(left), len(right)))
+        return (f"{left[at]!r} / {right[at]!r}" if at < min(len(left), len(right)) else
+                f"{' '.join(left[at:] or right[at:])!r} {'dropped' if len(left) > len(right) else 'added'}")
+    matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
+    for operation, i1, i2, j1, j2 in matcher.get_opcodes():
+        if operation == "equal":
+            continue
+        old, fresh = " ".join(left[i1:i2]), " ".join(right[j1:j2])
+        if operation == "delete":
+            return f"{old!r} dropped"
+        if operation == "insert":
+            return f"{fresh!r} added"
+        if i2 - i1 == j2 - j1 and all(word_explained(a, b, synonyms=synonyms) is not None
+                                      for a, b in zip(left[i1:i2], right[j1:j2], strict=True)):
+            continue
+        if synonyms and _phrase_synonyms(left[i1:i2], right[j1:j2]):  # "pull requests" / "prs"
+            continue
+        return f"{old!r} / {fresh!r}"
+    return None
+
+
+def _pairing(explained: list[list[bool]]) -> list[int] | None:
+    """A perfect one-to-one pairing of rows with columns over the explained cells (Kuhn's augmenting paths), as
+    `column for each row`, or None."""
+    size = len(explained)
+    owner: list[int | None] = [None] * size
+
+    def place(row: int, seen: set[int]) -> bool:
+        for column in range(size):
+            if explained[row][column] and column not in seen:
+                seen.add(column)
+                holder = owner[column]
+                if holder is None or place(holder, seen):
+                    owner[column] = row
+                    return True
         return False
-    shorter, longer = sorted((len(left), len(right)))
-    allowed = 2 if shorter >= 8 else 1 if shorter >= 5 or (shorter == 4 and longer == 5) else 0
-    return allowed > 0 and edit_distance(left, right, allowed) <= allowed
+
+    if not all(place(row, set()) for row in range(size)):
+        return None
+    chosen = [0] * size
+    for column, row in enumerate(owner):
+        assert row is not None
+        chosen[row] = column
+    return chosen
 
 
-def _guarded(words: list[str], vocabulary: frozenset[str]) -> Counter[str]:
-    return Counter(word for word in words if word in vocabulary)
+@dataclass
+class LexicalMatch:
+    """The lexical part of the decision: the explained pairs `(list, stored, new)` of a would-be hit, or a reason."""
+
+    pairs: list[tuple[str, str, str]] | None
+    reason: str | None = None
 
 
-def _numbers(words: list[str]) -> Counter[str]:
-    return Counter(word for word in words if word[:1].isdigit())
+def lexical_match(stored: CanonicalContent, new: CanonicalContent, policy: MatchPolicy = MatchPolicy()) -> LexicalMatch:
+    """Steps 1 and 2 of the decision: every check that needs no vector."""
+    if (stored.today, stored.last_login) != (new.today, new.last_login):
+        return LexicalMatch(None, "dates")
+    leftovers: list[tuple[str, list[str], list[str]]] = []
+    for name, old_items, new_items in zip(LIST_FIELDS, stored.lists, new.lists, strict=True):
+        if old_items == new_items:
+            continue
+        if len(old_items) != len(new_items):
+            return LexicalMatch(None, f"{name}: {len(old_items)} items before, {len(new_items)} now")
+        old_left = list((Counter(old_items) - Counter(new_items)).elements())
+        new_left = list((Counter(new_items) - Counter(old_items)).elements())
+        if new_left:
+            leftovers.append((name, old_left, new_left))
+    changed = sum(len(new_left) for _, _, new_left in leftovers)
+    if changed > policy.max_changed_items:
+        return LexicalMatch(None, f"{changed} items changed")
+    pairs: list[tuple[str, str, str]] = []
+    for name, old_left, new_left in leftovers:
+        differences = [[item_difference(old, fresh, synonyms=policy.synonyms) for fresh in new_left] for old in old_left]
+        chosen = _pairing([[difference is None for difference in row] for row in differences])
+        if chosen is None:
+            row = next((row for row, found in enumerate(differences) if all(found)), 0)
+            column = next((column for column, found in enumerate(differences[row]) if found), 0)
+            return LexicalMatch(None, f"{name}: {old_left[row]!r} / {new_left[column]!r}: {differences[row][column]}")
+        pairs.extend((name, old_left[row], new_left[column]) for row, column in enumerate(chosen))
+    return LexicalMatch(pairs)
 
 
-KNOWN = POLARITY | TIME | PEOPLE | frozenset(NUMBER_WORDS)
-
-
-def _typos_fixed(words: list[str], others: list[str]) -> list[str]:
-    """`words` with each word that is a typo of one in `others` replaced by it (two known words are not typos).
-
-    A typo of a number word ("tree" for "three") becomes that number when `others` has it.
-    """
-    present = set(others)
-    fixed = []
-    for word in words:
-        if word not in present:
-            word = next((other for other in others if other not in words and not (word in KNOWN and other in KNOWN)
-                         and is_typo(word, other)), word)
-        if word not in present and word.isalpha():
-            word = next((digits for spelled, digits in NUMBER_WORDS.items() if digits in present
-                         and word not in KNOWN and is_typo(word, spelled)), word)
-        fixed.append(word)
-    return fixed
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the guards found for one pair of items."""
-
-    hard: str | None  # a difference that always means something else (polarity, time, person, number)
-    unexplained: tuple[str, ...] = ()  # content words on one side only, explained by no typo, stem or synonym
-    typos_only: bool = False  # the same words once typos are fixed: MiniLM's cosine says nothing more
-
-
-def guard(stored: str, new: str, *, synonyms: bool = True) -> Verdict:
-    """Why two items cannot mean the same thing (`hard`), and which words only a high similarity may excuse."""
-    left = tokens(stored)
-    right = _typos_fixed(tokens(new), left)
-    left = _typos_fixed(left, right)  # a typo fixed: the stored request had it
-    for name, vocabulary in (("polarity", POLARITY), ("time", TIME), ("person", PEOPLE)):
-        if _guarded(left, vocabulary) != _guarded(right, vocabulary):
-            return Verdict(name)
-    if _numbers(left) != _numbers(right):
-        return Verdict("number")
-    content_left = {word for word in left if word not in FILLER and not word[:1].isdigit()}
-    content_right = {word for word in right if word not in FILLER and not word[:1].isdigit()}
-    unexplained = [word for words, others in ((content_left - content_right, content_right),
-                                              (content_right - content_left, content_left))
-                   for word in sorted(words) if not any(_explains(word, other, synonyms=synonyms) for other in others)]
-    return Verdict(None, tuple(unexplained), typos_only=left == right)
-
-
-def _explains(word: str, other: str, *, synonyms: bool) -> bool:
-    if stem(word) == stem(other) or is_typo(word, other):
-        return True
-    return synonyms and (other in SYNONYMS.get(word, ()) or stem(other) in SYNONYMS.get(stem(word), ()))
+def could_match(stored: CanonicalContent, new: CanonicalContent, policy: MatchPolicy = MatchPolicy()) -> bool:
+    """Whether `decide` would serve `stored`'s answer for `new`, decided without any vector."""
+    return lexical_match(stored, new, policy).pairs is not None
 
 
 def decide(stored: CanonicalContent, new: CanonicalContent, vectors: ItemVectors,
            policy: MatchPolicy = MatchPolicy()) -> Match:
-    """Whether the answer cached for `stored` may be served for `new` (same exact key assumed)."""
-    if (stored.today, stored.last_login) != (new.today, new.last_login):
-        return Match(False, 0.0, reason="dates")
-    leftovers: list[tuple[str, list[str], list[str]]] = []
-    changed = 0
-    for name, old_items, new_items in zip(LIST_FIELDS, stored.lists, new.lists, strict=True):
-        if len(old_items) != len(new_items):
-            return Match(False, 0.0, reason=f"{name}: {len(old_items)} items before, {len(new_items)} now")
-        old_left = list((Counter(old_items) - Counter(new_items)).elements())
-        new_left = list((Counter(new_items) - Counter(old_items)).elements())
-        changed += len(new_left)
-        if new_left:
-            leftovers.append((name, old_left, new_left))
-    if changed > policy.max_changed_items:
-        return Match(False, 0.0, reason=f"{changed} items changed")
-    pairs: list[ItemPair] = []
-    for name, old_left, new_left in leftovers:
-        verdicts = [[guard(old, fresh, synonyms=policy.synonyms) for fresh in new_left] for old in old_left]
-        allowed = np.array([[verdict.hard is None for verdict in row] for row in verdicts])
-        if not allowed.any(axis=1).all():
-            row = int(np.flatnonzero(~allowed.any(axis=1))[0])
-            return Match(False, 0.0, reason=f"{name}: {old_left[row]!r}: {verdicts[row][0].hard}")
-        needed = np.array([[policy.reword_threshold if verdict.unexplained else
-                            -1.0 if verdict.typos_only else policy.item_threshold for verdict in row] for row in verdicts])
-        similarity = vectors(old_left) @ vectors(new_left).T
-        chosen = _assign(np.where(allowed, similarity - needed, -4.0))
-        for row, column in chosen:
-            score, verdict = float(similarity[row, column]), verdicts[row][column]
-            if verdict.hard is not None or score < needed[row, column]:
-                why = verdict.hard or (f"similarity {score:.3f}" + (f", words {', '.join(verdict.unexplained)}"
-                                                                      if verdict.unexplained else ""))
-                return Match(False, score, reason=f"{name}: {old_left[row]!r} / {new_left[column]!r}: {why}")
-            pairs.append(ItemPair(name, old_left[row], new_left[column], min(score, 1.0)))
-    return Match(True, min((pair.similarity for pair in pairs), default=1.0), pairs)
+    """Whether the answer cached for `stored` may be served for `new` (same exact key assumed).
+
+    Guarantee: `vectors` is called only after every lexical check passed, i.e. only for a hit, to fill each
+    changed pair's similarity (evidence, never a reason). A miss never calls it.
+    """
+    lexical = lexical_match(stored, new, policy)
+    if lexical.pairs is None:
+        return Match(False, 0.0, reason=lexical.reason)
+    if not lexical.pairs:
+        return Match(True, 1.0)
+    left = vectors([old for _, old, _ in lexical.pairs])
+    right = vectors([fresh for _, _, fresh in lexical.pairs])
+    similarities = np.einsum("ij,ij->i", np.asarray(left, dtype=np.float64), np.asarray(right, dtype=np.float64))
+    pairs = [ItemPair(name, old, fresh, min(float(score), 1.0))
+             for (name, old, fresh), score in zip(lexical.pairs, similarities, strict=True)]
+    return Match(True, min(pair.similarity for pair in pairs), pairs)
 
 
-def _assign(scores: np.ndarray) -> list[tuple[int, int]]:
-    """The one-to-one pairing with the highest total score (square: both sides have as many leftovers)."""
-    size = scores.shape[0]
-    if size <= 4:  # at most 24 orders: cheaper than importing scipy on the event loop
-        best = max(itertools.permutations(range(size)),
-                   key=lambda order: sum(scores[row, column] for row, column in enumerate(order)))
-        return list(enumerate(best))
-    from scipy.optimize import linear_sum_assignment
-
-    rows, columns = linear_sum_assignment(scores, maximize=True)
-    return list(zip(rows.tolist(), columns.tolist(), strict=True))
-
-
-__all__ = ["ItemPair", "ItemVectors", "Match", "MatchPolicy", "Verdict", "decide", "edit_distance", "guard", "is_typo", "stem"]
+__all__ = ["ItemPair", "ItemVectors", "LexicalMatch", "Match", "MatchPolicy", "content_tokens", "could_match",
+           "decide", "item_difference", "lexical_match", "word_explained"]

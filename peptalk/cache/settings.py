@@ -22,9 +22,7 @@ class CacheSettings(BaseSettings):
     cache_enabled: bool = True
     cache_scope: Literal["user", "shared"] = "user"  # shared: only for prompts that carry no personal data
     cache_model_in_key: bool = True
-    cache_item_threshold: float = Field(default=0.40, ge=-1.0, le=1.0)  # least cosine of a changed item (match.py)
-    cache_reword_threshold: float = Field(default=0.90, ge=-1.0, le=1.0)  # ... when words differ beyond typos/synonyms
-    cache_max_changed_items: int = Field(default=3, ge=0)
+    cache_max_changed_items: int = Field(default=3, ge=0)  # changed items a semantic hit may have (match.py)
     cache_ttl_s: float = Field(default=86400.0, gt=0)
     cache_capacity: int = Field(default=10000, ge=1)
     cache_faiss_above: int = Field(default=1024, ge=0)  # entries of one key above which FAISS searches them

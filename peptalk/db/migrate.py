@@ -2,6 +2,14 @@
 
 Each feature keeps its own migration branch (`branch_labels=("shadow",)` and so on, `down_revision=None`
 for its first revision) in `peptalk/db/migrations/versions/`, and `upgrade` applies all heads.
+
+Evaluation's tables (branches `probes` and `ratings`) migrate from here too, not from the evaluation package,
+on purpose: serving and evaluation share one database and one `alembic_version` table, and Alembic refuses to
+upgrade a database whose recorded revisions it cannot locate. With evaluation's revisions elsewhere, a serving
+replica (which never imports evaluation: see the import contracts) would fail to start on any database a probe
+or the rating UI had migrated. Moving them out needs a version table of their own (`version_table=`), and a
+one-off move of the rows already recorded in deployed databases. The revision files import only Alembic and
+SQLAlchemy, so keeping them here adds no dependency to serving.
 """
 
 from __future__ import annotations

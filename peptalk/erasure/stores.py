@@ -8,6 +8,7 @@ from peptalk.erasure.base import Forgettable
 
 if TYPE_CHECKING:
     from peptalk.cache import SemanticCache
+    from peptalk.service import PepTalk
     from peptalk.settings import Settings
 
 
@@ -52,13 +53,17 @@ def shadow_user_data(settings: Settings, layer: Any = None) -> Forgettable:
     return ShadowUserData(store, ShadowPolicy.from_settings(settings), layer)
 
 
-def serving_stores(state: Any, settings: Settings) -> list[Forgettable]:
+def serving_stores(peptalk: PepTalk) -> list[Forgettable]:
     """A serving process's stores: the shadow log (and its pending pairs), its cache, and the rate-limit counters."""
-    stores = [shadow_user_data(settings, getattr(state, "shadow", None))]
-    if getattr(state, "semantic_cache", None) is not None:
-        stores.append(CacheUserData(state.semantic_cache))
-    if getattr(state, "rate_limiter", None) is not None:
-        stores.append(state.rate_limiter)
+    from peptalk.cache import SemanticCache
+    from peptalk.shadow.layer import ShadowLayer
+
+    stores = [shadow_user_data(peptalk.settings, peptalk.layer(ShadowLayer))]
+    cache = peptalk.service(SemanticCache)
+    if cache is not None:
+        stores.append(CacheUserData(cache))
+    if peptalk.rate_limiter is not None:
+        stores.append(peptalk.rate_limiter)
     return stores
 
 

@@ -4,49 +4,61 @@ from __future__ import annotations
 
 import asyncio
 import html
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from pydantic import SecretStr
 
 from peptalk.rollout.controller import EVIDENCE_SHOWN, Controller, Report
+from peptalk.rollout.factory import RolloutService
 from peptalk.rollout.series import plot_svg, rollout_series
 from peptalk.security.admin import ADMIN_KEY_HEADER, check_admin_key
 
-routes = APIRouter(tags=["rollout"])
+
+def rollout_routes(rollout: RolloutService | None, admin_api_keys: Sequence[SecretStr]) -> APIRouter:
+    """The rollout's admin routes over a PepTalk's rollout service (`PepTalk.service(RolloutService)`); a 404
+    when the rollout is off (None)."""
+    routes = APIRouter(tags=["rollout"])
+
+    def service(request: Request) -> RolloutService:
+        """The admin key check of every admin route; 404 when the rollout is off."""
+        if rollout is None:
+            raise HTTPException(404, detail="the rollout is off (PEPTALK_ROLLOUT_ENABLED=false)")
+        check_admin_key(admin_api_keys, request.headers.get(ADMIN_KEY_HEADER))
+        return rollout
+
+    @routes.get("/rollout/status.json")
+    async def rollout_status(request: Request) -> dict[str, Any]:
+        """The current rollout: stage, status, evidence, gates and the next step; `{"rollout": null}` when none."""
+        rollout = service(request)
+        report = await _report(rollout)
+        live = rollout.layer.live
+        state = live.state
+        applied = None if state is None else {"version": state.version, "stage": state.stage, "share": state.share}
+        if live.stale:
+            applied = {"version": None, "stage": None, "share": 0.0, "stale": True}
+        return {"rollout": None if report is None else report.to_dict(), "applied_here": applied}
+
+    @routes.get("/rollout", response_class=HTMLResponse)
+    async def rollout_page(request: Request) -> HTMLResponse:
+        """The rollout at a glance: stage, gates, evidence, transitions and a plot over time."""
+        return HTMLResponse(_page(await _page_body(service(request))))
+
+    return routes
 
 
-def require_admin(request: Request) -> None:
-    """The admin key check of every admin route; 404 when the rollout is off."""
-    if getattr(request.app.state, "rollout", None) is None:
-        raise HTTPException(404, detail="the rollout is off (PEPTALK_ROLLOUT_ENABLED=false)")
-    check_admin_key(request, request.headers.get(ADMIN_KEY_HEADER))
-
-
-def _controller(request: Request) -> Controller:
-    service = request.app.state.rollout
+def _controller(service: RolloutService) -> Controller:
     return service.controller or Controller(service.store)
 
 
-async def _report(request: Request) -> Report | None:
-    controller = _controller(request)
+async def _report(service: RolloutService) -> Report | None:
+    controller = _controller(service)
     rollout = await asyncio.to_thread(controller.store.current)
     if rollout is None:
         return None
     return await asyncio.to_thread(controller.evaluate, rollout)
-
-
-@routes.get("/rollout/status.json")
-async def rollout_status(request: Request) -> dict[str, Any]:
-    """The current rollout: stage, status, evidence, gates and the next step; `{"rollout": null}` when none."""
-    require_admin(request)
-    report = await _report(request)
-    live = request.app.state.rollout.layer.live
-    state = live.state
-    applied = None if state is None else {"version": state.version, "stage": state.stage, "share": state.share}
-    if live.stale:
-        applied = {"version": None, "stage": None, "share": 0.0, "stale": True}
-    return {"rollout": None if report is None else report.to_dict(), "applied_here": applied}
 
 
 def _fmt(value: Any) -> str:
@@ -57,15 +69,11 @@ def _fmt(value: Any) -> str:
     return html.escape(str(value))
 
 
-@routes.get("/rollout", response_class=HTMLResponse)
-async def rollout_page(request: Request) -> HTMLResponse:
-    """The rollout at a glance: stage, gates, evidence, transitions and a plot over time."""
-    require_admin(request)
-    report = await _report(request)
+async def _page_body(service: RolloutService) -> str:
+    report = await _report(service)
     if report is None:
-        body = "<p>No rollout in progress. Start one with <code>peptalk rollout start PLAN</code>.</p>"
-        return HTMLResponse(_page(body))
-    store = _controller(request).store
+        return "<p>No rollout in progress. Start one with <code>peptalk rollout start PLAN</code>.</p>"
+    store = _controller(service).store
     series = await asyncio.to_thread(rollout_series, store, report.rollout, now=report.at)
     svg = await asyncio.to_thread(plot_svg, series)
     history = await asyncio.to_thread(store.history, report.rollout.id)
@@ -91,7 +99,7 @@ async def rollout_page(request: Request) -> HTMLResponse:
             f"<h2>Evidence since the stage began</h2><table>{rows}</table>"
             f"<h2>Transitions</h2><table><tr><th>at</th><th>kind</th><th>stages</th><th>by</th><th>why</th></tr>"
             f"{transitions}</table>")
-    return HTMLResponse(_page(body))
+    return body
 
 
 def _page(body: str) -> str:

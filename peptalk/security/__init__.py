@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from peptalk.security.api_keys import API_KEY_HEADER, EXEMPT_PATHS, ApiKeyMiddleware, key_id
     from peptalk.security.buckets import Refusal, TokenBuckets, admit
     from peptalk.security.rate_limit import RateLimitMiddleware, requested_users
-    from peptalk.security.setup import install_protection
+    from peptalk.security.setup import install_api_keys
 
 _EXPORTS = {
     "API_KEY_HEADER": "peptalk.security.api_keys",
@@ -23,20 +23,8 @@ _EXPORTS = {
     "admit": "peptalk.security.buckets",
     "RateLimitMiddleware": "peptalk.security.rate_limit",
     "requested_users": "peptalk.security.rate_limit",
-    "install_protection": "peptalk.security.setup",
+    "install_api_keys": "peptalk.security.setup",
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "SecuritySettings",
-    "API_KEY_HEADER",
-    "EXEMPT_PATHS",
-    "ApiKeyMiddleware",
-    "RateLimitMiddleware",
-    "Refusal",
-    "TokenBuckets",
-    "admit",
-    "key_id",
-    "install_protection",
-    "requested_users",
-]
+__all__ = ["SecuritySettings", *_EXPORTS]  # the eager names, then the lazy ones

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException
+from pydantic import SecretStr
 
 ADMIN_KEY_HEADER = "X-Admin-Key"
 
 
-def check_admin_key(request: Request, presented: str | None) -> None:
+def check_admin_key(admin_api_keys: Sequence[SecretStr], presented: str | None) -> None:
     """401 without a valid admin key; 403 when no admin key is configured at all (the admin routes are off)."""
-    keys = [key.get_secret_value().encode() for key in request.app.state.settings.admin_api_keys
-            if key.get_secret_value()]
+    keys = [key.get_secret_value().encode() for key in admin_api_keys if key.get_secret_value()]
     if not keys:
         raise HTTPException(403, detail="the admin endpoints are off: set PEPTALK_ADMIN_API_KEYS to enable them")
     if presented is None or not any([hmac.compare_digest(presented.encode(), key) for key in keys]):

@@ -1,4 +1,4 @@
-"""Installs the protection middleware from the settings, and refuses an unprotected production set-up."""
+"""Installs the API key check from the settings, and refuses an unprotected production set-up."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ import logging
 from fastapi import FastAPI
 
 from peptalk.security.api_keys import ApiKeyMiddleware
-from peptalk.security.envelope import EnvelopeMiddleware
-from peptalk.security.limiter import build_limiter
-from peptalk.security.parsed import ParseRequestMiddleware
-from peptalk.security.rate_limit import RateLimitMiddleware
 from peptalk.settings import Settings
 from router.errors import ConfigError
 
@@ -46,17 +42,13 @@ def api_keys(settings: Settings) -> list[str]:
     return keys
 
 
-def install_protection(app: FastAPI, settings: Settings, *, prefix: str) -> None:
-    """Adds envelope fixes, rate limiting outside them, the one parse of the request outside both, then API keys
-    outermost (the last added runs first). `prefix` is where the chain's endpoints are."""
+def install_api_keys(app: FastAPI, settings: Settings) -> None:
+    """The standalone service's authentication, app-wide: a configured API key on every request outside dev mode.
+
+    Refuses an unprotected production set-up first (`api_keys`). The per-route protections (the one parse of the
+    request, rate limits, envelope fixes) are every peptalk route's own: `peptalk.plugin.guard_route`.
+    """
     keys = api_keys(settings)
-    app.add_middleware(EnvelopeMiddleware)  # type: ignore[arg-type]
-    limiter = build_limiter(settings)
-    app.state.rate_limiter = limiter  # the app's lifespan may `aclose()` it
-    if limiter is not None:
-        app.add_middleware(RateLimitMiddleware, limiter=limiter)  # type: ignore[arg-type]
-    app.add_middleware(ParseRequestMiddleware, chain_path=prefix,  # type: ignore[arg-type]
-                       max_body_bytes=settings.max_body_bytes)
     if settings.resolved_dev_mode():
         if settings.host not in LOOPBACK_HOSTS:
             log.warning("dev mode: no API key is needed, yet the service binds a public interface",

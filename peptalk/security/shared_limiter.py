@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from limits import RateLimitItemPerSecond
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
@@ -47,8 +49,8 @@ class SharedLimiter(RateLimiter):
 
     The `limits` library's sliding-window counter: two counters per identity, O(1) per request in Redis (the
     moving window keeps one entry per request, and its cost grows with the limit). Each charge is one atomic
-    `hit`, users' charges first: a request refused for a user spends nothing, and one refused for its API key
-    has spent its users' tokens (it errs on the side of the limit). When the storage cannot be reached,
+    `hit`; when one is refused, the charges already spent are given back, so a refused request spends nothing
+    whichever of its charges was refused (all or none). When the storage cannot be reached,
     requests are let through and the failure is logged: an outage of Redis must not take the service down.
     """
 
@@ -70,19 +72,49 @@ class SharedLimiter(RateLimiter):
         return Refusal(charge.scope, charge.identity, item.amount, max(wait, 0.001))
 
     async def admit(self, charges: Sequence[Charge]) -> Refusal | None:
-        limited = sorted((charge for charge in charges if charge.scope in self.items),
-                         key=lambda charge: charge.scope != "user")
+        limited = [charge for charge in charges if charge.scope in self.items]
         for charge in limited:
             if charge.cost > self.items[charge.scope].amount:
                 return Refusal(charge.scope, charge.identity, self.items[charge.scope].amount, math.inf)
+        spent: list[Charge] = []
         try:
             for charge in limited:
                 if not await self.strategy.hit(self.items[charge.scope], charge.scope, charge.identity,
                                                cost=charge.cost):
-                    return await self._refusal(charge)
+                    refusal = await self._refusal(charge)
+                    await self._give_back(spent)  # all or none: the charges spent before this one come back
+                    return refusal
+                spent.append(charge)
         except Exception:  # noqa: BLE001 - any storage failure: serve rather than refuse everyone
             log.exception("rate-limit storage unreachable; request admitted unchecked")
         return None
+
+    async def _give_back(self, spent: Sequence[Charge]) -> None:
+        """Takes `spent` charges back out of their current windows (`limits` has no refund of its own).
+
+        At a window's boundary a charge may come back to the next window instead: the identity may then get
+        up to its cost more in that window, never less.
+        """
+        storage: Any = self.storage  # an async storage: `storage_from_string` got an `async+` URL
+        for charge in spent:
+            item = self.items[charge.scope]
+            key = item.key_for(charge.scope, charge.identity)
+            current_key = getattr(storage, "_current_window_key", None)
+            if current_key is not None:  # Redis: two fixed keys per identity, rotated by limits' own script
+                key = current_key(key)
+                left = await storage.incr(key, 2 * item.get_expiry(), -charge.cost)
+                if left < 0:  # the window rotated in between: never leave a negative count behind
+                    await storage.incr(key, 2 * item.get_expiry(), -left)
+            else:  # memory: one key per window
+                _, key = storage.sliding_window_keys(key, item.get_expiry(), time.time())
+                await storage.decr(key, charge.cost)
+
+    async def aclose(self) -> None:
+        """Closes the connections to Redis (a later call connects again)."""
+        client = getattr(getattr(self.storage, "bridge", None), "storage", None)
+        close = getattr(client, "aclose", None)
+        if close is not None:
+            await close()
 
     async def forget_user(self, user_id: str) -> int:
         item = self.items.get("user")

@@ -29,16 +29,4 @@ _EXPORTS = {
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = [
-    "ShadowSettings",
-    "BatchWriter",
-    "ModelStats",
-    "ShadowConfigError",
-    "ShadowError",
-    "ShadowJob",
-    "ShadowLayer",
-    "ShadowPolicy",
-    "ShadowStore",
-    "ShadowStoreError",
-    "SqlShadowStore",
-]
+__all__ = ["ShadowSettings", *_EXPORTS]  # the eager names, then the lazy ones

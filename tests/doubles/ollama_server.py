@@ -43,6 +43,7 @@ from tests.doubles.ollama_rules import (
 VERSION = "0.6.3-double"
 RUNNER_CRASH = "llama runner process has terminated: signal: killed"
 KEEP_ALIVE_S = 300
+DELAY_HEADER = "x-double-delay-s"  # not Ollama's: the seconds `--slow` waited before the first token
 
 
 def _now() -> dt.datetime:
@@ -191,14 +192,15 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
                 else:
                     yield piece("") | final_fields(value, started, first, load_ns)
 
+        headers = {DELAY_HEADER: str(delay_s)}  # what `--slow` added, for tests that must not time the double
         if body.get("stream", True) is not False:
-            return await _stream_response(events())
+            return await _stream_response(events(), headers)
         text: list[str] = []
         async for event in events():
             if "error" in event:
-                return JSONResponse(event, status_code=500)
+                return JSONResponse(event, status_code=500, headers=headers)
             if event["done"]:
-                return event | piece("".join(text))
+                return JSONResponse(event | piece("".join(text)), headers=headers)
             text.append(event["message"]["content"] if chat else event["response"])
         raise RuntimeError("the generation ended without a final event")
 
@@ -262,12 +264,12 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
     return app
 
 
-async def _stream_response(events: AsyncIterator[dict[str, Any]]) -> Any:
+async def _stream_response(events: AsyncIterator[dict[str, Any]], headers: dict[str, str]) -> Any:
     """Ollama's `streamResponse`: nothing is sent before the first event, so an error first is the response's
     status (500 with `{"error": ...}`); after it, an error is one more line of the 200 stream."""
     first = await anext(events, None)
     if first is not None and "error" in first:
-        return JSONResponse(first, status_code=500)
+        return JSONResponse(first, status_code=500, headers=headers)
 
     async def lines() -> AsyncIterator[bytes]:
         if first is not None:
@@ -275,7 +277,7 @@ async def _stream_response(events: AsyncIterator[dict[str, Any]]) -> Any:
         async for event in events:
             yield _line(event)
 
-    return StreamingResponse(lines(), media_type="application/x-ndjson")
+    return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
 
 
 async def _json(request: Request) -> Any:

@@ -95,12 +95,10 @@ async def test_stop_cuts_a_slot_off_and_marks_the_run(tmp_path: Path) -> None:
         await asyncio.sleep(0.5)
         stop.set()
 
-    started = time.monotonic()
     stopper = asyncio.create_task(stop_soon())
     outcome = await Prober(layer, store, models=["fake:a"], request=REQUEST, schedule=schedule).run(stop)
     await stopper
-    assert time.monotonic() - started < 5  # cut off mid-slot, not after 50 calls of 0.2 s
-    assert outcome.status == "stopped" and 1 <= outcome.calls < 50
+    assert outcome.status == "stopped" and 1 <= outcome.calls < 50  # cut off mid-slot, not after its 50 calls
     assert store.run(outcome.run_id)["status"] == "stopped"
 
 

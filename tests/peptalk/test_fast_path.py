@@ -7,6 +7,7 @@ and records them, and a second app on the same data folder (fast path on) must a
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from peptalk.shadow import SqlShadowStore
 from router import registry
 from router.call import Call, AnswerFacts, facts_chunk
 from router.registry import build_backends, build_router
+from tests.peptalk.assemblies import ASSEMBLIES, assemble, serving_assembled
 from tests.peptalk.cache.test_cache_http import BASE as ADA
 from tests.peptalk.shadow.fakes import FakeBackend
 from tests.test_langserve_app import serving, sse_events
@@ -72,9 +74,14 @@ async def filled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
     return data_dir, reference
 
 
-@pytest.fixture(scope="module")
-async def fast(filled: tuple[Path, dict[str, httpx.Response]]) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(create_app(app_settings(filled[0]))) as client:  # loads the cache snapshot
+@pytest.fixture(scope="module", params=ASSEMBLIES)
+async def fast(filled: tuple[Path, dict[str, httpx.Response]], request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """The standalone service, and a host with `include_peptalk`: the same fast path in front of both, each on its
+    own copy of the filled data folder (a miss one of them stores must stay a miss for the other)."""
+    data_dir = tmp_path_factory.mktemp(f"fast-path-{request.param}") / "data"
+    shutil.copytree(filled[0], data_dir)
+    async with serving_assembled(assemble(request.param, app_settings(data_dir))) as client:  # loads the snapshot
         yield client
 
 
@@ -160,8 +167,9 @@ async def test_tracing_turns_the_fast_path_off(filled, monkeypatch: pytest.Monke
     monkeypatch.setenv("LANGSMITH_TRACING", "true")
     monkeypatch.setenv("LANGSMITH_API_KEY", "lsv2-test")
     monkeypatch.setenv("LANGSMITH_ENDPOINT", "http://127.0.0.1:9")  # nothing listens: traces are dropped
-    app = create_app(app_settings(filled[0]))
-    assert not any(middleware.cls.__name__ == "ExactHitFastPath" for middleware in app.user_middleware)
+    async with serving(create_app(app_settings(filled[0]))) as client:
+        response = await post(client, "invoke", {"input": ADA})
+    assert response.status_code == 200 and FAST not in response.headers
 
 
 KNOWN = frozenset([MODEL, "openai:gpt-4"])

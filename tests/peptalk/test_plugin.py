@@ -186,7 +186,7 @@ async def test_shutdown_drains_the_shadow_queue(make_settings: Callable[..., Set
         chain = remote(url, **TOKEN)
         for user in users:
             await chain.ainvoke(REQUEST | {"user_id": user})
-        shadow = host.peptalk.stack.layer("shadow")
+        shadow = host.peptalk.layer(ShadowLayer)
         assert isinstance(shadow, ShadowLayer)
         assert shadow.queue_depth + shadow._running >= 1  # still mirroring when the host shuts down
     rows = list(SqlShadowStore.from_url(settings.resolved_database_url()).read())
@@ -273,6 +273,11 @@ def test_a_given_peptalk_is_included_as_is_and_a_bad_prefix_is_refused(settings:
     for prefix in ("ai", "/ai/"):
         with pytest.raises(ValueError, match="prefix"):
             include_peptalk(FastAPI(), prefix, peptalk=peptalk)
+    with pytest.raises(ValueError, match="both settings= and peptalk="):  # never silently ignored
+        include_peptalk(FastAPI(), peptalk=peptalk, settings=settings.model_copy(update={"max_tokens": 7}))
+    assert include_peptalk(FastAPI(), peptalk=peptalk, settings=peptalk.settings) is peptalk  # the same: fine
+    with pytest.raises(ValueError, match="fast_path=True with dependencies"):  # it would skip the host's auth
+        include_peptalk(FastAPI(), peptalk=peptalk, fast_path=True, dependencies=[Depends(lambda: None)])
 
 
 async def test_peptalks_envelope_check_and_rate_limits_guard_its_routes_in_the_host(
@@ -288,3 +293,33 @@ async def test_peptalks_envelope_check_and_rate_limits_guard_its_routes_in_the_h
     assert bad_config.status_code == 422 and bad_config.json()["detail"][0]["loc"] == ["body", "config"]
     assert too_many.status_code == 429 and "limited" in too_many.text  # two calls for a user allowed one a minute
     assert host_route == [200, 200, 200]  # the host's own routes are not peptalk's to limit
+
+
+ENDPOINTS = ("invoke", "batch", "stream", "stream_log", "stream_events")
+INCOMPLETE = {"user_id": "ada"}  # passes the limiter, then gets a 422 (or an error event): no generation needed
+
+
+async def test_one_limit_holds_across_every_one_of_peptalks_routes(make_settings: Callable[..., Settings],
+                                                                   tmp_path: Path) -> None:
+    """Every generating route, with and without `/c/{config_hash}`, spends from the same limiter (one per PepTalk)."""
+    paths = [f"/ai/peptalk{config}/{endpoint}" for config in ("", "/c/e30") for endpoint in ENDPOINTS]
+    limit = len(paths)  # one request per route uses up the client's whole minute
+    host = Host(make_settings(data_dir=tmp_path, cache_enabled=False, rate_limit_per_key_per_minute=limit,
+                              rate_limit_per_user_per_minute=0, **PATIENT))
+    limiter, closed = host.peptalk.rate_limiter, []
+    assert limiter is not None
+
+    async def aclose() -> None:
+        closed.append(limiter)
+
+    limiter.aclose = aclose  # type: ignore[method-assign]
+    async with host.app.router.lifespan_context(host.app):
+        transport = httpx.ASGITransport(app=host.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://host.test", headers=TOKEN,
+                                     timeout=300) as client:
+            spent = [await client.post(path, json={"inputs": [INCOMPLETE]} if path.endswith("/batch")
+                                       else {"input": INCOMPLETE}) for path in paths]
+            over = [await client.post(path, json={"input": INCOMPLETE}) for path in paths]
+    assert [response.status_code for response in spent if response.status_code == 429] == []
+    assert [response.status_code for response in over] == [429] * limit  # each route refuses: one budget for all
+    assert closed == [limiter]  # closed once, when peptalk stopped with the host

@@ -66,7 +66,7 @@ async def test_concurrent_requests_spread_over_two_ollama_doubles_via_http(
                              cache_enabled=False, data_dir=tmp_path)  # every request must reach the router
     app = create_app(settings)
     async with serving(app) as http:
-        router = app.state.router
+        router = app.peptalk.router
         nodes = router.pools[REF].nodes
         peak: dict[str, int] = {node.url: 0 for node in nodes}
 

@@ -86,13 +86,13 @@ async def test_429_waits_for_retry_after_then_succeeds_on_the_same_model() -> No
 
 
 async def test_429_retry_after_is_capped() -> None:
-    with FaultServer(["429:30", "ok"], tags=("gpt-4",)) as gpt:
+    with FaultServer(["429:120", "ok"], tags=("gpt-4",)) as gpt:
         router = make_router(openai=[gpt.url], retry={"attempts": 3, "backoff_s": 0.05, "retry_after_cap_s": 0.3})
         await router.start()
         chunks, elapsed = await collect(router, call())
         assert meta(chunks)["model"] == OPENAI and gpt.chat_requests == 2
-        # Capped at 0.3 s: well under the 30 s the server asked for, however loaded the machine.
-        assert 0.3 <= gpt.request_times[1] - gpt.request_times[0] < GENEROUS_S / 2 and elapsed < GENEROUS_S / 2
+        # Capped at 0.3 s: far under the 120 s the server asked for, however loaded the machine.
+        assert 0.3 <= gpt.request_times[1] - gpt.request_times[0] < GENEROUS_S and elapsed < GENEROUS_S
 
 
 async def test_500_retries_opens_the_breaker_and_falls_back() -> None:

@@ -67,7 +67,8 @@ async def lookup(cache: SemanticCache, payload: dict[str, Any], **kw: Any):
 @pytest.mark.parametrize(("label", "kind"), KINDS)
 async def test_every_kind_of_the_labelled_pairs(tmp_path: Path, label: str, kind: str) -> None:
     """The first five pairs of each kind in each split: a must-miss pair never hits; a same-answer-ok pair hits
-    (all of them, but for rewordings, which bench/cache_quality.py serves 84% of: at least 6 in 10)."""
+    (all of them, but for free rewordings, which the lexical decision serves only when each changed word is a
+    typo, an inflection or a listed synonym: bench/cache_quality.py serves 20% of them)."""
     cache = await make_cache(tmp_path)
     chosen = [pair for split in ("dev", "held-out")
               for pair in [pair for pair in PAIRS if pair["kind"] == kind and pair["split"] == split][:5]]
@@ -82,7 +83,7 @@ async def test_every_kind_of_the_labelled_pairs(tmp_path: Path, label: str, kind
             assert hit.entry.text == f"answer {number}"
             served.append(pair["note"])
     if label == "same-answer-ok":
-        assert len(served) >= (6 if kind == "reworded" else len(chosen)), served
+        assert len(served) >= (1 if kind == "reworded" else len(chosen)), served
     await cache.aclose()
 
 

@@ -14,6 +14,7 @@ import pytest
 from peptalk.cache import (CacheEntry, CacheKey, CanonicalContent, FaissIndex, Generation, SemanticCache,
                            SqlCacheStore)
 from peptalk.db import current_revisions, sqlite_url
+from tests.helpers import wait_for_async
 from tests.peptalk.cache.memo import RememberingMiniLM
 
 GENERATION = Generation(template="t1", temperature=0.7, max_tokens=200)
@@ -110,9 +111,9 @@ async def test_two_processes_share_exact_and_semantic_hits_within_a_second(url: 
         await first.put(key, content, await first.embed(content.items()), request=REQUEST, text="Go Ada!", model="m")
         exact = second.exact(key, CanonicalContent.of(REQUEST | {"focused_tasks": ["call MOM", "Review 2 pull requests"]}))
         assert exact is not None and exact.entry.text == "Go Ada!" and exact.kind == "exact"  # read from the database
-        await asyncio.sleep(second.index.sync_interval_s + 0.05)  # 0.25 s: well within the 1 s the issue allows
-        hit = second.lookup(key, typo, vectors)[0]
-        assert hit is not None and hit.kind == "semantic" and hit.entry.text == "Go Ada!"
+        # `second` reads the new entry at its first lookup one sync interval (0.2 s) after its last one.
+        hit = await wait_for_async(lambda: second.lookup(key, typo, vectors)[0], what="a semantic hit in `second`")
+        assert hit.kind == "semantic" and hit.entry.text == "Go Ada!"
         assert hit.match is not None and [(pair.stored, pair.new) for pair in hit.match.pairs] == [
             ("review 2 pull requests", "review 2 pull requets")]
         negated = CanonicalContent.of(REQUEST | {"completed_tasks": ["Skipped the 10 km run"]})

@@ -17,10 +17,14 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from langserve_app import create_app
+from peptalk import PepTalk
+from peptalk.cache import SemanticCache
 from peptalk.db import sqlite_url
 from peptalk.settings import Settings
 from peptalk.shadow import ShadowPolicy, SqlShadowStore
-from tests.helpers import ROOT, python
+from peptalk.shadow.layer import ShadowLayer
+from tests.helpers import ROOT, python, wait_for_async
+from tests.peptalk.assemblies import ASSEMBLIES, assemble, serving_assembled
 from tests.test_langserve_app import REQUEST, serving
 
 MODEL = "embedded:smollm2-135m"
@@ -64,25 +68,29 @@ def erasure_settings(make_settings: Callable[..., Settings], database_url: str, 
                          shadow_batch_size=1, admin_api_keys=[ADMIN_KEY])
 
 
-async def populate(client: Any, app: Any) -> None:
+async def populate(client: Any, peptalk: PepTalk) -> None:
     for user, task in [("ada", SECRET_TASK), ("ada", "Repainted the kitchen walls blue"), ("grace", OTHER_TASK)]:
         response = await client.post("/peptalk/invoke", json={"input": request_for(user, task)})
         assert response.status_code == 200, response.text
-    store: SqlShadowStore = app.state.shadow.store
-    for _ in range(600):  # the candidates run in the background; bounded wait for all three pairs
-        if await asyncio.to_thread(store.count) == 3:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the three shadow pairs were not committed in time")
+    shadow = peptalk.layer(ShadowLayer)
+    assert shadow is not None
+    store: SqlShadowStore = shadow.store
+
+    async def all_three_committed() -> bool:  # the candidates run in the background
+        return await asyncio.to_thread(store.count) == 3
+
+    await wait_for_async(all_three_committed, timeout_s=60, interval_s=0.1, what="the three shadow pairs committed")
 
 
 @pytest.mark.timeout(300)
-async def test_the_admin_endpoint_erases_one_user_and_only_them(erasure_settings: Settings) -> None:
-    app = create_app(erasure_settings)
+@pytest.mark.parametrize("kind", ASSEMBLIES)
+async def test_the_admin_endpoint_erases_one_user_and_only_them(kind: str, erasure_settings: Settings) -> None:
+    assembled = assemble(kind, erasure_settings)  # the standalone service, or a host with `include_peptalk`
     hashed = ShadowPolicy.from_settings(erasure_settings).stored_user_id
-    async with serving(app) as client:
-        await populate(client, app)
-        cache = app.state.semantic_cache
+    async with serving_assembled(assembled) as client:
+        await populate(client, assembled.peptalk)
+        cache = assembled.peptalk.service(SemanticCache)
+        assert cache is not None
         assert len(cache.store.in_scope("user:ada")) == 2 and len(cache.store.in_scope("user:grace")) == 1
         stored = everything_stored(erasure_settings.resolved_database_url())
         assert SECRET_TASK in stored and hashed("ada") in stored
@@ -128,7 +136,7 @@ def run_forget(user_id: str, settings: Settings) -> subprocess.CompletedProcess[
 async def test_the_cli_erases_the_log_and_the_cache(erasure_settings: Settings) -> None:
     app = create_app(erasure_settings)
     async with serving(app) as client:
-        await populate(client, app)
+        await populate(client, app.peptalk)
     # The service stopped (its cache saved); `peptalk forget` works on what it left behind.
     result = await asyncio.to_thread(run_forget, "ada", erasure_settings)
     assert result.returncode == 0, result.stderr[-3000:]

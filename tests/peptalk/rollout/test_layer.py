@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from peptalk.rollout.store import RolloutStore
 from peptalk.shadow import BatchWriter, SqlShadowStore
 from router.call import AnswerFacts, Call, RolloutFact, facts_chunk, facts_of
 from router.errors import AllBackendsFailed
+from tests.helpers import wait_for_async
 from tests.peptalk.rollout.helpers import CANDIDATE, PRIMARY, make_plan
 
 
@@ -80,11 +80,15 @@ async def test_arms_fallback_and_pairs(tmp_path: Path) -> None:
         inner.down.add(CANDIDATE)
         assert await drain(layer, call_for(victim)) == f"answer from {PRIMARY}"  # the user never sees the failure
         assert await rollout_fact(layer, call_for(victim)) == stage | {"arm": "fallback"}
-        await asyncio.sleep(0.2)
-        await layer.writer.flush()
-        rows = list(shadow.read())
         # 40 users' and the anonymous request's mirrors, the fact checks' 3 mirrors and 2 failure pairs (not the
-        # pinned calls)
+        # pinned calls), written as the mirrors in the background answer
+
+        async def all_pairs_written() -> bool:
+            await layer.writer.flush()
+            return shadow.count() >= 46
+
+        await wait_for_async(all_pairs_written, what="46 pairs written")
+        rows = list(shadow.read())
         assert len(rows) == 46
         failed = [row for row in rows if row.primary.error]
         assert len(failed) == 2 and failed[0].primary.model == CANDIDATE

@@ -25,7 +25,7 @@ from peptalk.rollout.store import RolloutStore, utc
 from peptalk.shadow.store import shadow_calls, shadow_pairs
 from tests.conftest import OLLAMA_TAG, OPENAI_ALIAS, start_ollama_double
 from tests.doubles.judge_openai import JudgeDouble, always
-from tests.helpers import GENEROUS_S
+from tests.helpers import GENEROUS_S, wait_for
 from tests.peptalk.rollout.apps import JudgeLoop, app_env, app_process, invoke, status
 from tests.peptalk.rollout.helpers import make_plan
 
@@ -164,10 +164,7 @@ def test_a_candidate_judged_no_worse_advances_to_100_percent_by_itself(
         mirrored_at_100 = (select(func.count()).select_from(shadow_calls.join(shadow_pairs))
                            .where(shadow_calls.c.position == 1, shadow_calls.c.model == PRIMARY,
                                   shadow_pairs.c.created_at >= utc(history[-1].at)))
-        deadline = time.monotonic() + GENEROUS_S
-        while not count(store, mirrored_at_100):
-            assert time.monotonic() < deadline, "no pair mirrored to the primary at 100%"
-            time.sleep(0.5)
+        wait_for(lambda: count(store, mirrored_at_100), interval_s=0.5, what="a pair mirrored to the primary at 100%")
     served = check_arms(answers, rollout.plan)
     print("answers per stage:", {stage: dict(counts) for stage, counts in served.items()})
     assert list(served) == [name for name, _ in STAGES], served  # in order, none skipped
@@ -254,17 +251,12 @@ def test_a_failing_candidate_is_rolled_back_at_once_and_no_request_fails(
         assert evidence["error_detector"] >= rollout.plan.gates.rollback_arl
         assert evidence["error_rate_lower_bound"] > rollout.plan.gates.error_rate_max
         # Within one evaluation interval once the evidence is there (generous bound for a shared machine).
-        deadline = time.monotonic() + GENEROUS_S
-        while len(error_times := failure_times(store)) < evidence["candidate_errors"]:
-            assert time.monotonic() < deadline, "the failure pairs were not written"
-            time.sleep(0.2)
+        error_times = wait_for(lambda: (times := failure_times(store)) and len(times) >= evidence["candidate_errors"]
+                               and times, what="the failure pairs were written")
         enough = error_times[evidence["candidate_errors"] - 1]  # the deciding error
         lag = (rolled_back.at - enough).total_seconds()
-        assert lag <= rollout.plan.evaluation_interval_s + 5, lag
-        deadline = time.monotonic() + 10
-        while status(client, url)["applied_here"]["share"] != 0.0:
-            assert time.monotonic() < deadline, "the rollback did not reach the app"
-            time.sleep(0.1)
+        assert lag <= rollout.plan.evaluation_interval_s + GENEROUS_S, lag
+        wait_for(lambda: status(client, url)["applied_here"]["share"] == 0.0, what="the rollback reaching the app")
         for user in candidate_users[40:43]:
             assert invoke(client, url, user)["model"] == PRIMARY
     print(f"rollback {took:.1f} s after the candidate died; {lag:.2f} s after the evidence sufficed")
@@ -279,11 +271,11 @@ def test_a_candidate_judged_worse_never_leaves_shadow(openai_server: str, candid
     with app_process(env, "worse") as url, httpx.Client() as client, JudgeLoop(store, judge) as loop:
         for index in range(14):
             assert invoke(client, url, f"w{index}")["model"] == PRIMARY
-        deadline = time.monotonic() + 120
-        while len([v for v in store.verdicts(CANDIDATE) if v.outcome]) < 10 and time.monotonic() < deadline:
-            time.sleep(0.5)
-        time.sleep(2 * rollout.plan.evaluation_interval_s)
-        report = status(client, url)["rollout"]
+        wait_for(lambda: len([v for v in store.verdicts(CANDIDATE) if v.outcome]) >= 10, timeout_s=120,
+                 interval_s=0.5, what="ten verdicts")
+        # The controller evaluates them in the background: wait until its report counts the losses.
+        report = wait_for(lambda: (report := status(client, url)["rollout"])["evidence"]["losses"] >= 8 and report,
+                          what="the losses in the controller's evidence")
     assert loop.judged >= 10
     assert report["stage"] == "shadow" and report["evidence"]["losses"] >= 8
     assert report["evidence"]["preference_upper_bound"] < 0.45

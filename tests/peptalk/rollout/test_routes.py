@@ -5,24 +5,31 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
-from langserve_app import create_app
 from peptalk.rollout.store import RolloutStore
 from peptalk.shadow import SqlShadowStore
+from tests.peptalk.assemblies import ASSEMBLIES, assemble
 from tests.peptalk.rollout.helpers import judged_pairs, make_plan, store_pair, store_tally
 
 KEY = "admin-key"
 
 
 def build(make_settings, tmp_path: Path, **overrides: object):  # noqa: ANN001, ANN201
+    return build_as("standalone", make_settings, tmp_path, **overrides)[::2]
+
+
+def build_as(kind: str, make_settings, tmp_path: Path, **overrides: object):  # noqa: ANN001, ANN201
+    """The app (standalone, or a host with `include_peptalk`), its database URL, and its client's base URL."""
     url = f"sqlite:///{tmp_path / 'peptalk.db'}"
     values = {"backends": ["openai", "ollama"], "openai_base_url": "http://127.0.0.1:9/v1", "openai_api_key": "k",
               "openai_models": ["gpt-4"], "ollama_base_url": "http://127.0.0.1:9", "default_model": "openai:gpt-4",
               "cache_enabled": False, "database_url": url, "rollout_enabled": True,
               "rollout_refresh_interval_s": 0.1, "admin_api_keys": [KEY]}
     settings = make_settings(**{**values, **overrides})
-    return create_app(settings), url
+    assembled = assemble(kind, settings)
+    return assembled.app, f"http://testserver{assembled.prefix}", url
 
 
 def seed(url: str) -> None:
@@ -40,10 +47,11 @@ def seed(url: str) -> None:
     store.close()
 
 
-def test_the_admin_routes_need_the_admin_key(make_settings, tmp_path: Path) -> None:  # noqa: ANN001
-    app, url = build(make_settings, tmp_path)
+@pytest.mark.parametrize("kind", ASSEMBLIES)
+def test_the_admin_routes_need_the_admin_key(kind: str, make_settings, tmp_path: Path) -> None:  # noqa: ANN001
+    app, base_url, url = build_as(kind, make_settings, tmp_path)
     seed(url)
-    with TestClient(app) as client:
+    with TestClient(app, base_url=base_url) as client:
         assert client.get("/rollout/status.json").status_code == 401
         assert client.get("/rollout", headers={"X-Admin-Key": "wrong"}).status_code == 401
         response = client.get("/rollout/status.json", headers={"X-Admin-Key": KEY})
@@ -63,13 +71,15 @@ def test_the_admin_routes_need_the_admin_key(make_settings, tmp_path: Path) -> N
         assert 'peptalk_rollout_stage_share{candidate="ollama:starling-lm:7b"} 0.05' in metrics
 
 
-def test_no_admin_key_configured_is_403_and_rollout_off_is_404(make_settings, tmp_path: Path) -> None:  # noqa: ANN001
-    app, _ = build(make_settings, tmp_path, admin_api_keys=[])
-    with TestClient(app) as client:
+@pytest.mark.parametrize("kind", ASSEMBLIES)
+def test_no_admin_key_configured_is_403_and_rollout_off_is_404(kind: str, make_settings,  # noqa: ANN001
+                                                               tmp_path: Path) -> None:
+    app, base_url, _ = build_as(kind, make_settings, tmp_path, admin_api_keys=[])
+    with TestClient(app, base_url=base_url) as client:
         response = client.get("/rollout/status.json", headers={"X-Admin-Key": "anything"})
         assert response.status_code == 403 and "PEPTALK_ADMIN_API_KEYS" in response.json()["detail"]
-    app, _ = build(make_settings, tmp_path, rollout_enabled=False)
-    with TestClient(app) as client:
+    app, base_url, _ = build_as(kind, make_settings, tmp_path, rollout_enabled=False)
+    with TestClient(app, base_url=base_url) as client:
         assert client.get("/rollout/status.json", headers={"X-Admin-Key": KEY}).status_code == 404
 
 

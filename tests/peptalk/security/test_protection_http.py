@@ -10,6 +10,7 @@ import pytest
 from langserve_app import create_app
 from peptalk.settings import Settings
 from router.errors import ConfigError
+from tests.peptalk.assemblies import ASSEMBLIES, assemble, serving_assembled
 from tests.test_langserve_app import REQUEST, serving
 
 KEYS = ["key-one", "key-two"]
@@ -52,9 +53,10 @@ def test_production_without_keys_refuses_to_start(make_settings: Callable[..., S
         create_app(make_settings(dev_mode=False))
 
 
-async def test_the_user_limit_answers_429_with_retry_after(make_settings: Callable[..., Settings]) -> None:
+@pytest.mark.parametrize("kind", ASSEMBLIES)
+async def test_the_user_limit_answers_429_with_retry_after(kind: str, make_settings: Callable[..., Settings]) -> None:
     settings = make_settings(rate_limit_per_key_per_minute=0, rate_limit_per_user_per_minute=2)
-    async with serving(create_app(settings)) as client:
+    async with serving_assembled(assemble(kind, settings)) as client:
         for _ in range(2):
             assert (await client.post("/peptalk/invoke", json={"input": INCOMPLETE})).status_code == 422
         refused = await client.post("/peptalk/stream", json={"input": INCOMPLETE})
@@ -85,8 +87,9 @@ async def test_the_key_limit_counts_batch_inputs(make_settings: Callable[..., Se
         assert (await client.get("/models", headers=headers)).status_code == 200  # only generation is limited
 
 
-async def test_an_oversized_body_is_a_413(make_settings: Callable[..., Settings]) -> None:
-    async with serving(create_app(make_settings(max_body_bytes=2048))) as client:
+@pytest.mark.parametrize("kind", ASSEMBLIES)
+async def test_an_oversized_body_is_a_413(kind: str, make_settings: Callable[..., Settings]) -> None:
+    async with serving_assembled(assemble(kind, make_settings(max_body_bytes=2048))) as client:
         body = {"input": REQUEST | {"goals": ["x" * 100] * 30}}
         response = await client.post("/peptalk/invoke", json=body)
         assert response.status_code == 413

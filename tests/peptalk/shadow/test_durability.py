@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 from peptalk.db import sqlite_url
 from peptalk.shadow import SqlShadowStore
 from tests.conftest import ARTIFACTS
-from tests.helpers import free_port, python, running
+from tests.helpers import free_port, python, running, wait_for
 from tests.peptalk.shadow.helpers import REQUEST
 
 MODEL = "embedded:smollm2-135m"
@@ -68,9 +67,8 @@ def test_kill_9_loses_no_committed_pair_and_leaves_no_duplicate(tmp_path: Path) 
     with start(port, database, first_log) as process:
         client = threading.Thread(target=send, args=(f"http://127.0.0.1:{port}", sent, done, stop), daemon=True)
         client.start()
-        deadline = time.monotonic() + 300
-        while (len(committed_pair_ids(first_log)) < 3 or len(done) < 5) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_for(lambda: len(committed_pair_ids(first_log)) >= 3 and len(done) >= 5, timeout_s=300, interval_s=0.2,
+                 what="three committed pairs and five answers")
         process.kill()  # SIGKILL: no lifespan shutdown, no last flush
         process.wait()
         stop.set()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from peptalk.shadow.erasure import ShadowUserData
+from tests.helpers import wait_for_async
 from tests.peptalk.shadow.helpers import collect, fake_router, make_call, make_layer
 
 
@@ -16,9 +16,11 @@ async def test_pairs_in_flight_at_erasure_are_dropped_and_later_ones_kept(tmp_pa
     await layer.start()
     await collect(layer, make_call("ada"))
     await collect(layer, make_call("grace"))
-    await asyncio.sleep(0.05)  # both candidate calls are running now
+    await wait_for_async(lambda: layer.queue_depth == 0, what="both candidate calls running")
     assert await erasure.forget_user("ada") == 0  # nothing of ada's is committed yet
-    await asyncio.sleep(1.5)  # the candidates finish; ada's pair must not be written
+    # The candidates finish: grace's pair is written, ada's is dropped.
+    await wait_for_async(lambda: layer.dropped.get("forgotten", 0) == 1 and layer.store.count() == 1,
+                         what="grace's pair written and ada's dropped")
     await collect(layer, make_call("ada"))  # a request after the erasure is logged as usual
     await layer.aclose()
     stored = [row.user_id for row in layer.store.read()]

@@ -13,7 +13,7 @@ from peptalk.shadow.recorder import count_tokens
 from router.call import CallOptions
 from router.errors import AllBackendsFailed, ConfigError
 from tests.peptalk.shadow.fakes import ANSWER
-from tests.helpers import GENEROUS_S
+from tests.helpers import GENEROUS_S, wait_for_async
 from tests.peptalk.shadow.helpers import CacheHitLayer, collect, fake_router, make_call, make_layer
 
 
@@ -56,7 +56,7 @@ async def test_full_queue_drops_and_counts_without_blocking(tmp_path: Path) -> N
     metric_before = SHADOW_DROPPED.labels(reason="queue_full")._value.get()
     await layer.start()
     await collect(layer, make_call())
-    await asyncio.sleep(0.05)  # the single worker takes the first job and hangs on it
+    await wait_for_async(lambda: layer.queue_depth == 0, what="the single worker taking the first job")  # it hangs
     started = time.perf_counter()
     for index in range(9):
         chunks = await collect(layer, make_call(f"user{index}"))
@@ -170,11 +170,13 @@ async def test_retention_runs_on_a_schedule(tmp_path: Path) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     layer.store.write([pair(1, created_at=now - dt.timedelta(days=31)), pair(2, created_at=now - dt.timedelta(days=29))])
     await layer.start()
-    await asyncio.sleep(0.3)
-    assert [row.pair_id for row in layer.store.read()] == ["pair-00002"]
+
+    def only_the_recent_pair_left() -> bool:
+        return [row.pair_id for row in layer.store.read()] == ["pair-00002"]
+
+    await wait_for_async(only_the_recent_pair_left, what="the first pruning")
     layer.store.write([pair(3, created_at=now - dt.timedelta(days=40))])  # expires while the app runs
-    await asyncio.sleep(0.3)
-    assert [row.pair_id for row in layer.store.read()] == ["pair-00002"]
+    await wait_for_async(only_the_recent_pair_left, what="a later pruning")
     await layer.aclose()
 
 

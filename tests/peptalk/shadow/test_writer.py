@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from evaluation.records import ShadowExportRow
 from peptalk.db import sqlite_url
 from peptalk.shadow import BatchWriter, SqlShadowStore
-from tests.helpers import GENEROUS_S
+from tests.helpers import wait_for_async
 from tests.peptalk.shadow.test_store_contract import pair
 
 
@@ -32,13 +30,6 @@ class FlakyStore(SqlShadowStore):
         return super().write(rows)
 
 
-async def _eventually(predicate: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + GENEROUS_S
-    while not predicate():
-        assert time.monotonic() < deadline, "not within the generous bound"
-        await asyncio.sleep(0.02)
-
-
 async def test_commits_full_batches_at_once_and_the_rest_on_the_interval(tmp_path: Path) -> None:
     store = FlakyStore(tmp_path / "shadow.db")
     store.migrate()
@@ -46,7 +37,7 @@ async def test_commits_full_batches_at_once_and_the_rest_on_the_interval(tmp_pat
     writer.start()
     for index in range(7):
         writer.add(pair(index))
-    await _eventually(lambda: store.count() == 6)  # size-triggered: no interval has passed
+    await wait_for_async(lambda: store.count() == 6)  # size-triggered: no interval has passed
     assert store.batches == [3, 3] and writer.pending == 1
     await writer.aclose()
     assert store.batches == [3, 3, 1] and writer.committed == 7
@@ -56,7 +47,7 @@ async def test_commits_full_batches_at_once_and_the_rest_on_the_interval(tmp_pat
     writer = BatchWriter(store, batch_size=3, flush_interval_s=0.2)
     writer.start()
     writer.add(pair(7))
-    await _eventually(lambda: store.count() == 1)  # below the batch size: committed by the interval
+    await wait_for_async(lambda: store.count() == 1)  # below the batch size: committed by the interval
     assert store.batches == [1] and writer.pending == 0
     await writer.aclose()
 
