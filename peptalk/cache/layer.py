@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 from langchain_core.messages import AIMessageChunk
 
 from peptalk.cache.audit import AuditCase
-from peptalk.cache.cache import CacheHit, ItemVectors, SemanticCache
+from peptalk.cache.cache import CacheHit, ItemVectors, Lookup, SemanticCache
 from peptalk.cache.canonical import CanonicalContent
 from peptalk.cache.keys import ANY_MODEL, CacheKey
 from peptalk.metrics import CACHE_HITS, CACHE_LOOKUP_SECONDS, CACHE_LOOKUPS
@@ -98,17 +98,14 @@ class SemanticCacheLayer:
         request = call.request  # validated upstream, maybe under other limits
         key = self.key_for(call, request)
         content = CanonicalContent.of(request)
-        vectors: ItemVectors = {}
-        miss_reason: str | None = None
+        found = Lookup()
         started = time.perf_counter()
         try:
-            # An exact repeat is answered before embedding: MiniLM is the only slow step of a lookup.
+            # An exact repeat is answered from the database; the rest of a lookup embeds only what it compares.
             hit = self.cache.exact(key, content) if mode == "use" else None
-            if hit is None:
-                vectors = await self.cache.embed(content.items())
-                if mode == "use":
-                    hit, nearest = self.cache.lookup(key, content, vectors)
-                    miss_reason = nearest.reason if nearest is not None else None
+            if hit is None and mode == "use":
+                found = await self.cache.lookup(key, content)
+                hit = found.hit
         except Exception:
             log.exception("cache lookup failed; serving without the cache", extra={"request_id": call.request_id})
             CACHE_LOOKUPS.labels("error").inc()
@@ -143,7 +140,8 @@ class SemanticCacheLayer:
                 return
             # The leader failed or was cancelled; this call goes to the backend itself.
         kind: CacheKind = "miss" if mode == "use" else mode
-        async for chunk in self._lead(call, content, vectors, flight, kind, miss_reason or None):
+        miss_reason = found.nearest.reason if found.nearest is not None else None
+        async for chunk in self._lead(call, content, found.vectors, flight, kind, miss_reason or None):
             yield chunk
 
     def _offer_audit(self, call: Call, hit: CacheHit) -> None:
@@ -179,7 +177,8 @@ class SemanticCacheLayer:
                 assert call.request is not None
                 key = self.key_for(call, call.request, model=served)  # a fallback's answer is filed under its model
                 try:
-                    await self.cache.put(key, content, vectors, request=call.request, text=answer.text, model=served)
+                    await self.cache.put(key, content, request=call.request, text=answer.text, model=served,
+                                         vectors=vectors)
                 except Exception:
                     log.exception("storing a cache entry failed", extra={"request_id": call.request_id})
         finally:
