@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 import dataclasses
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ log = logging.getLogger("peptalk.cache")
 CACHE_MODES: tuple[str, ...] = get_args(CacheMode)
 CacheScope = Literal["user", "shared"]
 _WORD_START = re.compile(r"(?<=\s)(?=\S)")
+LOOKED_KEPT = 1024  # requests the fast path found no exact hit for, remembered until their call comes down
 
 
 def pinned_or_default_model(router: Any, call: Call) -> str:
@@ -74,6 +76,7 @@ class SemanticCacheLayer:
         self.scope = scope
         self.model_in_key = model_in_key
         self._flights: dict[tuple[str, str], asyncio.Future[SharedAnswer | None]] = {}
+        self._looked: OrderedDict[tuple[str, str, str], None] = OrderedDict()  # (request id, key, content): no exact hit
 
     def key_for(self, call: Call, request: dict[str, Any], model: str | None = None) -> CacheKey:
         scope = "shared" if self.scope == "shared" else f"user:{request['user_id']}"
@@ -82,11 +85,20 @@ class SemanticCacheLayer:
                         generation=self.cache.generation)
 
     def has_exact_hit(self, call: Call) -> bool:
-        """Whether `astream(call)` would answer from an entry stored for this exact request; only looks."""
+        """Whether `astream(call)` would answer from an entry stored for this exact request; only looks.
+
+        A "no" is remembered for the same HTTP request (its request id), so that its call through LangServe does
+        not ask the database again a moment later.
+        """
         if call.request is None or call.options.cache != "use":
             return False
-        content = CanonicalContent.of(call.request)
-        return self.cache.exact(self.key_for(call, call.request), content, touch=False) is not None
+        key, content = self.key_for(call, call.request), CanonicalContent.of(call.request)
+        found = self.cache.exact(key, content, touch=False) is not None
+        if not found:
+            self._looked[(call.request_id, key.digest(), content.digest())] = None
+            while len(self._looked) > LOOKED_KEPT:
+                self._looked.popitem(last=False)
+        return found
 
     async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
         mode = call.options.cache
@@ -102,7 +114,8 @@ class SemanticCacheLayer:
         started = time.perf_counter()
         try:
             # An exact repeat is answered from the database; the rest of a lookup embeds only what it compares.
-            hit = self.cache.exact(key, content) if mode == "use" else None
+            looked = self._looked.pop((call.request_id, key.digest(), content.digest()), False) is None
+            hit = self.cache.exact(key, content) if mode == "use" and not looked else None
             if hit is None and mode == "use":
                 found = await self.cache.lookup(key, content)
                 hit = found.hit
@@ -179,6 +192,9 @@ class SemanticCacheLayer:
                 try:
                     await self.cache.put(key, content, request=call.request, text=answer.text, model=served,
                                          vectors=vectors)
+                    stored = (key.digest(), content.digest())
+                    for looked in [looked for looked in self._looked if looked[1:] == stored]:
+                        del self._looked[looked]  # a request that found nothing before now would find this
                 except Exception:
                     log.exception("storing a cache entry failed", extra={"request_id": call.request_id})
         finally:

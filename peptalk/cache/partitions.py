@@ -127,6 +127,7 @@ class PartitionIndex:
         self.monotonic = monotonic
         self.partitions: dict[str, Partition] = {}
         self.keys: dict[int, str] = {}  # entry id -> its partition's key
+        self._searched: set[str] = set()  # keys of the partitions searched by vector (more than `k` entries)
         self.watermark = 0  # the highest id read from the store
         self._synced_at = float("-inf")
 
@@ -141,6 +142,8 @@ class PartitionIndex:
                                                              index_factory=self.index_factory)
             partition.add(group)
             self.keys.update((row.id, key) for row in group)
+            if partition.searched(self.k):
+                self._searched.add(key)
 
     def remove(self, ids: list[int] | set[int]) -> None:
         for entry_id in ids:
@@ -148,6 +151,8 @@ class PartitionIndex:
             if key is not None:
                 partition = self.partitions[key]
                 partition.remove(entry_id)
+                if not partition.searched(self.k):
+                    self._searched.discard(key)
                 if not len(partition):
                     del self.partitions[key]
 
@@ -165,7 +170,7 @@ class PartitionIndex:
             added += len(rows)
             if len(rows) < 10_000:
                 break
-        waiting = self.pending(searched_above=self.k)[-10_000:]
+        waiting = self.pending(searched_only=True)[-10_000:]
         if waiting:
             self.set_summaries(self.store.summaries(waiting))
         return added
@@ -186,10 +191,11 @@ class PartitionIndex:
         for key, group in by_key.items():
             self.partitions[key].set_summaries(group)
 
-    def pending(self, *, searched_above: int | None = None) -> list[int]:
-        """Ids whose vectors are not computed yet (only in partitions searched by vector, given their `k`)."""
-        return [entry_id for partition in self.partitions.values()
-                if searched_above is None or partition.searched(searched_above) for entry_id in partition.pending]
+    def pending(self, *, searched_only: bool = False) -> list[int]:
+        """Ids whose vectors are not computed yet (`searched_only`: in partitions searched by vector)."""
+        partitions = ([self.partitions[key] for key in self._searched] if searched_only
+                      else list(self.partitions.values()))
+        return [entry_id for partition in partitions for entry_id in partition.pending]
 
     def partition(self, key: str) -> Partition | None:
         return self.partitions.get(key)
