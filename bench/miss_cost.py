@@ -118,7 +118,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=70, help="requests of each mode, after the warm-up")
     parser.add_argument("--warm-up", type=int, default=10)
-    parser.add_argument("--neighbour", default="quiet,spin", help="latency conditions, in order: quiet, spin")
+    parser.add_argument("--neighbour", default="quiet,spin",
+                        help="latency conditions, in order: quiet, spin (empty: no latency runs)")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of each throughput phase")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--skip-throughput", action="store_true")
@@ -131,7 +132,7 @@ def main() -> None:
                 "PEPTALK_OPENAI_BASE_URL": f"http://127.0.0.1:{upstream_port}/v1"}
     with running(upstream, f"http://127.0.0.1:{upstream_port}/v1/models", log=OUT / "upstream.log"):
         with started_app(base_env | {"PEPTALK_DATA_DIR": str(OUT / "latency")}, log=OUT / "latency.log") as url:
-            for condition in args.neighbour.split(","):
+            for condition in filter(None, args.neighbour.split(",")):
                 with neighbour(condition):
                     use, bypass = latency(url, args.requests, args.warm_up)
                 print(f"latency, {condition:5}: use (a miss) p50 {1000 * use:6.2f} ms   bypass p50 "

@@ -76,6 +76,8 @@ class SemanticCacheLayer:
         self.scope = scope
         self.model_in_key = model_in_key
         self._flights: dict[tuple[str, str], asyncio.Future[SharedAnswer | None]] = {}
+        self.in_flight = 0  # calls being served through this layer: the vector worker waits while there are any
+        cache.vectorizer.busy = lambda: self.in_flight > 0
         self._looked: OrderedDict[tuple[str, str, str], None] = OrderedDict()  # (request id, key, content): no exact hit
 
     def key_for(self, call: Call, request: dict[str, Any], model: str | None = None) -> CacheKey:
@@ -101,61 +103,65 @@ class SemanticCacheLayer:
         return found
 
     async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
-        mode = call.options.cache
-        if call.request is None or mode == "bypass":
-            CACHE_LOOKUPS.labels("bypass").inc()
-            async for chunk in self._passthrough(call):
-                yield chunk
-            return
-        request = call.request  # validated upstream, maybe under other limits
-        key = self.key_for(call, request)
-        content = CanonicalContent.of(request)
-        found = Lookup()
-        started = time.perf_counter()
+        self.in_flight += 1
         try:
-            # An exact repeat is answered from the database; the rest of a lookup embeds only what it compares.
-            looked = self._looked.pop((call.request_id, key.digest(), content.digest()), False) is None
-            hit = self.cache.exact(key, content) if mode == "use" and not looked else None
-            if hit is None and mode == "use":
-                found = await self.cache.lookup(key, content)
-                hit = found.hit
-        except Exception:
-            log.exception("cache lookup failed; serving without the cache", extra={"request_id": call.request_id})
-            CACHE_LOOKUPS.labels("error").inc()
-            async for chunk in self._passthrough(call):
-                yield chunk
-            return
-        CACHE_LOOKUP_SECONDS.observe(time.perf_counter() - started)
-        whole = call.options.whole_answer
-        if hit is not None:
-            CACHE_LOOKUPS.labels("hit").inc()
-            CACHE_HITS.labels(hit.kind).inc()
-            evidence = None
-            if hit.kind == "semantic":
-                evidence = hit.evidence()
-                self._offer_audit(call, hit)
-            facts = AnswerFacts(model=hit.entry.model, cache_hit=True, similarity=round(hit.similarity, 4),
-                                cache=hit.kind, cache_evidence=evidence)
-            async for chunk in self._replay(hit.entry.text, facts, whole=whole):
-                yield chunk
-            return
-        CACHE_LOOKUPS.labels("miss" if mode == "use" else mode).inc()
-        flight = (key.digest(), content.digest())
-        pending = self._flights.get(flight) if mode == "use" else None
-        if pending is not None:
-            shared = await asyncio.shield(pending)
-            if shared is not None:
-                CACHE_HITS.labels("exact").inc()
-                facts = AnswerFacts(model=shared.model, cache_hit=True, similarity=1.0, cache="exact",
-                                    shared_flight=True)
-                async for chunk in self._replay(shared.text, facts, whole=whole):
+            mode = call.options.cache
+            if call.request is None or mode == "bypass":
+                CACHE_LOOKUPS.labels("bypass").inc()
+                async for chunk in self._passthrough(call):
                     yield chunk
                 return
-            # The leader failed or was cancelled; this call goes to the backend itself.
-        kind: CacheKind = "miss" if mode == "use" else mode
-        miss_reason = found.nearest.reason if found.nearest is not None else None
-        async for chunk in self._lead(call, content, found.vectors, flight, kind, miss_reason or None):
-            yield chunk
+            request = call.request  # validated upstream, maybe under other limits
+            key = self.key_for(call, request)
+            content = CanonicalContent.of(request)
+            found = Lookup()
+            started = time.perf_counter()
+            try:
+                # An exact repeat is answered from the database; the rest of a lookup embeds only what it compares.
+                looked = self._looked.pop((call.request_id, key.digest(), content.digest()), False) is None
+                hit = self.cache.exact(key, content) if mode == "use" and not looked else None
+                if hit is None and mode == "use":
+                    found = await self.cache.lookup(key, content)
+                    hit = found.hit
+            except Exception:
+                log.exception("cache lookup failed; serving without the cache", extra={"request_id": call.request_id})
+                CACHE_LOOKUPS.labels("error").inc()
+                async for chunk in self._passthrough(call):
+                    yield chunk
+                return
+            CACHE_LOOKUP_SECONDS.observe(time.perf_counter() - started)
+            whole = call.options.whole_answer
+            if hit is not None:
+                CACHE_LOOKUPS.labels("hit").inc()
+                CACHE_HITS.labels(hit.kind).inc()
+                evidence = None
+                if hit.kind == "semantic":
+                    evidence = hit.evidence()
+                    self._offer_audit(call, hit)
+                facts = AnswerFacts(model=hit.entry.model, cache_hit=True, similarity=round(hit.similarity, 4),
+                                    cache=hit.kind, cache_evidence=evidence)
+                async for chunk in self._replay(hit.entry.text, facts, whole=whole):
+                    yield chunk
+                return
+            CACHE_LOOKUPS.labels("miss" if mode == "use" else mode).inc()
+            flight = (key.digest(), content.digest())
+            pending = self._flights.get(flight) if mode == "use" else None
+            if pending is not None:
+                shared = await asyncio.shield(pending)
+                if shared is not None:
+                    CACHE_HITS.labels("exact").inc()
+                    facts = AnswerFacts(model=shared.model, cache_hit=True, similarity=1.0, cache="exact",
+                                        shared_flight=True)
+                    async for chunk in self._replay(shared.text, facts, whole=whole):
+                        yield chunk
+                    return
+                # The leader failed or was cancelled; this call goes to the backend itself.
+            kind: CacheKind = "miss" if mode == "use" else mode
+            miss_reason = found.nearest.reason if found.nearest is not None else None
+            async for chunk in self._lead(call, content, found.vectors, flight, kind, miss_reason or None):
+                yield chunk
+        finally:
+            self.in_flight -= 1
 
     def _offer_audit(self, call: Call, hit: CacheHit) -> None:
         auditor = self.cache.audit

@@ -217,7 +217,7 @@ class SqlCacheStore(CacheStore):
             return list(connection.scalars(self._lru(n)))
 
     @staticmethod
-    def _lru(n: int) -> Select[tuple[int]]:
+    def _lru(n: int) -> Select[Any]:
         return select(cache_entries.c.id).order_by(cache_entries.c.last_used_at, cache_entries.c.id).limit(n)
 
     def created_before(self, when: float) -> list[int]:

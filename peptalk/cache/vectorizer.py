@@ -2,8 +2,9 @@
 
 Like shadow traffic: offering a job never waits, and a full queue drops it (the entry stays without vectors, which
 is never a wrong hit, only an entry a vector search cannot find yet; maintenance offers it again). One worker
-thread, at a lower OS priority than serving (`PEPTALK_CACHE_VECTOR_NICE`), takes every job queued at that moment (up to `batch`), embeds their
-items in one call and writes their vectors in one transaction.
+thread, at a lower OS priority than serving (`PEPTALK_CACHE_VECTOR_NICE`), waits for a moment with no request in
+flight (at most `MAX_WAIT_S`), then takes every job queued (up to `batch`), embeds their items in one call and
+writes their vectors in one transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from peptalk.cache.base import CacheStore, Embedder
 from peptalk.cache.settings import cache_default
 
 log = logging.getLogger("peptalk.cache")
+MAX_WAIT_S = 1.0  # the longest a job waits for a moment without requests in flight
+IDLE_POLL_S = 0.01
 
 
 def summary_vector(vectors: np.ndarray, dim: int) -> np.ndarray:
@@ -69,6 +72,7 @@ class VectorWorker:
         self.batch = batch
         self.embedded = 0  # entries whose vectors this worker wrote
         self.dropped = 0  # jobs refused by a full queue
+        self.busy: Callable[[], bool] = lambda: False  # whether requests are being served (set by the layer)
         self._queue: asyncio.Queue[VectorJob] = asyncio.Queue(maxsize=queue_size)
         self._queued: set[int] = set()  # ids queued or being embedded
         self._executor: ThreadPoolExecutor | None = None
@@ -101,6 +105,9 @@ class VectorWorker:
         loop = asyncio.get_running_loop()
         while True:
             jobs = [await self._queue.get()]
+            waited = loop.time() + MAX_WAIT_S
+            while self.busy() and loop.time() < waited:  # between requests, or a batch of what came meanwhile
+                await asyncio.sleep(IDLE_POLL_S)
             while len(jobs) < self.batch and not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
             try:
