@@ -47,8 +47,8 @@ class MiniLMEmbedder:
         self.threads = threads
 
     def load(self) -> None:
-        """Loads the model now (otherwise the first `embed` does)."""
-        _minilm(self.threads)
+        """Loads the model and runs it once now (otherwise the first `embed` does: its lazy imports take seconds)."""
+        _minilm(self.threads).encode(["warm up"], show_progress_bar=False)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         vectors = _minilm(self.threads).encode(list(texts), normalize_embeddings=True, convert_to_numpy=True,
