@@ -56,6 +56,9 @@ class EvalSettings(Settings):
     selfhosted_usd_per_hour: float = Field(default=float(SLAM.node.usd_per_hour), ge=0)
     selfhosted_utilisation: float = Field(default=float(SLAM.utilisation), gt=0, le=1)
     output_cv_threshold: float = Field(default=0.5, gt=0)  # output-token CV above this flags a model
+    # No verdict without evidence: below these a model (or the reference) is "not enough evidence", never worse.
+    report_min_scored_per_model: int = Field(default=10, ge=1)  # the study's 10 responses per model (Fig. 9)
+    report_max_unparsed_share: float = Field(default=0.2, ge=0, le=1)  # of the quality source's answers
 
     # --- human rating UI (issue 7) ---
     rating_mode: Literal["score", "pairwise"] = "score"  # 0-10 per response, or A/B/tie plus criteria

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -65,6 +66,13 @@ class Backend(abc.ABC):
 
     async def prepare_node(self, node: str) -> None:
         """Learns what it needs about `node` (a router-config node included) before its client is built."""
+
+    async def refresh_node(self, node: str) -> None:
+        """Called before each request to `node`: may learn again what `prepare_node` could not (cheap otherwise)."""
+
+    def client_key(self, node: str) -> Hashable:
+        """What `node`'s client was built from; when it changes, the router builds the client again."""
+        return None
 
     async def check_node(self, node: str) -> tuple[bool, str]:
         """Whether `node` can answer now, and a one-line detail (`Router.status` asks every node, for `/readyz`)."""

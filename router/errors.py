@@ -23,8 +23,9 @@ class UnknownModelError(RouterError):
 
 
 # Why a backend could not answer; a closed set, used as a metric label and in `fallbacks[].reason`.
-FailureKind = Literal["connect", "timeout", "first_token_timeout", "rate_limited", "server_error", "client_error",
-                      "cooling_down", "deadline", "error"]
+# `quota_exhausted`: a 429 `insufficient_quota` (the account's credit or quota is spent; waiting does not help).
+FailureKind = Literal["connect", "timeout", "first_token_timeout", "rate_limited", "quota_exhausted", "server_error",
+                      "client_error", "cooling_down", "deadline", "error"]
 
 
 class BackendUnavailable(RouterError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -38,8 +38,52 @@ def _status_and_headers(exc: BaseException) -> tuple[int | None, Any]:
     return status, headers
 
 
+# The HTTP status an error object names by its `type` or `code`, when it comes without one (an error event inside
+# a 200 stream): OpenAI's types and codes (`openai_rules` in the tests has their bodies); vLLM and llama.cpp's
+# server put the status itself in `code`.
+ERROR_STATUS: dict[str, int] = {
+    "invalid_request_error": 400, "authentication_error": 401, "invalid_api_key": 401, "permission_error": 403,
+    "not_found_error": 404, "model_not_found": 404, "rate_limit_error": 429, "rate_limit_exceeded": 429,
+    "requests": 429, "tokens": 429, "insufficient_quota": 429, "server_error": 500, "overloaded_error": 503,
+}
+QUOTA_EXHAUSTED = "insufficient_quota"  # OpenAI's `type` and `code` of a 429 that waiting does not fix
+
+
+def _error_object(exc: BaseException) -> Mapping[str, Any] | None:
+    """The API's `error` object a client error carries (openai's `APIError.body`), if any."""
+    for link in _chain(exc):
+        body = getattr(link, "body", None)
+        if isinstance(body, Mapping):
+            inner = body.get("error", body)
+            if isinstance(inner, Mapping):
+                return inner
+    return None
+
+
+def named_status(error: Mapping[str, Any]) -> int:
+    """The HTTP status an error object names (its numeric `code`, else its `code` or `type`); 500 if none."""
+    code = error.get("code")
+    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
+        return code
+    for name in (code, error.get("type")):
+        if isinstance(name, str) and name in ERROR_STATUS:
+            return ERROR_STATUS[name]
+    return 500  # the server accepted the request with a 200 and then failed
+
+
+def _is_quota(error: Mapping[str, Any] | None) -> bool:
+    return error is not None and QUOTA_EXHAUSTED in (error.get("code"), error.get("type"))
+
+
 def retry_after_seconds(headers: Any) -> float | None:
-    """`Retry-After` as seconds: a number, or an HTTP date; None when absent or unreadable."""
+    """`retry-after-ms` (Azure) or `Retry-After` (a number or an HTTP date) as seconds; None when absent or
+    unreadable, and the retry then waits its own backoff."""
+    milliseconds = headers.get("retry-after-ms") if headers is not None else None
+    if milliseconds:
+        try:
+            return max(float(milliseconds) / 1000, 0.0)
+        except ValueError:
+            pass
     value = headers.get("retry-after") if headers is not None else None
     if not value:
         return None
@@ -70,18 +114,27 @@ def _is_in_stream_error(exc: BaseException) -> bool:
 
 
 def classify(exc: BaseException, *, model: str, node: str) -> BackendUnavailable:
-    """The failure as a `BackendUnavailable`; retryable: connection refused, timeout, 429, 5xx, a cut connection,
-    an error line in the stream."""
+    """The failure as a `BackendUnavailable`; retryable: connection refused, timeout, 429 (not `insufficient_quota`),
+    5xx, a cut connection, an error line in the stream. An error event in a 200 stream counts as the status it names."""
     if isinstance(exc, BackendUnavailable):
         return exc
     detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:300]
     status, headers = _status_and_headers(exc)
+    error = _error_object(exc)
+    event = ""
+    if status is None and error is not None:  # openai's APIError of a `data: {"error": ...}` event: no status
+        status = named_status(error)
+        event = "error event in the stream: "
+        detail = f"{event}{detail}"
     kind: FailureKind
     retry_after: float | None = None
-    if status == 429:
+    if status == 429 and _is_quota(error):
+        kind, retryable, detail = "quota_exhausted", False, f"429 insufficient_quota from {node}: {detail}"
+    elif status == 429:
         kind, retryable = "rate_limited", True
         retry_after = retry_after_seconds(headers)
-        detail = f"429 Too Many Requests (Retry-After: {retry_after})"
+        wait = "no Retry-After: backoff" if retry_after is None else f"Retry-After: {retry_after:g} s"
+        detail = f"{event}429 Too Many Requests from {node} ({wait})"
     elif status is not None and status >= 500:
         kind, retryable, detail = "server_error", True, f"{status} from {node}: {detail}"
     elif status is not None and status >= 400:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Hashable
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -22,11 +22,13 @@ class Node:
     """One endpoint (an Ollama or OpenAI-compatible base URL, or the in-process model) serving one model."""
 
     def __init__(self, ref: ModelRef, url: str, make_chat_model: Callable[[], BaseChatModel],
-                 breaker: BreakerConfig) -> None:
+                 breaker: BreakerConfig, *, client_key: Callable[[], Hashable] = lambda: None) -> None:
         self.ref = ref
         self.url = url
         self._make_chat_model = make_chat_model
+        self._client_key = client_key
         self._chat_model: BaseChatModel | None = None
+        self._built_for: Hashable = None
         self._labels = (str(ref), url)
         self.breaker = CircuitBreaker(failures=breaker.failures, cooldown_s=breaker.cooldown_s,
                                       max_cooldown_s=breaker.max_cooldown_s, on_change=self._state_changed)
@@ -40,9 +42,12 @@ class Node:
         metrics.NODE_OUTSTANDING.labels(*self._labels).set(0)
 
     def chat_model(self) -> BaseChatModel:
-        """The node's LangChain chat model, built on first use (the embedded one needs the runtime started)."""
-        if self._chat_model is None:
+        """The node's LangChain chat model, built on first use (the embedded one needs the runtime started) and
+        again when what it was built from changed (an OpenAI-protocol node that named its engine late)."""
+        key = self._client_key()
+        if self._chat_model is None or key != self._built_for:
             self._chat_model = self._make_chat_model()
+            self._built_for = key
         return self._chat_model
 
     def forget_chat_model(self) -> None:

@@ -44,7 +44,8 @@ class Router:
         self.policy = self._policy()
 
     def _node(self, backend: Backend, ref: ModelRef, url: str) -> Node:
-        return Node(ref, url, lambda: backend.chat_model(ref.model, node=url), self.config.breaker)
+        return Node(ref, url, lambda: backend.chat_model(ref.model, node=url), self.config.breaker,
+                    client_key=lambda: backend.client_key(url))
 
     def _refs(self, names: list[str], what: str) -> list[ModelRef]:
         try:
@@ -132,6 +133,10 @@ class Router:
                         async for chunk in served:
                             yield chunk
                     return
+            if failure.kind == "quota_exhausted":
+                metrics.QUOTA_EXHAUSTED.labels(str(ref), failure.node or "").inc()
+                log.error("quota exhausted", extra={"request_id": call.request_id, "model": str(ref),
+                                                    "node": failure.node, "detail": failure.reason})
             fallbacks.append(FallbackFact(model=str(ref), reason=failure.kind, detail=failure.reason))
             metrics.FALLBACKS.labels(str(ref), str(following) if following else "none", failure.kind).inc()
             log.warning("fallback", extra={"request_id": call.request_id, "from_model": str(ref),
@@ -168,6 +173,7 @@ class Router:
                     raise BackendUnavailable(str(ref), f"every node is cooling down (next probe in {wait_s:.1f} s)",
                                              retryable=False, kind="cooling_down")
                 tried.append(node)
+                await self.backends[ref.backend].refresh_node(node.url)
                 now = loop.time()
                 total = min(now + timeouts.total_s, deadline)
                 try:

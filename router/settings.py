@@ -63,8 +63,9 @@ class RouterSettings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_models: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["gpt-4"])
     # Which engine the base URL is (what each accepts: router/backends/openai_targets.py). auto: the URL's
-    # host (none or api.openai.com: openai; *.openai.azure.com: azure), else the server's GET /models owner.
-    openai_target: Literal["auto", "openai", "azure", "vllm", "llamacpp"] = "auto"
+    # host (none or api.openai.com: openai; *.openai.azure.com: azure), else the server's GET /models owner
+    # (asked again until it answers; sent `max_tokens` meanwhile).
+    openai_target: Literal["auto", "openai", "azure", "vllm", "llamacpp", "ollama"] = "auto"
     openai_api_version: str = "2024-10-21"  # Azure OpenAI's api-version (GA; reads max_completion_tokens)
 
     # Ollama on a GPU node.

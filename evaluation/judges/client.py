@@ -61,9 +61,13 @@ class JudgeClient:
                 pieces.append(chunk.text)
         return "".join(pieces)
 
-    async def answer(self, prompt: str, *, attempt: int = 0) -> tuple[str, bool]:
-        """The raw answer to `prompt` (attempt `attempt`), and whether it came from the cache."""
-        params = {"temperature": self.temperature, "max_tokens": self.max_tokens, "attempt": attempt}
+    async def answer(self, prompt: str, *, attempt: int = 0, sample: str | None = None) -> tuple[str, bool]:
+        """The raw answer to `prompt` (attempt `attempt`), and whether it came from the cache; `sample` tags an
+        independent sample of the same prompt with its own cache key."""
+        params: dict[str, object] = {"temperature": self.temperature, "max_tokens": self.max_tokens,
+                                     "attempt": attempt}
+        if sample is not None:
+            params["sample"] = sample
         key = cache_key(model=self.model, messages=[{"role": "user", "content": prompt}], params=params)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             return hit, True
@@ -86,11 +90,11 @@ class JudgeClient:
             self.cache.put(key, model=self.model, answer=raw)
         return raw, False
 
-    async def ask(self, prompt: str, parse: Callable[[str], P]) -> JudgeAnswer[P]:
+    async def ask(self, prompt: str, parse: Callable[[str], P], *, sample: str | None = None) -> JudgeAnswer[P]:
         """Asks until the answer parses, at most `max_attempts` times; a greedy judge (temperature 0) is asked once."""
         tries = self.max_attempts if self.temperature > 0 else 1
         for attempt in range(tries):
-            raw, cached = await self.answer(prompt, attempt=attempt)
+            raw, cached = await self.answer(prompt, attempt=attempt, sample=sample)
             result = parse(raw)
             if result.parsed:
                 break

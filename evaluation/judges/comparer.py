@@ -20,12 +20,21 @@ class CompareJudge(Judge):
     def prompt(self, prompt: str, reference: str, candidate: str) -> str:
         name = "comparer_reason" if self.with_reason else "comparer"
         # str.format ignores unused fields: the slam comparer's template has no {prompt}, so it never sees one.
-        return self.preset.template(name).format(prompt=prompt, reference=self.judged(reference),
-                                                  candidate=self.judged(candidate))
+        reference, candidate = self.judged(reference), self.judged(candidate)
+        return self.preset.template(name).format(prompt=prompt, reference=reference, candidate=candidate,
+                                                  reference_response=reference, target_response=candidate)
+
+    @property
+    def sample(self) -> str | None:
+        """A cache-key tag that keeps the reason variant's answers apart when both variants send the same prompt."""
+        shared = self.preset.template("comparer") == self.preset.template("comparer_reason")
+        return self.kind if self.with_reason and shared else None
 
     async def compare(self, prompt: str, reference: str, candidate: str) -> JudgeVerdict:
+        label = self.preset.score_label
         try:
-            answer = await self.client.ask(self.prompt(prompt, reference, candidate), parse_score)
+            answer = await self.client.ask(self.prompt(prompt, reference, candidate),
+                                           lambda raw: parse_score(raw, label=label), sample=self.sample)
         except JudgeError as exc:
             return JudgeVerdict(problem="error", error=str(exc), attempts=self.client.max_attempts)
         return JudgeVerdict(score=answer.result.value, parsed=answer.result.parsed, problem=answer.result.problem,

@@ -2,8 +2,11 @@
 
 A score is taken only from an explicit label (`Score: 7`, `rating: 7/10`), a fraction of the scale
 (`7/10`, `7 out of 10`), an answer that is nothing but a number, or a bare number alone on the answer's last
-line after its reasoning (the SLaM scorer's format). Anything else is not guessed:
-a missing, out-of-range, wrong-scale, ranged or contradictory score is reported as unparsable, with why.
+line after its reasoning (the SLaM scorer's "Reason step by step and then give a score. Only give a number
+between 0 and 10."). The SLaM comparer and selector ask for an output format of `Reason: ...` then `Score: ...`
+or `Choice: ...`: given that `label`, a line that starts with it decides alone, so a number inside the reason
+never competes with the answer. Anything else is not guessed: a missing, out-of-range, wrong-scale, ranged or
+contradictory score is reported as unparsable, with why.
 """
 
 from __future__ import annotations
@@ -78,11 +81,25 @@ def _single(values: list[float], low: float, high: float) -> ParsedScore:
     return ParsedScore(value)
 
 
-def parse_score(text: str | None, *, low: float = 0.0, high: float = 10.0) -> ParsedScore:
-    """The one score in `text` on the scale `low`..`high`; a `problem` when there is not exactly one."""
+def _answer_lines(text: str, label: str | None) -> str | None:
+    """The lines that start with `label:` (the output format's answer lines), or None when there are none."""
+    if label is None:
+        return None
+    pattern = re.compile(rf"^\s*{re.escape(label)}\s*:.*$", re.IGNORECASE | re.MULTILINE)
+    lines = [match.group(0) for match in pattern.finditer(text)]
+    return "\n".join(lines) if lines else None
+
+
+def parse_score(text: str | None, *, low: float = 0.0, high: float = 10.0, label: str | None = None) -> ParsedScore:
+    """The one score in `text` on the scale `low`..`high`; a `problem` when there is not exactly one.
+
+    With `label` (the SLaM comparer's `Score`), the lines that start with `label:` decide when there are any.
+    """
     if text is None or not text.strip():
         return ParsedScore(None, "empty")
     cleaned = _clean(text)
+    if (answers := _answer_lines(cleaned, label)) is not None:
+        return parse_score(answers, low=low, high=high)
     labeled = list(_LABELED_SCORE.finditer(cleaned))
     if labeled:
         if any(match.group("range") for match in labeled):
@@ -105,16 +122,25 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def parse_choice(text: str | None, *, count: int) -> ParsedChoice:
-    """The 1-based position (1..`count`) the judge picked as best; a `problem` when there is not exactly one."""
+def parse_choice(text: str | None, *, count: int, label: str | None = None) -> ParsedChoice:
+    """The 1-based position (1..`count`) the judge picked as best; a `problem` when there is not exactly one.
+
+    With `label` (the SLaM selector's `Choice`), the lines that start with `label:` decide when there are any.
+    """
     if text is None or not text.strip():
         return ParsedChoice(None, "empty")
     cleaned = _clean(text)
+    if (answers := _answer_lines(cleaned, label)) is not None:
+        return parse_choice(answers, count=count)
     values = [int(match.group("value")) for match in _CHOICE.finditer(cleaned)]
     if not values:
         bare = (re.fullmatch(r"\s*(?:response\s*)?#?(\d+)\s*\.?\s*", cleaned, re.IGNORECASE)
                 or re.fullmatch(r"\s*(?:response\s*)?#?(\d+)\s*\.?\s*", _last_line(cleaned), re.IGNORECASE))
         values = [int(bare.group(1))] if bare else []
+    return _one_choice(values, count)
+
+
+def _one_choice(values: list[int], count: int) -> ParsedChoice:
     if not values:
         return ParsedChoice(None, "missing")
     if len(set(values)) > 1:

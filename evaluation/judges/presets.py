@@ -1,12 +1,10 @@
 """Judge presets: `slam` (the study's four judges, their output formats and temperature) and `hardened` (peptalk's).
 
-Provenance, stated plainly: the SLaM paper's Section IV-B2 judge prompts could not be read word for word while
-this was written (neither the paper's text nor github.com/Jaseci-Labs/slam, whose later evaluator uses other
-prompts, was available with them). The `slam` templates therefore follow the method as the paper describes it
-(a scorer that reasons and ends with a bare number; a comparer that sees only the reference and the candidate;
-the same with a reason; a multi-choice selector over a few answers) but their wording is RECONSTRUCTED, not
-verbatim. Replace the files in `evaluation/judges/slam/` with the paper's text when it is at hand; their version
-hash (recorded with every score) changes with them.
+The `slam` templates in `evaluation/judges/slam/` are Section IV-B2 of the SLaM paper (arXiv 2312.14972) word for
+word: the GPT-Scorer, GPT-Comparer and Multi-Choice Selector templates as printed, with only their placeholders
+(`prompt`, `response`, `reference_response`, `target_response`, `responses`, `num_responses`) written as
+`{...}` fields. The paper prints no template of its own for "GPT-Comparer with Reasoning"; see `SLAM_REASON_DERIVATION`.
+tests/evaluation/judges/test_slam_templates.py compares every file with the paper's text.
 """
 
 from __future__ import annotations
@@ -21,11 +19,19 @@ PresetName = Literal["slam", "hardened"]
 PRESETS: tuple[PresetName, ...] = ("slam", "hardened")
 TEMPLATE_NAMES = ("scorer", "comparer", "comparer_reason", "selector")
 
-# The study called GPT-4 with the API's defaults; OpenAI's chat API samples at temperature 1 by default.
-SLAM_JUDGE_TEMPERATURE = 1.0
-# How many answers the study's multi-choice selector showed at once is not in the text available here;
-# 4 is this implementation's reading (a labelled assumption, overridable with `--selector-choices`).
+# Section V-A: "For OpenAI APIs, we set the temperature parameter as 0.7 and use the default for the rest
+# configurations." The judge is GPT-4 through the same API, so its calls take the same temperature.
+SLAM_JUDGE_TEMPERATURE = 0.7
+# Section IV-B2: "GPT-4 is provided with multiple responses (e.g., four responses from 4 different models)";
+# the paper's example, overridable with `--selector-choices`.
 SLAM_SELECTOR_CHOICES = 4
+SLAM_REASON_DERIVATION = (
+    "The paper prints one GPT-Comparer template and it already asks for `Reason: Reasoning...` then "
+    "`Score: Rating`; GPT-Comparer with Reasoning is described only as asking GPT-4 for a rationale behind each "
+    "score. Both comparers therefore send that printed template unchanged: GPT-Comparer keeps the score alone, "
+    "GPT-Comparer with Reasoning keeps the score and stores the `Reason:` text with it, and its answers are "
+    "sampled separately (their own judge-cache key), so the two evaluators are independent samples, as two "
+    "separate runs of the study's would be.")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class JudgePreset:
     comparer_sees_prompt: bool
     verbatim: bool  # are the templates the source's exact words?
     provenance: str
+    score_label: str | None = None  # the comparer's output format: its `Score:` line decides
+    choice_label: str | None = None  # the selector's output format: its `Choice:` line decides
 
     def template(self, name: str) -> str:
         """The template `name` (scorer, comparer, comparer_reason, selector) of this preset."""
@@ -60,9 +68,11 @@ def _template_text(preset: str, name: str) -> str:
 
 SLAM = JudgePreset(
     name="slam", escape_judged_text=False, temperature=SLAM_JUDGE_TEMPERATURE,
-    selector_choices=SLAM_SELECTOR_CHOICES, comparer_sees_prompt=False, verbatim=False,
-    provenance="SLaM Section IV-B2 method (scorer, comparer, comparer-with-reason, multi-choice selector); "
-               "wording reconstructed, not verbatim: the paper's template text was not available",
+    selector_choices=SLAM_SELECTOR_CHOICES, comparer_sees_prompt=False, verbatim=True,
+    provenance="SLaM paper (arXiv 2312.14972) Section IV-B2, verbatim: GPT-Scorer, GPT-Comparer and Multi-Choice "
+               "Selector as printed, placeholders filled; GPT-Comparer with Reasoning sends the printed "
+               "GPT-Comparer template and keeps its Reason (the paper prints no separate template)",
+    score_label="Score", choice_label="Choice",
 )
 HARDENED = JudgePreset(
     name="hardened", escape_judged_text=True, temperature=None, selector_choices=None, comparer_sees_prompt=True,

@@ -85,12 +85,14 @@ class SelectJudge(Judge):
         else:
             numbered = "\n\n".join(f"Pep talk {index}:\n<response>\n{self.judged(text)}\n</response>"
                                    for index, text in enumerate(responses, start=1))
-        return self.preset.template("selector").format(prompt=prompt, responses=numbered, count=len(responses))
+        return self.preset.template("selector").format(prompt=prompt, responses=numbered, count=len(responses),
+                                                       num_responses=len(responses))
 
     async def _pick(self, prompt: str, order: list[str], responses: dict[str, str]) -> SelectorPick:
         try:
             answer = await self.client.ask(self.prompt(prompt, [responses[model] for model in order]),
-                                           lambda raw: parse_choice(raw, count=len(order)))
+                                           lambda raw: parse_choice(raw, count=len(order),
+                                                                    label=self.preset.choice_label))
         except JudgeError as exc:
             return SelectorPick(order=order, verdict=JudgeVerdict(problem="error", error=str(exc),
                                                                   attempts=self.client.max_attempts))

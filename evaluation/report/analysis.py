@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -140,6 +140,33 @@ def cost_rows(calls: list[CallRecord], models: list[str], prices: PriceTable, *,
     return rows
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """The least evidence a verdict needs: scored responses per model and the largest unparsable answer share."""
+
+    min_scored: int = eval_default("report_min_scored_per_model")
+    max_unparsed_share: float = eval_default("report_max_unparsed_share")
+
+    def gaps(self, row: dict[str, Any] | None) -> list[str]:
+        """What a model's quality row lacks for a verdict, in words; empty when it has enough."""
+        if row is None:
+            return ["no scores from the quality source"]
+        scored, unparsed = int(row["n"]), int(row["unparsed"])
+        gaps = []
+        if scored < self.min_scored:
+            gaps.append(f"{scored} scored response{'' if scored == 1 else 's'} of the {self.min_scored} needed")
+        answered = scored + unparsed
+        if answered and unparsed / answered > self.max_unparsed_share:
+            gaps.append(f"{unparsed} of {answered} answers unparsable ({unparsed / answered:.0%}; at most "
+                        f"{self.max_unparsed_share:.0%} allowed)")
+        return gaps
+
+    def rule(self) -> str:
+        return (f"A verdict needs at least {self.min_scored} scored responses per model, the reference's included, "
+                f"and at most {self.max_unparsed_share:.0%} of a model's answers unparsable; below that the "
+                "verdict is \"not enough evidence\".")
+
+
 @dataclass
 class Verdict:
     """The summary table and the plain-language verdict."""
@@ -151,6 +178,7 @@ class Verdict:
     borderline: list[str]
     worse: list[str]
     text: list[str]
+    insufficient: list[str] = field(default_factory=list)  # models without enough evidence for a verdict
 
 
 def _rank(rows: list[dict[str, Any]], key: str, *, descending: bool) -> None:
@@ -160,11 +188,14 @@ def _rank(rows: list[dict[str, Any]], key: str, *, descending: bool) -> None:
 
 
 def summarize_models(quality: list[dict[str, Any]], agreement: list[dict[str, Any]], latency: list[ModelLatency],
-                     costs: list[dict[str, Any]], *, reference: str,
-                     tolerance: float = DEFAULT_TOLERANCE) -> Verdict:
-    """Ranks every model by quality, p95 latency and cost, and says which could replace `reference`."""
+                     costs: list[dict[str, Any]], *, reference: str, tolerance: float = DEFAULT_TOLERANCE,
+                     evidence: Evidence | None = None) -> Verdict:
+    """Ranks every model by quality, p95 latency and cost, and says which could replace `reference`; a model
+    (or a reference) with less `evidence` than it needs gets "not enough evidence", never a verdict."""
+    evidence = evidence or Evidence()
     source = primary_evaluator(quality, agreement, reference)
     means = model_means(quality, source) if source else {}
+    counted = {row["model"]: row for row in quality if row["evaluator"] == source}
     p95 = {profile.model: dist.p95 for profile in latency if (dist := profile.get("latency_s")) is not None}
     errors = {profile.model: profile.error_rate for profile in latency}
     cost = {row["model"]: row for row in costs}
@@ -180,11 +211,22 @@ def summarize_models(quality: list[dict[str, Any]], agreement: list[dict[str, An
     candidates: list[str] = []
     borderline: list[str] = []
     worse: list[str] = []
+    insufficient: list[str] = []
+    reference_gaps = evidence.gaps(counted.get(reference)) if baseline is not None else []
     for row in rows:
+        counts = counted.get(row["model"])
+        row["scored"], row["unparsed"] = (counts["n"], counts["unparsed"]) if counts else (0, 0)
+        gaps = evidence.gaps(counts) if row["quality"] is not None else []
+        if row["model"] != reference and reference_gaps and row["quality"] is not None:
+            gaps = gaps + [f"the reference has {'; '.join(reference_gaps)}"]
+        row["missing_evidence"] = "; ".join(gaps) or None
         if row["model"] == reference:
             row["verdict"] = "reference"
         elif baseline is None or row["quality"] is None:
             row["verdict"] = "no quality data"
+        elif gaps:
+            row["verdict"] = "not enough evidence"
+            insufficient.append(row["model"])
         elif baseline - row["quality"] <= tolerance and (row["error_rate"] or 0.0) <= 0.05:
             row["verdict"] = "candidate"
             candidates.append(row["model"])
@@ -195,8 +237,9 @@ def summarize_models(quality: list[dict[str, Any]], agreement: list[dict[str, An
             row["verdict"] = "borderline"
             borderline.append(row["model"])
     rows.sort(key=lambda row: (row.get("quality_rank") or 10**6, row["model"]))
-    return Verdict(rows, reference, source, candidates, borderline, worse,
-                   _verdict_text(rows, reference, source, baseline, tolerance, candidates, borderline, worse))
+    text = _verdict_text(rows, reference, source, baseline, tolerance, candidates, borderline, worse,
+                         evidence=evidence, insufficient=insufficient)
+    return Verdict(rows, reference, source, candidates, borderline, worse, text, insufficient)
 
 
 def _describe(row: dict[str, Any]) -> str:
@@ -209,7 +252,8 @@ def _describe(row: dict[str, Any]) -> str:
 
 
 def _verdict_text(rows: list[dict[str, Any]], reference: str, source: str | None, baseline: float | None,
-                  tolerance: float, candidates: list[str], borderline: list[str], worse: list[str]) -> list[str]:
+                  tolerance: float, candidates: list[str], borderline: list[str], worse: list[str], *,
+                  evidence: Evidence, insufficient: list[str]) -> list[str]:
     if source is None:
         return ["No quality scores were given, so no model can be recommended yet."]
     if baseline is None:
@@ -220,11 +264,14 @@ def _verdict_text(rows: list[dict[str, Any]], reference: str, source: str | None
                                          "best with humans)."]
     text += [f"Quality is the mean {'human rating' if source == HUMAN else source + ' score'} on a 0-1 scale; "
             f"{reference} scores {baseline:.2f}. A model within {tolerance:.2f} of it, with at most 5% failed "
-            f"calls, is a candidate; one more than {2 * tolerance:.2f} below it is clearly worse."]
+            f"calls, is a candidate; one more than {2 * tolerance:.2f} below it is clearly worse.", evidence.rule()]
     for label, names in (("Candidates to replace " + reference, candidates), ("Borderline", borderline),
                          ("Clearly worse", worse)):
         if names:
             text.append(f"{label}: " + "; ".join(_describe(by_model[name]) for name in names) + ".")
+    if insufficient:
+        text.append("Not enough evidence: " + "; ".join(f"{name} ({by_model[name]['missing_evidence']})"
+                                                        for name in insufficient) + ".")
     if not candidates:
-        text.append(f"No model is yet good enough to replace {reference}.")
+        text.append(f"No model is yet shown good enough to replace {reference}.")
     return text

@@ -11,7 +11,7 @@ from typing import Any
 from evaluation.cost import load_price_table
 from evaluation.latency import METRIC_LABELS, latency_by_hour, latency_by_model, latency_rows
 from evaluation.cost_presets import READINGS, SLAM
-from evaluation.report import analysis, figures, paper_figures
+from evaluation.report import analysis, figures, paper_claims, paper_figures
 from evaluation.report.inputs import HUMAN, ReportData, ReportSources, load_report_data
 from evaluation.report.render import FIGURES_DIR, render_pages, write_csv
 from evaluation.settings import eval_default
@@ -23,17 +23,20 @@ FIGURE_FILES = {
     "protocol_latency": "fig11_protocol_latency.png",
     "protocol_per_token": "fig12_protocol_per_token.png",
     "protocol_output_tokens": "fig13_protocol_output_tokens.png",
-    "latency_by_hour": "latency_by_hour.png",  # Fig. 14
-    "length_latency": "fig15_length_latency.png",
+    "reference_by_hour": "fig14_reference_by_hour.png",
+    "latency_by_hour": "latency_by_hour.png",  # Fig. 15
     "slam_cost_per_1k": "fig16_cost_per_1k_slam.png",
     "slam_reduction": "fig17_reduction_slam.png",
-    # Second views, labelled as such: every call pooled, and the measured token mix at $0.03/$0.06.
+    # Second views, labelled as such: length against latency, every call pooled, and the measured token mix.
+    "length_latency": "length_latency.png",
     "latency_request": "latency_request.png",
     "latency_per_token": "latency_per_token.png",
     "output_tokens": "output_tokens.png",
     "cost_per_1k": "cost_per_1k_tokens.png",
     "cost_reduction": "cost_reduction.png",
 }
+
+LABELS = paper_figures.FIGURE_LABELS  # each reproduced figure is captioned `Fig. N: <the paper's caption>`
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +49,8 @@ class ReportOptions:
     selfhosted_usd_per_hour: float = eval_default("selfhosted_usd_per_hour")  # the study's g4dn.xlarge
     utilisation: float = eval_default("selfhosted_utilisation")
     output_cv_threshold: float = eval_default("output_cv_threshold")
+    min_scored: int = eval_default("report_min_scored_per_model")  # no verdict below this many scored responses
+    max_unparsed_share: float = eval_default("report_max_unparsed_share")  # ... or above this unparsable share
 
 
 @dataclass
@@ -98,17 +103,17 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
     quality_rows = analysis.quality_rows(data.scores)
     quality = _section(data, "quality", rows=quality_rows, evaluators=data.evaluators)
     _add_figure(quality, out_dir, figures.quality_figure(data.scores, data.evaluators, _figure(out_dir, "quality")),
-                "Quality scores per model, per evaluator", result, "quality")
+                LABELS["quality"], result, "quality")
     _add_csv(quality, out_dir, "quality", quality_rows, result)
     _add_csv(quality, out_dir, "scores", [{**score.__dict__, "normalised": score.normalised}
                                           for score in data.scores], result)
     advance("quality")
 
     scorer, fig9_rows = paper_figures.human_vs_scorer_means(data.scores)
-    _add_figure(quality, out_dir, paper_figures.human_vs_scorer_figure(fig9_rows, scorer,
-                                                                       _figure(out_dir, "human_vs_scorer")),
-                "Fig. 9: mean human rating and mean scorer score per model, on one 0-10 axis", result,
-                "human_vs_scorer")
+    _add_figure(quality, out_dir, paper_figures.human_vs_scorer_figure(
+                    fig9_rows, scorer, _figure(out_dir, "human_vs_scorer"),
+                    paper_figures.scorer_samples(data.scores, scorer)),
+                LABELS["human_vs_scorer"], result, "human_vs_scorer")
     _add_csv(quality, out_dir, "human_vs_scorer", fig9_rows, result)
 
     agreement_rows = analysis.agreement_rows(data, quality_rows, options.bottom_k, reference=options.reference)
@@ -117,7 +122,7 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
     if not agreement_rows and not any(score.evaluator == HUMAN for score in data.scores):
         agreement["notes"] = agreement["notes"] + ["no human ratings and no agreement.jsonl"]
     _add_figure(agreement, out_dir, figures.agreement_figure(agreement_rows, _figure(out_dir, "agreement")),
-                "Jaccard agreement of each evaluator with humans", result, "agreement")
+                LABELS["agreement"], result, "agreement")
     _add_csv(agreement, out_dir, "agreement", agreement["rows"], result)
     advance("agreement")
 
@@ -131,10 +136,10 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
                                ("protocol_output_tokens", "output_tokens", "Fig. 13: output tokens per response")):
         _add_figure(protocol_section, out_dir,
                     figures.metric_figure(protocol, metric, _figure(out_dir, key), title),  # type: ignore[arg-type]
-                    f"{title}, {paper_figures.PROTOCOL_REQUESTS} requests with the same input per model", result, key)
+                    LABELS[key], result, key)
     _add_figure(protocol_section, out_dir,
                 paper_figures.length_latency_figure(protocol, _figure(out_dir, "length_latency")),
-                "Fig. 15: output length against request latency (same-input protocol calls)", result,
+                "Second view: output length against request latency (same-input protocol calls)", result,
                 "length_latency")
     _add_csv(protocol_section, out_dir, "protocol_calls", [record.model_dump(exclude={"response"})
                                                            for record in protocol], result)
@@ -158,8 +163,11 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
     hourly_rows = [{"model": model, "hour": hour, **summary.as_dict()}
                    for model, hours in hourly_stats.items() for hour, summary in hours.items()]
     hourly = _section(data, "latency", rows=hourly_rows)
+    reference_hours = {options.reference: hourly_stats[options.reference]} if options.reference in hourly_stats else {}
+    _add_figure(hourly, out_dir, figures.hourly_figure(reference_hours, _figure(out_dir, "reference_by_hour")),
+                LABELS["reference_by_hour"], result, "reference_by_hour")
     _add_figure(hourly, out_dir, figures.hourly_figure(hourly_stats, _figure(out_dir, "latency_by_hour")),
-                "Fig. 14: request latency by hour of day, per model", result, "latency_by_hour")
+                LABELS["latency_by_hour"], result, "latency_by_hour")
     _add_csv(hourly, out_dir, "latency_by_hour", hourly_rows, result)
     advance("latency by hour")
 
@@ -173,10 +181,8 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
     drawn = figures.cost_figures(slam_rows, _figure(out_dir, "slam_cost_per_1k"), _figure(out_dir, "slam_reduction"),
                                  titles=("Fig. 16: cost per 1K tokens (g4dn.xlarge at 80% vs GPT-4 at $0.09)",
                                          "Fig. 17: times cheaper than GPT-4 on a g4dn.xlarge (slam preset)"))
-    _add_figure(slam, out_dir, drawn["cost_per_1k"], "Fig. 16: cost per 1K tokens, slam preset", result,
-                "slam_cost_per_1k")
-    _add_figure(slam, out_dir, drawn["cost_reduction"], "Fig. 17: reduction against GPT-4, slam preset", result,
-                "slam_reduction")
+    _add_figure(slam, out_dir, drawn["cost_per_1k"], LABELS["slam_cost_per_1k"], result, "slam_cost_per_1k")
+    _add_figure(slam, out_dir, drawn["cost_reduction"], LABELS["slam_reduction"], result, "slam_reduction")
     _add_csv(slam, out_dir, "cost_slam", slam_rows, result)
 
     cost = _section(data, "cost", rows=cost_rows, prices=prices, options=options)
@@ -189,16 +195,25 @@ def build_report(sources: ReportSources, out_dir: Path, *, options: ReportOption
     advance("cost")
 
     verdict = analysis.summarize_models(quality_rows, agreement_rows, profiles, cost_rows,
-                                        reference=options.reference, tolerance=options.tolerance)
+                                        reference=options.reference, tolerance=options.tolerance,
+                                        evidence=analysis.Evidence(options.min_scored, options.max_unparsed_share))
     summary = {"verdict": verdict, "csv": {}, "notes": [], "figures": []}
     _add_csv(summary, out_dir, "summary", verdict.rows, result)
+    claim_rows = paper_claims.claim_rows(paper_claims.ClaimInputs(
+        reference=options.reference, human_means={model: 10 * mean for model, mean in
+                                                  analysis.model_means(quality_rows, HUMAN).items()},
+        agreement=agreement_rows, protocol=protocol_section["profiles"], hourly=hourly_stats, slam_rows=slam_rows,
+        prices=prices))
+    claims: dict[str, Any] = {"rows": claim_rows, "csv": {}}
+    _add_csv(claims, out_dir, "paper_vs_ours", claim_rows, result)
 
     sections = {"quality": quality, "agreement": agreement, "protocol": protocol_section, "latency": latency,
                 "hourly": hourly, "slam": slam, "cost": cost}
     result.empty_sections = [name for name, section in sections.items() if not section["figures"]]
     render_pages(out_dir, {"generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                           "summary": summary, "options": options, "human": HUMAN,
+                           "summary": summary, "claims": claims, "options": options, "human": HUMAN,
                            "paper_figures": paper_figures.PAPER_FIGURES, "figure_files": FIGURE_FILES,
+                           "drawn": set(result.figures),
                            "judge_presets": _judge_presets(data), **sections})
     advance("pages")
     return result

@@ -1,10 +1,9 @@
-"""The SLaM paper's figure set (Fig. 8-17) for the report: which chart stands for which figure, the latency
-protocol's calls, Fig. 9 (human and scorer means on shared axes), and the `slam` cost baseline (Fig. 16/17).
+"""The SLaM paper's figure set (Fig. 8-17) for the report: each figure's printed caption and the chart that
+reproduces it, the latency protocol's calls, Fig. 9 (human and scorer means on shared axes), and the `slam` cost
+baseline (Fig. 16/17).
 
-Figure numbers 9, 10, 11, 13, 16 and 17 follow what the paper's figures are cited for (Fig. 9: human against
-scorer means; Fig. 10: bottom-k agreement; Fig. 11 and 13: the spread of output lengths; Fig. 16: cost per 1K
-tokens against GPT-4's $0.09; Fig. 17: the g4dn.xlarge saving). Fig. 8, 12, 14 and 15 are mapped by content:
-the paper's captions were not available when this was written, and the report says so.
+The captions are the paper's own (arXiv 2312.14972, Section VI); tests/evaluation/report/test_paper_claims.py finds
+each in the paper's text. Where a caption and the text that cites the figure disagree, `note` says which is drawn.
 """
 
 from __future__ import annotations
@@ -27,29 +26,65 @@ PROTOCOL_REQUESTS = 10  # the paper's latency protocol: 10 requests with the sam
 
 @dataclass(frozen=True)
 class PaperFigure:
-    """One of the paper's figures and the report chart that reproduces it."""
+    """One of the paper's figures: its printed caption, and the report chart that reproduces it."""
 
     number: int
     key: str  # FIGURE_FILES key
-    shows: str
-    mapping: str  # "cited" (the number is what the paper is cited for) or "by content"
+    caption: str  # the paper's caption, as printed
+    shows: str  # what our chart draws
+    note: str = ""  # where the caption and the paper's text disagree, the reading taken
+    needs: str = ""  # what a run must hold to draw it ("not reproducible here" names it when absent)
+
+    @property
+    def label(self) -> str:
+        """`Fig. N: <the paper's caption>`, the caption of our chart."""
+        return f"Fig. {self.number}: {self.caption}"
 
 
 PAPER_FIGURES = (
-    PaperFigure(8, "quality", "quality per model, per evaluator (humans first)", "by content"),
-    PaperFigure(9, "human_vs_scorer", "mean human rating and mean scorer score per model, on shared axes",
-                "cited"),
-    PaperFigure(10, "agreement", "bottom-k Jaccard of each evaluator with the humans (candidates only)", "cited"),
-    PaperFigure(11, "protocol_latency", "request latency, 10 same-input requests per model", "cited"),
-    PaperFigure(12, "protocol_per_token", "per-token latency, 10 same-input requests per model", "by content"),
-    PaperFigure(13, "protocol_output_tokens", "output tokens per response, 10 same-input requests per model",
-                "cited"),
-    PaperFigure(14, "latency_by_hour", "request latency by hour of day", "by content"),
-    PaperFigure(15, "length_latency", "output length against request latency, per model", "by content"),
-    PaperFigure(16, "slam_cost_per_1k", "cost per 1K tokens on a g4dn.xlarge at 80% against GPT-4 at $0.09",
-                "cited"),
-    PaperFigure(17, "slam_reduction", "times cheaper than GPT-4 on a g4dn.xlarge (slam preset)", "cited"),
+    PaperFigure(8, "quality", "Response quality of GPT-4 and SLMS, as rated by human reviewers. Score distribution "
+                "(boxes) and mean score (line) of each model are shown.",
+                "score distribution (boxes) and mean (line) per model, per evaluator, humans first",
+                needs="scores or human ratings"),
+    PaperFigure(9, "human_vs_scorer", "Distribution of scores given to 10 samples of responses from each model by "
+                "the GPT-4 scorer using reasoning evaluation methods against models.",
+                "the GPT-Scorer's score distribution per model (boxes) with the mean human rating and the mean "
+                "scorer score as two lines, on one 0-10 axis, as the text describes the figure",
+                needs="human ratings and GPT-Scorer (judge-scorer) scores of the same models"),
+    PaperFigure(10, "agreement", "Jaccard index of bottom 10 SLMs ranked by each automated evaluation method "
+                "compared to human evaluation.", "bottom-k Jaccard of each evaluator with the humans (candidates only)",
+                needs="human ratings of at least three models (or agreement.jsonl) beside automated scores"),
+    PaperFigure(11, "protocol_latency", "Latency per token of SLMs and OpenAI GPT-4 API. The distribution of 10 "
+                "requests is shown here.", "request latency, 10 same-input requests per model",
+                "the caption repeats Fig. 12's; the text cites Fig. 11 for per-request latency, which is drawn",
+                needs="timed calls that ask a model the same input more than once (generator --repeats, or probes)"),
+    PaperFigure(12, "protocol_per_token", "Latency per token of SLMs and OpenAI GPT-4 API. The distribution of 10 "
+                "requests is shown here.", "per-token latency, 10 same-input requests per model",
+                "the text cites Fig. 12 once for token counts and once for per-token latency; the caption decides",
+                needs="timed calls that ask a model the same input more than once (generator --repeats, or probes)"),
+    PaperFigure(13, "protocol_output_tokens", "Number of tokens generated by SLMs and OpenAI GPT-4 API. "
+                "Distribution of 10 requests with the same prompt is shown here.",
+                "output tokens per response, 10 same-input requests per model",
+                "the text cites Fig. 13 once for per-token latency and once for response length; the caption decides",
+                needs="timed calls that ask a model the same input more than once (generator --repeats, or probes)"),
+    PaperFigure(14, "reference_by_hour", "Latency distribution of OpenAI’s API over the course of a 24-hour "
+                "period.", "the reference model's request latency by hour of day (median, band min-p90)",
+                needs="timed calls of the reference model with their start times (probes over 24 hours)"),
+    PaperFigure(15, "latency_by_hour", "Latency distribution of OpenAI’s GPT-4 API, Starling-lm:7b, and "
+                "Orca-mini:3b over the course of a 24-Hour Period.",
+                "request latency by hour of day, every model this run measured beside the reference",
+                needs="timed calls with their start times (probes over 24 hours)"),
+    PaperFigure(16, "slam_cost_per_1k", "Cost per 1K token generated on each model. GPT-4 incurs a cost of $0.03 "
+                "per input token and $0.06 per completion token, whereas the self-hosted SLM models only incur costs "
+                "associated with AWS EC2. We assume 80% utilization of the node for cost comparisons.",
+                "cost per 1K tokens on a g4dn.xlarge at 80% against GPT-4 at $0.09",
+                "\"per input token\" in the caption is per 1K tokens ($0.03 + $0.06 = the text's $0.09)",
+                needs="a self-hosted model's measured decode throughput"),
+    PaperFigure(17, "slam_reduction", "Cost reduction of each SLM against the OpenAI's GPT-4 running on a "
+                "g4dn.xlarge node in AWS at 80% utilization.", "times cheaper than GPT-4 on a g4dn.xlarge",
+                needs="a self-hosted model's measured decode throughput"),
 )
+FIGURE_LABELS = {figure.key: figure.label for figure in PAPER_FIGURES}
 
 
 def _input_key(record: CallRecord) -> str | None:
@@ -101,29 +136,41 @@ def human_vs_scorer_means(scores: list[Score]) -> tuple[str | None, list[dict[st
     return scorer, [row for row in rows if row["human_mean"] is not None and row["scorer_mean"] is not None]
 
 
-def human_vs_scorer_figure(rows: list[dict[str, Any]], scorer: str | None, path: Path) -> Path | None:
-    """Fig. 9: both means per model as paired bars on one 0-10 axis (one axes, one scale)."""
+def scorer_samples(scores: list[Score], scorer: str | None) -> dict[str, list[float]]:
+    """Per model, the GPT-Scorer's parsed scores on 0-10 (Fig. 9's boxes)."""
+    samples: dict[str, list[float]] = defaultdict(list)
+    for score in scores:
+        if score.evaluator == scorer and score.normalised is not None:
+            samples[score.model].append(10 * score.normalised)
+    return dict(samples)
+
+
+def human_vs_scorer_figure(rows: list[dict[str, Any]], scorer: str | None, path: Path,
+                           samples: dict[str, list[float]] | None = None) -> Path | None:
+    """Fig. 9 as the paper draws it: the scorer's score distribution per model (boxes) and two lines, the mean
+    human rating and the mean scorer score, on one 0-10 axis."""
     if not rows:
         return None
     from evaluation.report.figures import _figure, _save
 
     figure = _figure(max(6.0, 1.2 * len(rows) + 2), 4.2)
     axes = figure.subplots()
-    positions = np.arange(len(rows))
-    for offset, (key, label) in enumerate((("human_mean", "humans"), ("scorer_mean", f"scorer ({scorer})"))):
-        bars = axes.bar(positions + (offset - 0.5) * 0.4, [row[key] for row in rows], width=0.4, label=label)
-        axes.bar_label(bars, fmt="%.1f", fontsize=8)
+    positions = np.arange(1, len(rows) + 1)
+    boxes = [(samples or {}).get(row["model"]) or [row["scorer_mean"]] for row in rows]
+    axes.boxplot(boxes, positions=positions, widths=0.5, medianprops={"color": "tab:gray"})
+    axes.plot(positions, [row["human_mean"] for row in rows], marker="o", label="mean human rating")
+    axes.plot(positions, [row["scorer_mean"] for row in rows], marker="s", label=f"mean scorer score ({scorer})")
     axes.set_xticks(positions, [row["model"] for row in rows], rotation=30)
     axes.set_ylim(0, 10.5)
-    axes.set_ylabel("mean score (0-10, shared axis)")
-    axes.set_title("Fig. 9: human and scorer means per model")
-    axes.legend()
+    axes.set_ylabel("score (0-10, shared axis)")
+    axes.set_title("Fig. 9: scorer scores (boxes); human and scorer means (lines)")
+    axes.legend(fontsize=8)
     axes.grid(axis="y", alpha=0.3)
     return _save(figure, path)
 
 
 def length_latency_figure(calls: list[CallRecord], path: Path) -> Path | None:
-    """Fig. 15 (by content): output tokens against request latency, one colour per model."""
+    """A second view beside Fig. 11-13: output tokens against request latency, one colour per model."""
     points = [record for record in calls if record.output_tokens is not None and record.latency_s is not None]
     if not points:
         return None

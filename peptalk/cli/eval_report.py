@@ -52,7 +52,9 @@ def report(
     options = ReportOptions(reference=reference or settings.report_reference_model, tolerance=tolerance,
                             bottom_k=bottom_k or settings.eval_bottom_k, selfhosted_usd_per_hour=settings.selfhosted_usd_per_hour,
                             utilisation=settings.selfhosted_utilisation,
-                            output_cv_threshold=settings.output_cv_threshold)
+                            output_cv_threshold=settings.output_cv_threshold,
+                            min_scored=settings.report_min_scored_per_model,
+                            max_unparsed_share=settings.report_max_unparsed_share)
     with Progress(TextColumn("report: {task.description}"), BarColumn(), MofNCompleteColumn()) as progress:
         task = progress.add_task("reading inputs", total=len(REPORT_STEPS))
         try:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import httpx
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
+from router.backends.openai_models import FIXED_SAMPLING, is_reasoning_model
 from router.backends.openai_targets import (
-    OpenAITarget,
+    NodeTarget,
     TargetSetting,
     request_kwargs,
     target_from_models,
@@ -26,11 +28,14 @@ class OpenAIBackend(Backend):
     """OpenAI, Azure OpenAI, vLLM or the llama.cpp server; each base URL is a node, with its own target.
 
     `target="auto"` reads the target from the URL (no URL or api.openai.com: `openai`; an Azure host: `azure`)
-    and asks any other server's GET /models at `start()` who owns the models (vLLM, llama.cpp); a server that
-    answers as OpenAI does, or does not answer, gets OpenAI's rules.
+    and asks any other server's GET /models at `start()` who owns the models (vLLM, llama.cpp, Ollama). A node
+    that does not answer stays `unknown`, is sent `max_tokens`, and is asked again before a request at most
+    every `reprobe_s`, until it answers; its client is then rebuilt for the target it named.
     """
 
     name = "openai"
+    reprobe_s = 5.0  # an unknown node is asked again at most this often (on the request path)
+    reprobe_timeout_s = 1.0  # ... and briefly: the request waits for the answer
 
     def __init__(self, *, models: list[str], base_url: str | None = None, base_urls: list[str] | None = None,
                  api_key: SecretStr | None, temperature: float, max_tokens: int, timeout_s: float,
@@ -45,7 +50,8 @@ class OpenAIBackend(Backend):
         self._max_retries = max_retries  # 0: the router retries, with its own backoff and breaker
         self._target_setting: TargetSetting = target
         self._api_version = api_version
-        self._detected: dict[str, OpenAITarget] = {}
+        self._detected: dict[str, NodeTarget] = {}  # nodes that answered GET /models
+        self._asked_at: dict[str, float] = {}  # when an unknown node was last asked (time.monotonic)
 
     @property
     def base_url(self) -> str:
@@ -57,35 +63,49 @@ class OpenAIBackend(Backend):
     def nodes(self) -> list[str]:
         return list(self.base_urls)
 
-    def target(self, node: str | None = None) -> OpenAITarget:
-        """The engine `node` (default the first) is taken to be."""
+    def target(self, node: str | None = None) -> NodeTarget:
+        """The engine `node` (default the first) is taken to be; `unknown` until a self-hosted node says."""
         url = (node or self.base_url).rstrip("/")
         if self._target_setting != "auto":
             return self._target_setting
-        return self._detected.get(url) or target_from_url(url) or "openai"
+        return self._detected.get(url) or target_from_url(url) or "unknown"
+
+    def client_key(self, node: str) -> NodeTarget:
+        return self.target(node)
 
     async def start(self) -> None:
         """With `target="auto"`, asks each self-hosted node which engine it is."""
         for url in self.base_urls:
             await self.prepare_node(url)
 
+    def _undetected(self, url: str) -> bool:
+        return self._target_setting == "auto" and target_from_url(url) is None and url not in self._detected
+
     async def prepare_node(self, node: str) -> None:
         url = node.rstrip("/")
-        if self._target_setting == "auto" and target_from_url(url) is None and url not in self._detected:
-            self._detected[url] = await self._detect(url)
+        if self._undetected(url) and url not in self._asked_at:  # asked once here; again by `refresh_node`
+            await self._detect(url, timeout_s=3.0)
 
-    async def _detect(self, url: str) -> OpenAITarget:
+    async def refresh_node(self, node: str) -> None:
+        """Asks a node that has not answered GET /models yet again, at most every `reprobe_s`."""
+        url = node.rstrip("/")
+        if self._undetected(url) and time.monotonic() - self._asked_at.get(url, float("-inf")) >= self.reprobe_s:
+            await self._detect(url, timeout_s=self.reprobe_timeout_s)
+
+    async def _detect(self, url: str, *, timeout_s: float) -> None:
+        """Asks `url` who owns its models; an answer is kept, a failure leaves the node `unknown` (asked again)."""
+        self._asked_at[url] = time.monotonic()
         try:
-            async with httpx.AsyncClient(timeout=3.0) as client:
+            async with httpx.AsyncClient(timeout=timeout_s) as client:
                 response = await client.get(f"{url}/models", headers=self._auth_headers("openai"))
             response.raise_for_status()
             target = target_from_models(response.json())
-        except (httpx.HTTPError, ValueError) as exc:
-            log.warning("openai target unknown; using OpenAI's rules",
-                        extra={"node": url, "detail": f"{type(exc).__name__}: {exc}"})
-            return "openai"
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            log.warning("openai target unknown for now; sending max_tokens, asking again later",
+                        extra={"node": url, "detail": f"{type(exc).__name__}: {exc}"[:300]})
+            return
+        self._detected[url] = target
         log.info("openai target detected", extra={"node": url, "target": target})
-        return target
 
     def chat_model(self, model: str, *, node: str | None = None) -> BaseChatModel:
         url = node or self.base_url
@@ -94,6 +114,8 @@ class OpenAIBackend(Backend):
         api_key = self._api_key or SecretStr("not-set")
         common = {"temperature": self._temperature, "timeout": self._timeout_s, "max_retries": self._max_retries,
                   **request_kwargs(target, max_tokens=self._max_tokens)}
+        if is_reasoning_model(model) and self._temperature != FIXED_SAMPLING["temperature"]:
+            common["temperature"] = None  # a reasoning model refuses any other value (openai_models.py)
         if target == "azure":
             from langchain_openai import AzureChatOpenAI
 
@@ -103,7 +125,7 @@ class OpenAIBackend(Backend):
 
         return ChatOpenAI(model=model, base_url=url, api_key=api_key, **common)
 
-    def _auth_headers(self, target: OpenAITarget) -> dict[str, str]:
+    def _auth_headers(self, target: NodeTarget) -> dict[str, str]:
         if self._api_key is None:
             return {}
         key = self._api_key.get_secret_value()

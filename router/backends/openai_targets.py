@@ -7,6 +7,11 @@ The engines differ where it matters:
 - `vllm`: reads either limit and ignores unknown fields; `max_tokens` works on every version.
 - `llamacpp` (`llama_cpp.server`, `llama-server`): reads `max_tokens` only, so `max_completion_tokens` alone
   leaves the generation unbounded; it serves one choice (`n` = 1).
+- `ollama` (Ollama's `/v1`): reads `max_tokens` only (`openai/openai.go`, `ChatCompletionRequest.MaxTokens`,
+  turned into `num_predict`); its GET /v1/models names each model's namespace as `owned_by` (`library`).
+- `unknown`: a self-hosted engine that has not said which it is (down, slow or auth-protected at start, or an
+  owner peptalk does not know). It is sent `max_tokens`, the limit every engine reads, so no node is left
+  unbounded; OpenAI itself accepts it too, except from reasoning models.
 """
 
 from __future__ import annotations
@@ -16,12 +21,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-OpenAITarget = Literal["openai", "azure", "vllm", "llamacpp"]
-TargetSetting = Literal["auto", "openai", "azure", "vllm", "llamacpp"]
+OpenAITarget = Literal["openai", "azure", "vllm", "llamacpp", "ollama"]
+TargetSetting = Literal["auto", "openai", "azure", "vllm", "llamacpp", "ollama"]
+NodeTarget = OpenAITarget | Literal["unknown"]  # what `auto` knows about a node; `unknown` until it says
 
 AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
-# GET /models `owned_by` of the self-hosted engines (llama-cpp-python says "me", llama.cpp's llama-server "llamacpp").
-OWNERS: dict[str, OpenAITarget] = {"vllm": "vllm", "llamacpp": "llamacpp", "me": "llamacpp"}
+# GET /models `owned_by` of the self-hosted engines: vLLM "vllm"; llama-cpp-python "me"; llama.cpp's llama-server
+# "llamacpp"; Ollama's /v1 the model's namespace, "library" for every model of its own registry.
+OWNERS: dict[str, OpenAITarget] = {"vllm": "vllm", "llamacpp": "llamacpp", "me": "llamacpp", "library": "ollama"}
+# What OpenAI's own GET /models says: its models, system models, and fine-tunes owned by a user or organisation.
+OPENAI_OWNERS = frozenset({"openai", "system", "openai-internal"})
+OPENAI_OWNER_PREFIXES = ("user-", "org-")
 
 
 @dataclass(frozen=True)
@@ -32,11 +42,13 @@ class TargetParams:
     stream_usage: bool  # `stream_options: {"include_usage": true}` on streams
 
 
-PARAMS: dict[OpenAITarget, TargetParams] = {
+PARAMS: dict[NodeTarget, TargetParams] = {
     "openai": TargetParams("max_completion_tokens", stream_usage=True),
     "azure": TargetParams("max_completion_tokens", stream_usage=True),  # api-version 2024-09-01-preview and later
     "vllm": TargetParams("max_tokens", stream_usage=True),
     "llamacpp": TargetParams("max_tokens", stream_usage=True),  # ignored by llama_cpp.server, read by llama-server
+    "ollama": TargetParams("max_tokens", stream_usage=True),  # reads `stream_options.include_usage` (e28f2d4, 2024-12)
+    "unknown": TargetParams("max_tokens", stream_usage=True),  # every engine reads `max_tokens`
 }
 
 
@@ -52,16 +64,23 @@ def target_from_url(url: str | None) -> OpenAITarget | None:
     return None
 
 
-def target_from_models(listing: Mapping[str, Any]) -> OpenAITarget:
-    """The target a GET /models answer describes; a server that answers as OpenAI does gets OpenAI's rules."""
+def _is_openai_owner(owner: str) -> bool:
+    return owner in OPENAI_OWNERS or owner.startswith(OPENAI_OWNER_PREFIXES)
+
+
+def target_from_models(listing: Mapping[str, Any]) -> NodeTarget:
+    """The target a GET /models answer describes: an engine's owner names it, OpenAI's owners make `openai`;
+    anything else (no models, an owner peptalk does not know) is `unknown`, sent what every engine reads."""
     owners = {str(entry.get("owned_by", "")).lower() for entry in listing.get("data") or [] if isinstance(entry, dict)}
     for owner in sorted(owners):
         if owner in OWNERS:
             return OWNERS[owner]
-    return "openai"
+    if owners and all(_is_openai_owner(owner) for owner in owners):
+        return "openai"
+    return "unknown"
 
 
-def request_kwargs(target: OpenAITarget, *, max_tokens: int) -> dict[str, Any]:
+def request_kwargs(target: NodeTarget, *, max_tokens: int) -> dict[str, Any]:
     """The `ChatOpenAI` keyword arguments that send exactly the target's parameters."""
     params = PARAMS[target]
     kwargs: dict[str, Any] = {"stream_usage": params.stream_usage}

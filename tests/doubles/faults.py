@@ -4,9 +4,12 @@ Each chat request takes the next action of a script (the last action repeats):
 - `ok`: a short streamed answer; `slow:S`: the same after S seconds of silence;
 - `hang`: accept the request and never answer;
 - `500`: an Internal Server Error; `503`: Service Unavailable; `429:S`: Too Many Requests with `Retry-After: S`;
+  `429`: the same without the header; OpenAI protocol also `429ms:S` (Azure's `retry-after-ms`) and `quota`
+  (429 `insufficient_quota`);
 - `die:N`: start a 200 stream, send N tokens, then cut the connection;
-- `crash:N` (Ollama): start a 200 stream, send N tokens, then an in-stream `{"error": ...}` line, as Ollama
-  does when its runner dies.
+- `crash:N`: the server fails while generating, after N tokens. Ollama: with N = 0 an HTTP 500 `{"error": ...}`,
+  else an in-stream `{"error": ...}` line (`streamResponse` in server/routes.go); OpenAI: an in-stream
+  `data: {"error": ...}` event (server_error) inside the 200 stream.
 Requests are checked first by the same rules as the other doubles (`openai_rules`, `ollama_rules`): a request
 the real service rejects gets its 4xx, and error bodies are the real services' own.
 A closed port needs no server: `closed_port_url()`.
@@ -29,6 +32,7 @@ from tests.doubles import ollama_rules, openai_rules
 from tests.helpers import free_port
 
 TOKENS = ["Hello", " from", " the", " fault", " server", "."]
+RUNNER_CRASH = "llama runner process has terminated: signal: killed"
 CHAT_PATHS = ("/api/chat", "/v1/chat/completions")
 
 
@@ -178,12 +182,15 @@ class FaultServer:
         if name == "hang":
             await asyncio.sleep(3600)
             return
-        if name in ("500", "503", "429"):
-            if ollama:  # Ollama's errors are `{"error": "<text>"}`
-                await self._send(writer, int(name), {"error": f"the fault server answered {name} on purpose"},
-                                 {"Retry-After": argument} if argument else None)
-                return
-            error = openai_rules.fault(int(name), retry_after_s=float(argument or 1))
+        if name in ("500", "503", "429") and ollama:  # Ollama's errors are `{"error": "<text>"}`
+            await self._send(writer, int(name), {"error": f"the fault server answered {name} on purpose"},
+                             {"Retry-After": argument} if argument else None)
+            return
+        if name == "crash" and ollama and int(argument) == 0:  # nothing written yet: the error is the status
+            await self._send(writer, 500, {"error": RUNNER_CRASH})
+            return
+        error = None if ollama or name in ("ok", "slow", "die", "crash") else openai_rules.scripted_error(action)
+        if error is not None:
             await self._send(writer, error.status, error.body(), error.headers)
             return
         if name == "slow":
@@ -196,8 +203,9 @@ class FaultServer:
             writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
             await writer.drain()
             await asyncio.sleep(0.005)
-        if name == "crash" and ollama:
-            piece = (json.dumps({"error": "llama runner process has terminated: signal: killed"}) + "\n").encode()
+        if name == "crash":
+            failure = {"error": RUNNER_CRASH} if ollama else openai_rules.server_error().body()
+            piece = (json.dumps(failure) + "\n").encode() if ollama else _sse(failure)
             writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n0\r\n\r\n")
             await writer.drain()
             return

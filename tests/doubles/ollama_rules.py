@@ -1,9 +1,12 @@
 """What Ollama's server accepts on /api/chat and /api/generate, and the errors it answers with.
 
-Written from Ollama's API documentation (docs/api.md) and its server (`server/routes.go`: `ChatHandler`,
-`GenerateHandler`, `PullHandler`; `api/types.go`: `Options.FromMap`). Ollama decodes bodies with Go's
-`encoding/json`: unknown top-level fields are ignored, a field of the wrong type is a 400, unknown option
-keys are ignored with a warning, a wrong-typed option is a 400. Errors are `{"error": "<text>"}`.
+Written from Ollama's API documentation (docs/api.md) and its server, checked against ollama/ollama v0.33.0-rc2
+(commit fb30760, 2026-08-21): `server/routes.go` (`ChatHandler`, `GenerateHandler`, `PullHandler`,
+`scheduleRunner`, `handleScheduleError`, `streamResponse`) and `api/types.go` (`Message`, `Options.FromMap`).
+Ollama decodes bodies with Go's `encoding/json`: unknown top-level fields are ignored and a field of the wrong
+type is a 400. Options are read later, when the runner is scheduled: unknown keys are ignored with a warning,
+and a wrong-typed option fails `FromMap`, which `handleScheduleError` answers with a 500. A message's `role` is a
+plain string: a message without one decodes as role "" and is accepted. Errors are `{"error": "<text>"}`.
 Production code never imports this module.
 """
 
@@ -45,23 +48,29 @@ def _unmarshal(value: Any, field: str, go_type: str) -> OllamaError:
     return OllamaError(400, f"json: cannot unmarshal {_go_type(value)} into Go struct field {field} of type {go_type}")
 
 
-def _options(options: Any) -> None:
-    if options is None:
-        return
-    if not isinstance(options, dict):
+def _options_shape(options: Any) -> None:
+    """The decode step: `options` must be a JSON object (a 400 otherwise)."""
+    if options is not None and not isinstance(options, dict):
         raise _unmarshal(options, "ChatRequest.options", "map[string]interface {}")
+
+
+def check_options(options: Any) -> None:
+    """The scheduling step (`Options.FromMap`): a wrong-typed option is a 500, as `handleScheduleError` answers."""
+    if not options:
+        return
     for key in INT_OPTIONS:
         value = options.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or float(value) != int(value)):
-            raise OllamaError(400, f"option \"{key}\" must be of type integer")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):  # 8.5 is cut to 8
+            raise OllamaError(500, f"option \"{key}\" must be of type integer")
     for key in FLOAT_OPTIONS:
         value = options.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise OllamaError(400, f"option \"{key}\" must be of type float32")
+            raise OllamaError(500, f"option \"{key}\" must be of type float32")
     stop = options.get("stop")
-    if stop is not None and (not isinstance(stop, list) or not all(isinstance(item, str) for item in stop)):
-        raise OllamaError(400, "option \"stop\" must be of type array of strings")
+    if stop is not None and not isinstance(stop, list):
+        raise OllamaError(500, "option \"stop\" must be of type array")
+    if stop is not None and not all(isinstance(item, str) for item in stop):
+        raise OllamaError(500, "option \"stop\" must be of an array of strings")
 
 
 def _common(body: Any, kind: str) -> str:
@@ -79,7 +88,7 @@ def _common(body: Any, kind: str) -> str:
     fmt = body.get("format")
     if fmt not in (None, "", "json") and not isinstance(fmt, dict):
         raise OllamaError(400, f"invalid format: {fmt!r}; expected \"json\" or a valid JSON Schema")
-    _options(body.get("options"))
+    _options_shape(body.get("options"))
     return model
 
 
@@ -95,7 +104,7 @@ def validate_chat(body: Any) -> str:
         if not isinstance(message, dict):
             raise _unmarshal(message, "ChatRequest.messages", "api.Message")
         role = message.get("role")
-        if not isinstance(role, str):
+        if role is not None and not isinstance(role, str):  # absent (or null): role "", accepted
             raise _unmarshal(role, "Message.role", "string")
         if "content" in message and not isinstance(message["content"], str):
             raise _unmarshal(message["content"], "Message.content", "string")

@@ -2,11 +2,13 @@
 
 Run: python -m tests.doubles.ollama_server --port P --model-path GGUF --tag starling-lm:7b [--pullable TAG ...]
      [--crash TAG:N ...] [--slow TAG:N:S ...] [--load-s 0.3]
-It follows Ollama's documented behaviour (`ollama_rules`): a bad body is a 400 and an unknown model a 404;
+It follows Ollama's behaviour (`ollama_rules`, checked against v0.33.0-rc2): a bad body is a 400, an unknown
+model a 404, a wrong-typed option a 500 (it fails when the runner is scheduled);
 empty `messages` (or an empty prompt) loads the model and answers `done_reason: "load"` without generating;
 the first request of a tag pays a real load (`load_duration`); `/api/ps` lists only loaded tags; a pull of an
 unknown tag answers 200 and streams `pulling manifest`, then `{"error": ...}`. `--crash TAG:N` makes TAG's
-runner die after N tokens: an in-stream `{"error": ...}` line, as Ollama sends when its runner crashes.
+runner die after N tokens: with N = 0 an HTTP 500 `{"error": ...}` (nothing was written yet, `streamResponse`),
+after a token an in-stream `{"error": ...}` line.
 `--slow TAG:N:S` makes TAG slow down after its first N generations: each later one waits S seconds before its
 first token (a node under contention), so a test can slow a model mid-run without restarting it.
 Production code never imports this module.
@@ -29,7 +31,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from router.backends.embedded_runtime import EmbeddedRuntime
-from tests.doubles.ollama_rules import OllamaError, not_found, pull_name, validate_chat, validate_generate
+from tests.doubles.ollama_rules import (
+    OllamaError,
+    check_options,
+    not_found,
+    pull_name,
+    validate_chat,
+    validate_generate,
+)
 
 VERSION = "0.6.3-double"
 RUNNER_CRASH = "llama runner process has terminated: signal: killed"
@@ -166,6 +175,10 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
             first: float | None = None
             sent = 0
             await asyncio.sleep(delay_s)  # `--slow`: silence before the first token
+            if crash_at == 0:  # the runner dies before it produces anything
+                loaded.pop(tag, None)
+                yield {"error": RUNNER_CRASH}
+                return
             async for kind, value in generate(messages, options):
                 if crash_at is not None and sent >= crash_at:
                     loaded.pop(tag, None)  # the runner died; the next request loads it again
@@ -179,7 +192,7 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
                     yield piece("") | final_fields(value, started, first, load_ns)
 
         if body.get("stream", True) is not False:
-            return StreamingResponse((_line(event) async for event in events()), media_type="application/x-ndjson")
+            return await _stream_response(events())
         text: list[str] = []
         async for event in events():
             if "error" in event:
@@ -194,9 +207,10 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
         body = await _json(request)
         try:
             tag = find(validate_chat(body))
+            check_options(body.get("options"))
         except OllamaError as error:
             return _error(error)
-        messages = [{"role": m["role"], "content": m.get("content", "")} for m in body.get("messages") or []]
+        messages = [{"role": m.get("role") or "", "content": m.get("content", "")} for m in body.get("messages") or []]
         return await respond(body, tag, messages, chat=True)
 
     @app.post("/api/generate")
@@ -204,6 +218,7 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
         body = await _json(request)
         try:
             tag = find(validate_generate(body))
+            check_options(body.get("options"))
         except OllamaError as error:
             return _error(error)
         return await respond(body, tag, [{"role": "user", "content": body.get("prompt", "")}], chat=False)
@@ -245,6 +260,22 @@ def create_double(model_path: Path, tags: list[str], pullable: list[str], *, n_t
         runtime.close()
 
     return app
+
+
+async def _stream_response(events: AsyncIterator[dict[str, Any]]) -> Any:
+    """Ollama's `streamResponse`: nothing is sent before the first event, so an error first is the response's
+    status (500 with `{"error": ...}`); after it, an error is one more line of the 200 stream."""
+    first = await anext(events, None)
+    if first is not None and "error" in first:
+        return JSONResponse(first, status_code=500)
+
+    async def lines() -> AsyncIterator[bytes]:
+        if first is not None:
+            yield _line(first)
+        async for event in events:
+            yield _line(event)
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
 async def _json(request: Request) -> Any:

@@ -2,8 +2,10 @@
 
 An `Engine` makes the text (canned words, a slow canned answer, or `llama_cpp.server` behind it); this front
 checks each request against `openai_rules` first, so a request the real API rejects never reaches it, and
-answers in the API's shapes (`openai_wire`). A fault script makes chat requests fail as the API does:
-`ok`, `401`, `404`, `429:S` (Retry-After S), `500`, `503`; the last entry repeats.
+answers in the API's shapes (`openai_wire`). A fault script makes chat requests fail as the API does
+(`openai_rules.SCRIPT_HELP`: 401, 404, 500, 503, 429 with or without `Retry-After` or `retry-after-ms`,
+`insufficient_quota`, and an error event inside a 200 stream); the last entry repeats. `FrontState.models_status`
+makes GET /v1/models fail (a node still loading, or behind a gateway), as a node that cannot say its engine.
 Production code never imports this module.
 """
 
@@ -22,8 +24,10 @@ from tests.doubles.openai_rules import (
     TargetName,
     bad,
     check_key,
-    fault,
     models_list,
+    scripted_error,
+    scripted_event,
+    server_error,
     token_limit,
     validate_chat,
 )
@@ -61,23 +65,20 @@ class FrontState:
 
     script: list[str] = field(default_factory=lambda: ["ok"])
     requests: list[Captured] = field(default_factory=list)
+    models_status: int = 200  # another status: GET /v1/models answers the API's error for it
+    models_asked: int = 0
 
     def next_action(self) -> str:
         return self.script.pop(0) if len(self.script) > 1 else self.script[0]
 
 
-def _action_error(action: str) -> OpenAIError | None:
-    name, _, argument = action.partition(":")
-    if name == "ok":
-        return None
-    return fault(int(name), retry_after_s=float(argument or 1))
-
-
 def create_openai_app(engine: Engine, *, models: Collection[str], api_keys: Collection[str] | None = None,
-                      script: list[str] | None = None, title: str = "openai-double") -> FastAPI:
+                      script: list[str] | None = None, title: str = "openai-double",
+                      owned_by: str = "openai") -> FastAPI:
     """OpenAI's /v1/models and /v1/chat/completions, and Azure's deployment routes, in front of `engine`.
 
-    `api_keys` None accepts any non-empty key (a missing one is still a 401).
+    `api_keys` None accepts any non-empty key (a missing one is still a 401); `owned_by` is what GET /v1/models
+    says of each model (the engine peptalk reads from it).
     """
     app = FastAPI(title=title)
     state = FrontState(script=list(script or ["ok"]))
@@ -102,9 +103,13 @@ def create_openai_app(engine: Engine, *, models: Collection[str], api_keys: Coll
                 raise OpenAIError(404, "The API deployment for this resource does not exist. If you created the "
                                        "deployment within the last 5 minutes, please wait a moment and try again.",
                                   code="DeploymentNotFound")
-            failure = _action_error(state.next_action())
+            action = state.next_action()
+            failure = scripted_error(action)
             if failure is not None:
                 raise failure
+            event = scripted_event(action)
+            if event is not None and not body.get("stream"):
+                raise event[1]  # not streamed: the same failure is the response's status
         except OpenAIError as error:
             captured.status = error.status
             return error_response(error)
@@ -113,7 +118,8 @@ def create_openai_app(engine: Engine, *, models: Collection[str], api_keys: Coll
         limit = token_limit(body, target=target)
         pieces = engine.generate(body, model=model, limit=limit)
         if body.get("stream"):
-            return StreamingResponse(_events(pieces, ChunkWriter(model, body)), media_type="text/event-stream")
+            return StreamingResponse(_events(pieces, ChunkWriter(model, body), event),
+                                     media_type="text/event-stream")
         text: list[str] = []
         finish = Finish(0, 0)
         async for piece in pieces:
@@ -126,11 +132,14 @@ def create_openai_app(engine: Engine, *, models: Collection[str], api_keys: Coll
 
     @app.get("/v1/models")
     async def list_models(request: Request) -> Any:
+        state.models_asked += 1
         try:
             check_key(request.headers, api_keys)
+            if state.models_status != 200:
+                raise server_error() if state.models_status >= 500 else OpenAIError(state.models_status, "Not found")
         except OpenAIError as error:
             return error_response(error)
-        return models_list(names)
+        return models_list(names, owned_by=owned_by)
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request) -> Any:
@@ -163,13 +172,20 @@ def _azure_version(request: Request) -> None:
         raise bad("Missing required query parameter: 'api-version'.", param="api-version")
 
 
-async def _events(pieces: AsyncIterator[str | Finish], writer: ChunkWriter) -> AsyncIterator[bytes]:
+async def _events(pieces: AsyncIterator[str | Finish], writer: ChunkWriter,
+                  failure: tuple[int, OpenAIError] | None = None) -> AsyncIterator[bytes]:
+    """The stream's events; with `failure` (N, error), an error event after N tokens ends it, as the API's does."""
     yield writer.opening()
     finish = Finish(0, 0)
+    sent = 0
     async for piece in pieces:
+        if failure is not None and sent >= failure[0]:
+            yield writer.error(failure[1].body())
+            return
         if isinstance(piece, Finish):
             finish = piece
         elif piece:
+            sent += 1
             yield writer.delta({"content": piece})
     for event in writer.closing(usage(finish.prompt_tokens, finish.completion_tokens), finish.reason):
         yield event

@@ -1,8 +1,10 @@
 """OpenAI's request rules in front of `python -m llama_cpp.server`: the GPT-4 stand-in every test goes through.
 
 llama_cpp.server accepts what OpenAI rejects (both token limits, unknown fields, `stream_options` without
-`stream`) and reads only `max_tokens`; this proxy checks each request against `openai_rules` first, then asks
-the server with the one limit it reads, and answers in OpenAI's shapes, the usage chunk of a stream included.
+`stream`); this proxy checks each request against `openai_rules` first and answers in OpenAI's shapes, the usage
+chunk of a stream included. It translates nothing: the token limits go to the server as they came, so a request
+that only OpenAI would bound (`max_completion_tokens` alone) runs unbounded here, as on a real llama.cpp node;
+and GET /v1/models says what the server says of its models (`owned_by`), so peptalk sees the engine it talks to.
 Run: python -m tests.doubles.openai_proxy --port P --upstream http://127.0.0.1:U/v1 --model gpt-4
 Production code never imports this module.
 """
@@ -19,13 +21,20 @@ from fastapi import FastAPI
 
 from tests.doubles.openai_app import Finish, create_openai_app
 
-# The sampling fields llama_cpp.server reads; OpenAI-only ones (store, metadata ...) stop here.
+# The fields forwarded as they came (the server reads `max_tokens` and ignores `max_completion_tokens`);
+# OpenAI-only ones (store, metadata ...) stop here.
 FORWARDED = ("temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty", "logit_bias",
-             "response_format")
+             "response_format", "max_tokens", "max_completion_tokens")
+
+
+def upstream_owner(upstream: str) -> str:
+    """What the server's GET /models says owns its models (llama_cpp.server: `me`)."""
+    listing = httpx.get(f"{upstream.rstrip('/')}/models", timeout=10.0).json()
+    return str((listing.get("data") or [{}])[0].get("owned_by", ""))
 
 
 class LlamaCppEngine:
-    """Streams every answer from llama_cpp.server, with the request's limit as `max_tokens`."""
+    """Streams every answer from llama_cpp.server, with the request's fields as they came."""
 
     def __init__(self, upstream: str, *, upstream_model: str) -> None:
         self.upstream = upstream.rstrip("/")
@@ -53,8 +62,6 @@ class LlamaCppEngine:
                                          "messages": [{"role": message["role"], "content": message.get("content")}
                                                       for message in body["messages"]]}
         upstream_body.update({name: body[name] for name in FORWARDED if body.get(name) is not None})
-        if limit is not None:
-            upstream_body["max_tokens"] = limit
         pieces = 0
         reason = "stop"
         async with self.client().stream("POST", f"{self.upstream}/chat/completions", json=upstream_body) as response:
@@ -74,9 +81,10 @@ class LlamaCppEngine:
 
 
 def create_proxy(upstream: str, *, models: list[str], upstream_model: str | None = None,
-                 api_keys: list[str] | None = None) -> FastAPI:
+                 api_keys: list[str] | None = None, owned_by: str = "me") -> FastAPI:
     engine = LlamaCppEngine(upstream, upstream_model=upstream_model or models[0])
-    app = create_openai_app(engine, models=models, api_keys=api_keys, title="openai-validating-proxy")
+    app = create_openai_app(engine, models=models, api_keys=api_keys, title="openai-validating-proxy",
+                            owned_by=owned_by)
     app.router.on_shutdown.append(engine.aclose)
     return app
 
@@ -91,7 +99,8 @@ def main() -> None:
     parser.add_argument("--model", action="append", default=[])
     parser.add_argument("--api-key", action="append", default=None, help="accepted keys (default: any)")
     args = parser.parse_args()
-    app = create_proxy(args.upstream, models=args.model or ["gpt-4"], api_keys=args.api_key)
+    app = create_proxy(args.upstream, models=args.model or ["gpt-4"], api_keys=args.api_key,
+                       owned_by=upstream_owner(args.upstream))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 

@@ -13,7 +13,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-TargetName = Literal["openai", "azure", "vllm", "llamacpp"]
+from router.backends.openai_models import is_reasoning_model, refused_sampling
+
+TargetName = Literal["openai", "azure", "vllm", "llamacpp", "ollama"]
 
 # Every top-level field of CreateChatCompletionRequest, as the `openai` 3.x client's generated
 # `completion_create_params` lists them (a test keeps the two equal); anything else is "unrecognized".
@@ -40,7 +42,6 @@ MESSAGE_FIELDS: dict[str, frozenset[str]] = {
     "tool": frozenset({"role", "content", "tool_call_id"}),
     "function": frozenset({"role", "content", "name"}),
 }
-REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")  # models that refuse `max_tokens` and a non-default temperature
 
 
 class OpenAIError(Exception):
@@ -79,9 +80,22 @@ def model_not_found(model: str) -> OpenAIError:
                        code="model_not_found")
 
 
-def rate_limited(retry_after_s: float) -> OpenAIError:
-    return OpenAIError(429, f"Rate limit reached for requests. Please try again in {retry_after_s:g}s.",
-                       type_="requests", code="rate_limit_exceeded", headers={"Retry-After": f"{retry_after_s:g}"})
+def rate_limited(retry_after_s: float | None, *, milliseconds: bool = False) -> OpenAIError:
+    """A rate limit 429: `Retry-After` in seconds, Azure's `retry-after-ms`, or (None) no header at all."""
+    headers: dict[str, str] = {}
+    if retry_after_s is not None:
+        headers = {"retry-after-ms": f"{retry_after_s * 1000:g}"} if milliseconds else {"Retry-After": f"{retry_after_s:g}"}
+    wait = f" Please try again in {retry_after_s:g}s." if retry_after_s is not None else ""
+    return OpenAIError(429, f"Rate limit reached for requests.{wait}", type_="requests", code="rate_limit_exceeded",
+                       headers=headers)
+
+
+def insufficient_quota() -> OpenAIError:
+    """The 429 of an account whose credit or quota is spent; no `Retry-After`, waiting does not fix it."""
+    return OpenAIError(429, "You exceeded your current quota, please check your plan and billing details. For more "
+                            "information on this error, read the docs: "
+                            "https://platform.openai.com/docs/guides/error-codes/api-errors.",
+                       type_="insufficient_quota", code="insufficient_quota")
 
 
 def server_error() -> OpenAIError:
@@ -93,11 +107,38 @@ def overloaded() -> OpenAIError:
     return OpenAIError(503, "The engine is currently overloaded, please try again later", type_="server_error")
 
 
-def fault(status: int, *, retry_after_s: float = 1.0) -> OpenAIError:
+def fault(status: int, *, retry_after_s: float | None = None) -> OpenAIError:
     """The API's error for one of the statuses a fault script names (401, 404, 429, 500, 503)."""
     makers = {401: lambda: unauthorized("sk-revoked-key"), 404: lambda: model_not_found("gpt-4"),
               429: lambda: rate_limited(retry_after_s), 500: server_error, 503: overloaded}
     return makers[status]()
+
+
+# Fault-script actions every OpenAI-protocol double reads (the last one of a script repeats).
+SCRIPT_HELP = ("ok | 401 | 404 | 500 | 503 | 429 (no Retry-After) | 429:S (Retry-After S) | 429ms:S (Azure's "
+               "retry-after-ms) | quota (429 insufficient_quota) | event:N[:STATUS] (a 200 stream, N tokens, then "
+               "an in-stream error event naming STATUS, default 500)")
+
+
+def scripted_error(action: str) -> OpenAIError | None:
+    """The HTTP error a fault-script action answers with before any stream; None for `ok` and `event:...`."""
+    name, _, argument = action.partition(":")
+    if name in ("ok", "event"):
+        return None
+    if name == "quota":
+        return insufficient_quota()
+    if name == "429ms":
+        return rate_limited(float(argument), milliseconds=True)
+    return fault(int(name), retry_after_s=float(argument) if argument else None)
+
+
+def scripted_event(action: str) -> tuple[int, OpenAIError] | None:
+    """For `event:N[:STATUS]`: after how many tokens the stream fails, and the error its event carries."""
+    name, _, argument = action.partition(":")
+    if name != "event":
+        return None
+    after, _, status = argument.partition(":")
+    return int(after or 0), insufficient_quota() if status == "quota" else fault(int(status or 500))
 
 
 def _type_name(value: Any) -> str:
@@ -261,6 +302,9 @@ TARGETS: dict[TargetName, TargetRules] = {
     # llama.cpp's servers read `max_tokens` only: `max_completion_tokens` alone leaves the generation unbounded.
     "llamacpp": TargetRules("llamacpp", OPENAI_FIELDS, unknown_rejected=False, both_token_limits_rejected=False,
                             token_limit_read=("max_tokens",), max_choices=1),
+    # Ollama's /v1 (openai/openai.go): Go's decoder ignores unknown fields; `max_tokens` becomes `num_predict`.
+    "ollama": TargetRules("ollama", OPENAI_FIELDS, unknown_rejected=False, both_token_limits_rejected=False,
+                          token_limit_read=("max_tokens",)),
 }
 
 
@@ -287,7 +331,7 @@ def validate_chat(body: Any, *, target: TargetName = "openai", known_models: Col
             and body.get("max_completion_tokens") is not None:
         raise bad("Setting 'max_tokens' and 'max_completion_tokens' at the same time is not supported.",
                   param="max_tokens", code="invalid_parameter_combination")
-    reasoning = isinstance(model, str) and model.startswith(REASONING_PREFIXES)
+    reasoning = isinstance(model, str) and is_reasoning_model(model)
     if target in ("openai", "azure") and reasoning and body.get("max_tokens") is not None:
         raise bad("Unsupported parameter: 'max_tokens' is not supported with this model. Use "
                   "'max_completion_tokens' instead.", param="max_tokens", code="unsupported_parameter")
@@ -300,6 +344,11 @@ def validate_chat(body: Any, *, target: TargetName = "openai", known_models: Col
     _number(body, "top_p", 0.0, 1.0)
     _number(body, "frequency_penalty", -2.0, 2.0)
     _number(body, "presence_penalty", -2.0, 2.0)
+    refused = refused_sampling(model, body) if target in ("openai", "azure") else None
+    if refused is not None:
+        name, value = refused
+        raise bad(f"Unsupported value: '{name}' does not support {value:g} with this model. Only the default (1) "
+                  "value is supported.", param=name, code="unsupported_value")
     _boolean(body, "logprobs")
     _boolean(body, "parallel_tool_calls")
     if body.get("top_logprobs") is not None and not body.get("logprobs"):
@@ -341,7 +390,7 @@ def check_key(headers: Mapping[str, str], api_keys: Collection[str] | None, *, a
         raise unauthorized(key)
 
 
-def models_list(names: Collection[str]) -> dict[str, Any]:
-    """GET /v1/models as OpenAI answers it."""
+def models_list(names: Collection[str], *, owned_by: str = "openai") -> dict[str, Any]:
+    """GET /v1/models as OpenAI answers it (another engine's answer differs in `owned_by` only)."""
     return {"object": "list",
-            "data": [{"id": name, "object": "model", "created": 1687882411, "owned_by": "openai"} for name in names]}
+            "data": [{"id": name, "object": "model", "created": 1687882411, "owned_by": owned_by} for name in names]}

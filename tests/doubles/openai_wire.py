@@ -55,6 +55,10 @@ class ChunkWriter:
     def delta(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
         return self._event([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}])
 
+    def error(self, error: dict[str, Any]) -> bytes:
+        """An error event (`data: {"error": {...}}`): the API's way to fail a stream it already answered 200."""
+        return f"data: {json.dumps(error)}\n\n".encode()
+
     def opening(self) -> bytes:
         return self.delta({"role": "assistant", "content": "", "refusal": None})
 

@@ -70,12 +70,35 @@ def test_empty_messages_load_the_model_and_generate_nothing(strict_double: str, 
     ({"model": "nosuch:1b", "messages": []}, 404, 'model "nosuch:1b" not found, try pulling it first'),
     ({"model": OLLAMA_TAG, "messages": "hi"}, 400, "cannot unmarshal string"),
     ({"model": OLLAMA_TAG, "messages": [{"role": "user", "content": 5}]}, 400, "cannot unmarshal number"),
-    ({"model": OLLAMA_TAG, "messages": [], "options": {"num_predict": "8"}}, 400, 'option "num_predict"'),
     ({"model": OLLAMA_TAG, "messages": [], "stream": "yes"}, 400, "cannot unmarshal string"),
+    ({"model": OLLAMA_TAG, "messages": [{"role": 1, "content": "hi"}]}, 400, "cannot unmarshal number"),
+    # Options are read when the runner is scheduled (`Options.FromMap`); `handleScheduleError` answers 500.
+    ({"model": OLLAMA_TAG, "messages": [], "options": {"num_predict": "8"}}, 500,
+     'option "num_predict" must be of type integer'),
+    ({"model": OLLAMA_TAG, "messages": [], "options": {"temperature": "hot"}}, 500,
+     'option "temperature" must be of type float32'),
+    ({"model": OLLAMA_TAG, "messages": [], "options": {"stop": "\n"}}, 500, 'option "stop" must be of type array'),
 ])
 def test_malformed_chat_requests_get_ollamas_errors(strict_double: str, body: dict, status: int, error: str) -> None:
     response = httpx.post(f"{strict_double}/api/chat", json=body)
     assert response.status_code == status and error in response.json()["error"], response.text
+
+
+def test_a_message_without_a_role_is_accepted(strict_double: str) -> None:
+    """`api.Message.Role` is a plain string: a message without one decodes as role "" (api/types.go)."""
+    body = CHAT | {"messages": [{"content": "Say hi."}], "stream": False}
+    response = httpx.post(f"{strict_double}/api/chat", json=body, timeout=120)
+    assert response.status_code == 200, response.text
+    assert response.json()["done"] is True
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_runner_dying_before_the_first_token_is_an_http_500(strict_double: str, stream: bool) -> None:
+    """`streamResponse` writes nothing before the first event: an error first becomes the status (routes.go)."""
+    response = httpx.post(f"{strict_double}/api/chat", json=CHAT | {"model": EARLY_CRASH, "stream": stream},
+                          timeout=120)
+    assert response.status_code == 500
+    assert response.json() == {"error": "llama runner process has terminated: signal: killed"}
 
 
 def test_a_runner_crash_is_an_error_line_inside_a_200_stream(strict_double: str) -> None:
@@ -125,17 +148,20 @@ def test_the_cli_reports_the_in_stream_pull_error_with_exit_2(strict_double: str
 
 
 async def test_the_router_falls_back_when_the_runner_dies_before_the_first_token(strict_double: str) -> None:
-    """The real langchain-ollama client raises `ResponseError` on the error line; it is retried, then falls back."""
+    """The real langchain-ollama client raises `ResponseError` (status 500); it is retried, counts toward the breaker,
+    then falls back."""
     with FaultServer(["ok"], tags=("gpt-4",)) as gpt:
         router = make_router(ollama=[strict_double], openai=[gpt.url], fallback_chain=[f"ollama:{EARLY_CRASH}", OPENAI],
                              timeout_s=120.0, first_token_timeout_s=120.0, ollama_models=[EARLY_CRASH],
-                             default=f"ollama:{EARLY_CRASH}")
+                             default=f"ollama:{EARLY_CRASH}", deadline_s=300.0)  # each try loads the model again
         retries_before = metric("peptalk_retries_total", model=f"ollama:{EARLY_CRASH}", reason="server_error")
         chunks, _ = await collect(router, call())
         assert meta(chunks)["model"] == OPENAI and text(chunks) == "".join(TOKENS)
         [fallback] = meta(chunks)["fallbacks"]
         assert fallback["reason"] == "server_error" and "llama runner process has terminated" in fallback["detail"]
         assert metric("peptalk_retries_total", model=f"ollama:{EARLY_CRASH}", reason="server_error") - retries_before == 2
+        [node] = router.pools[router.resolve(f"ollama:{EARLY_CRASH}")].nodes
+        assert node.failed == 3 and "500" in (node.last_error or "")
 
 
 async def test_a_runner_crash_after_content_interrupts_the_stream(strict_double: str) -> None:
@@ -152,10 +178,11 @@ async def test_a_runner_crash_after_content_interrupts_the_stream(strict_double:
 
 
 async def test_the_fault_server_crash_action_matches_the_double() -> None:
-    with FaultServer(["crash:0", "ok"]) as ollama:
+    with FaultServer(["crash:0", "crash:0", "ok"]) as ollama:
+        assert httpx.post(f"{ollama.url}/api/chat", json=CHAT).status_code == 500  # before the first token
         router = make_router(ollama=[ollama.url])
         chunks, _ = await collect(router, call())
-        assert text(chunks) == "".join(TOKENS) and ollama.chat_requests == 2  # retried once, then served
+        assert text(chunks) == "".join(TOKENS) and ollama.chat_requests == 3  # retried once, then served
 
 
 def test_warmup_reports_the_first_requests_real_load(gguf_path: Path) -> None:

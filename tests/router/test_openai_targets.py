@@ -13,7 +13,7 @@ from peptalk.settings import Settings
 from router.backends.openai import OpenAIBackend
 from router.backends.openai_targets import target_from_models, target_from_url
 from router.registry import build_backends
-from tests.conftest import OPENAI_ALIAS
+from tests.conftest import OPENAI_ALIAS, TEST_MAX_TOKENS
 from tests.doubles.openai_canned import create_double
 from tests.doubles.openai_rules import TargetName, token_limit, validate_chat
 from tests.helpers import serving
@@ -69,7 +69,7 @@ async def test_the_default_config_gpt4_request_gets_200_from_the_strict_double(
     assert request.headers["authorization"] == "Bearer sk-test"
 
 
-@pytest.mark.parametrize("target", ["openai", "azure", "vllm", "llamacpp"])
+@pytest.mark.parametrize("target", ["openai", "azure", "vllm", "llamacpp", "ollama"])
 async def test_each_target_gets_requests_it_accepts(double: tuple[str, Any], target: TargetName,
                                                     make_settings: Callable[..., Settings]) -> None:
     url, front = double
@@ -80,7 +80,7 @@ async def test_each_target_gets_requests_it_accepts(double: tuple[str, Any], tar
     non_streamed, streamed = await _call_both_ways(backend, front)
     for request in (non_streamed, streamed):
         validate_chat(request.body, target=target, known_models=None if target == "azure" else [OPENAI_ALIAS])
-        validate_chat(request.body, target="vllm" if target == "llamacpp" else target)
+        validate_chat(request.body, target="vllm" if target in ("llamacpp", "ollama") else target)
         assert token_limit(request.body, target=target) == MAX_TOKENS  # the engine reads the configured limit
     assert streamed.body["stream"] is True and streamed.body["stream_options"] == {"include_usage": True}
     assert "stream_options" not in non_streamed.body
@@ -97,19 +97,23 @@ async def test_llamacpp_target_bounds_the_real_server(llama_cpp_server: str,
     """llama_cpp.server ignores `max_completion_tokens`; with its target the answer stops at the limit."""
     settings = make_settings(backends=["embedded", "openai"], openai_base_url=llama_cpp_server, max_tokens=4)
     backend = _backend(settings)
-    assert backend.target() == "openai"  # before start(): a self-hosted URL is unknown
+    assert backend.target() == "unknown"  # before start(): a self-hosted URL has not said which engine it is
     await backend.start()
     assert backend.target() == "llamacpp"  # llama_cpp.server's GET /models says owned_by "me"
     answer = await backend.chat_model(OPENAI_ALIAS).ainvoke(MESSAGES)
     assert 1 <= answer.usage_metadata["output_tokens"] <= 4
 
 
-async def test_auto_target_reads_the_proxy_as_openai(openai_server: str,
-                                                     make_settings: Callable[..., Settings]) -> None:
-    settings = make_settings(backends=["embedded", "openai"], openai_base_url=openai_server)
+async def test_auto_target_reads_the_engine_behind_the_proxy(openai_server: str,
+                                                             make_settings: Callable[..., Settings]) -> None:
+    """The GPT-4 stand-in says what llama_cpp.server says of its models, and passes the limit on untranslated."""
+    settings = make_settings(backends=["embedded", "openai"], openai_base_url=openai_server, openai_api_key="sk-t",
+                             max_tokens=4)
     backend = _backend(settings)
-    await backend.start()
-    assert backend.target() == "openai"
+    await backend.start()  # the stand-in checks keys as OpenAI does, GET /v1/models included
+    assert backend.target() == "llamacpp"
+    answer = await backend.chat_model(OPENAI_ALIAS).ainvoke(MESSAGES)
+    assert 1 <= answer.usage_metadata["output_tokens"] <= 4
 
 
 def test_target_detection_rules() -> None:
@@ -120,15 +124,22 @@ def test_target_detection_rules() -> None:
     assert target_from_models({"data": [{"id": "m", "owned_by": "vllm"}]}) == "vllm"
     assert target_from_models({"data": [{"id": "m", "owned_by": "llamacpp"}]}) == "llamacpp"
     assert target_from_models({"data": [{"id": "gpt-4", "owned_by": "openai"}]}) == "openai"
-    assert target_from_models({}) == "openai"
+    assert target_from_models({"data": [{"id": "o3", "owned_by": "system"}, {"id": "ft", "owned_by": "user-x1"}]}) \
+        == "openai"
+    # Ollama's /v1/models: `owned_by` is the model's namespace (openai/openai.go, ToListCompletion).
+    assert target_from_models({"data": [{"id": "llama3.2:1b", "owned_by": "library"}]}) == "ollama"
+    assert target_from_models({"data": [{"id": "m", "owned_by": "sglang"}]}) == "unknown"  # sent max_tokens
+    assert target_from_models({}) == "unknown"
 
 
-async def test_an_unreachable_node_keeps_openais_rules(make_settings: Callable[..., Settings]) -> None:
+async def test_an_unreachable_node_is_unknown_and_sent_max_tokens(make_settings: Callable[..., Settings]) -> None:
     from tests.doubles.faults import closed_port_url
 
     backend = _backend(make_settings(backends=["embedded", "openai"], openai_base_url=closed_port_url("/v1")))
     await backend.start()
-    assert backend.target() == "openai"
+    assert backend.target() == "unknown"
+    model = backend.chat_model(OPENAI_ALIAS)
+    assert model.extra_body == {"max_tokens": TEST_MAX_TOKENS} and model.max_tokens is None
 
 
 def test_bad_target_setting_is_rejected() -> None:
@@ -136,18 +147,19 @@ def test_bad_target_setting_is_rejected() -> None:
         Settings(_env_file=None, openai_target="gpt")
 
 
-async def test_router_config_nodes_are_asked_too(llama_cpp_server: str, openai_server: str,
+async def test_router_config_nodes_are_asked_too(llama_cpp_server: str, double: tuple[str, Any],
                                                  make_settings: Callable[..., Settings], tmp_path: Any) -> None:
     """A node set only in the router YAML (GPT-4 and a self-hosted engine on one backend) gets its own target."""
     from router.registry import build_router
 
+    url, _ = double
     config = tmp_path / "router.yaml"
     config.write_text(f'models:\n  "openai:gpt-4": {{nodes: ["{llama_cpp_server}"]}}\n')
-    router = build_router(make_settings(backends=["embedded", "openai"], openai_base_url=openai_server,
-                                        router_config=config))
+    router = build_router(make_settings(backends=["embedded", "openai"], openai_base_url=f"{url}/v1",
+                                        openai_api_key="sk-test", router_config=config))
     await router.start()
     backend = router.backends["openai"]
     assert isinstance(backend, OpenAIBackend)
-    assert backend.target(openai_server) == "openai" and backend.target(llama_cpp_server) == "llamacpp"
+    assert backend.target(f"{url}/v1") == "openai" and backend.target(llama_cpp_server) == "llamacpp"
     [node] = router.pools[router.resolve("openai:gpt-4")].nodes
     assert node.url == llama_cpp_server and node.chat_model().extra_body == {"max_tokens": 24}

@@ -12,7 +12,8 @@ from tests.evaluation.fakes import ScriptedLayer
 from tests.evaluation.judges.test_parsing import READABLE, UNREADABLE
 
 PRESETS = ["slam", "hardened"]
-# The SLaM scorer's format: reasoning, then a bare final number.
+# The SLaM scorer's format ("Reason step by step and then give a score. Only give a number between 0 and 10."):
+# reasoning, then the number.
 SLAM_FORMAT = [
     ("The talk names every focused task and links them to the goals.\nIt is warm.\n\n8", 8.0),
     ("It is generic and skips the rituals.\n**6**", 6.0),
@@ -62,10 +63,10 @@ def test_selector_reads_a_bare_final_choice() -> None:
     assert parse_choice("Response 2 is the most personal.\n2", count=4).position == 2
 
 
-def test_slam_preset_is_labelled_reconstructed_and_samples_like_the_api() -> None:
+def test_slam_preset_is_verbatim_and_samples_like_the_studys_api_calls() -> None:
     slam, hardened = get_preset("slam"), get_preset("hardened")
-    assert slam.verbatim is False and "not verbatim" in slam.provenance
-    assert slam.temperature == 1.0 and hardened.temperature is None
+    assert slam.verbatim is True and "Section IV-B2, verbatim" in slam.provenance
+    assert slam.temperature == 0.7 and hardened.temperature is None
     assert slam.version.startswith("slam@") and hardened.version.startswith("hardened@")
     with pytest.raises(ValueError, match="unknown judge preset"):
         get_preset("gpt4-default")
@@ -109,7 +110,8 @@ def test_selector_groups_cover_every_model_once() -> None:
 async def test_run_records_the_preset_on_every_row() -> None:
     items = [DatasetItem(prompt_id="p1", prompt="Instruction", reference_model="ref",
                          responses={name: f"talk {name}" for name in ("ref", "a", "b", "c", "d", "e")})]
-    judge_client, _ = client(lambda prompt: "1" if "Which response" in prompt else "Good.\n7")
+    judge_client, _ = client(lambda prompt: "Reason: fine.\nChoice: 1" if "What is the best response" in prompt
+                             else "Good.\n7")
     slam = get_preset("slam")
     rows, selections = await run_judges(items, judge_client, kinds=["scorer", "comparer", "selector"], orders=1,
                                         preset=slam)
