@@ -53,7 +53,7 @@ def serve_run(engine: str, threads: int) -> dict[str, object]:
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as scratch:
         env = {"PEPTALK_EMBEDDED_ENGINE": engine, "PEPTALK_SENTENCE_BUDGET": "4", "PEPTALK_EMBEDDED_THREADS": str(threads),
-               "PEPTALK_CACHE_PATH": str(Path(scratch) / "cache.sqlite"),
+               "PEPTALK_DATA_DIR": scratch,  # a fresh app database: an empty cache
                "PEPTALK_LOG_LEVEL": "WARNING", "HF_HUB_OFFLINE": "1"}
         cmd = [str(Path(sys.executable).parent / "peptalk"), "serve", "--port", str(port)]
         started = time.perf_counter()
