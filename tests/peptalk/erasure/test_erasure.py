@@ -23,11 +23,12 @@ from peptalk.db import sqlite_url
 from peptalk.settings import Settings
 from peptalk.shadow import ShadowPolicy, SqlShadowStore
 from peptalk.shadow.layer import ShadowLayer
+from tests.conftest import OLLAMA_TAG
 from tests.helpers import ROOT, python, wait_for_async
 from tests.peptalk.assemblies import ASSEMBLIES, assemble, serving_assembled
 from tests.test_langserve_app import REQUEST, serving
 
-MODEL = "embedded:smollm2-135m"
+CANDIDATE = f"ollama:{OLLAMA_TAG}"
 ADMIN_KEY = "admin-key-for-tests"
 SALT = "salt-for-tests"
 SECRET_TASK = "Ada-private-task-7Q"  # appears only in ada's requests
@@ -62,9 +63,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def erasure_settings(make_settings: Callable[..., Settings], database_url: str, tmp_path: Path) -> Settings:
+def erasure_settings(make_settings: Callable[..., Settings], database_url: str, tmp_path: Path,
+                     ollama_double: str) -> Settings:
+    # The candidate is another model than the one that answers (a request is never mirrored to its own model).
     return make_settings(database_url=database_url, data_dir=tmp_path / "data", max_tokens=8,
-                         shadow_candidates=[MODEL], shadow_user_id_salt=SALT, shadow_flush_interval_s=0.1,
+                         backends=["embedded", "ollama"], ollama_base_url=ollama_double, ollama_models=[OLLAMA_TAG],
+                         shadow_candidates=[CANDIDATE], shadow_user_id_salt=SALT, shadow_flush_interval_s=0.1,
                          shadow_batch_size=1, admin_api_keys=[ADMIN_KEY])
 
 
