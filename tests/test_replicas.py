@@ -23,12 +23,13 @@ import pytest
 
 from peptalk.shadow import ShadowPolicy, SqlShadowStore
 from tests import postgres
+from tests.conftest import OLLAMA_TAG
 from tests.helpers import wait_for
 from tests.replicas import UPSTREAM_HEADER, Deployment, deployment
 from tests.test_langserve_app import REQUEST
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-MODEL = "embedded:smollm2-135m"
+CANDIDATE = f"ollama:{OLLAMA_TAG}"  # never the answering model: a request is not mirrored to its own model
 INCOMPLETE = {"user_id": "ada"}  # passes the rate limiter, then gets a 422: no generation needed
 
 
@@ -37,11 +38,13 @@ SALT = "replica-test-salt"
 
 
 @pytest.fixture(scope="module")
-def shared_deployment(postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-                      ) -> Iterator[Deployment]:
+def shared_deployment(postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory,
+                      ollama_double: str) -> Iterator[Deployment]:
     """Three replicas for the tests that leave them running (rate limits, erasure)."""
     settings = {"PEPTALK_CACHE_ENABLED": "false", "PEPTALK_RATE_LIMIT_PER_USER_PER_MINUTE": "4",
-                "PEPTALK_MAX_TOKENS": "6", "PEPTALK_EMBEDDED_THREADS": "1", "PEPTALK_SHADOW_CANDIDATES": MODEL,
+                "PEPTALK_MAX_TOKENS": "6", "PEPTALK_EMBEDDED_THREADS": "1", "PEPTALK_SHADOW_CANDIDATES": CANDIDATE,
+                "PEPTALK_BACKENDS": "embedded,ollama",
+                "PEPTALK_OLLAMA_BASE_URL": ollama_double, "PEPTALK_OLLAMA_MODELS": OLLAMA_TAG,
                 "PEPTALK_SHADOW_BATCH_SIZE": "1", "PEPTALK_SHADOW_FLUSH_INTERVAL_S": "0.2",
                 "PEPTALK_SHADOW_USER_ID_SALT": SALT, "PEPTALK_ADMIN_API_KEYS": ADMIN_KEY}
     with postgres.throwaway_database(postgres_url) as database_url, \
@@ -67,7 +70,7 @@ def test_a_users_rate_limit_holds_across_replicas(shared_deployment: Deployment)
 def test_one_erasure_call_removes_the_pairs_every_replica_logged(shared_deployment: Deployment) -> None:
     database_url = shared_deployment.replicas[0].env["PEPTALK_DATABASE_URL"]
     store = SqlShadowStore.from_url(database_url)
-    erin = ShadowPolicy(candidates=(MODEL,), user_id_salt=SALT.encode()).stored_user_id("erin")
+    erin = ShadowPolicy(candidates=(CANDIDATE,), user_id_salt=SALT.encode()).stored_user_id("erin")
     try:
         with httpx.Client(base_url=shared_deployment.url, timeout=300) as client:
             served_by = set()
@@ -119,11 +122,13 @@ def load(url: str, worker: int, rounds: int, outcomes: list[Outcome], lock: thre
 
 @pytest.mark.timeout(900)
 def test_a_replica_killed_mid_load_costs_no_idempotent_request_and_no_acknowledged_pair(
-        postgres_database: str, redis_url: str, tmp_path: Path) -> None:
+        postgres_database: str, redis_url: str, tmp_path: Path, ollama_double: str) -> None:
     # One llama.cpp thread per replica: three replicas share this machine's two cores with whatever else runs.
     settings = {"PEPTALK_CACHE_ENABLED": "false", "PEPTALK_MAX_TOKENS": "6", "PEPTALK_EMBEDDED_THREADS": "1",
                 "PEPTALK_SHADOW_DRAIN_TIMEOUT_S": "300",  # a slow, shared machine: let SIGTERM drain everything
-                "PEPTALK_SHADOW_CANDIDATES": MODEL, "PEPTALK_SHADOW_BATCH_SIZE": "2",
+                "PEPTALK_SHADOW_CANDIDATES": CANDIDATE, "PEPTALK_BACKENDS": "embedded,ollama",
+                "PEPTALK_OLLAMA_BASE_URL": ollama_double, "PEPTALK_OLLAMA_MODELS": OLLAMA_TAG,
+                "PEPTALK_SHADOW_BATCH_SIZE": "2",
                 "PEPTALK_SHADOW_FLUSH_INTERVAL_S": "0.2", "PEPTALK_SHADOW_USER_ID_SALT": "replica-test-salt",
                 "PEPTALK_RATE_LIMIT_PER_KEY_PER_MINUTE": "100000", "PEPTALK_RATE_LIMIT_PER_USER_PER_MINUTE": "100"}
     workers, rounds = 3, 8

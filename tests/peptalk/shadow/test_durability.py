@@ -12,17 +12,16 @@ import pytest
 
 from peptalk.db import sqlite_url
 from peptalk.shadow import SqlShadowStore
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, OLLAMA_TAG
 from tests.helpers import free_port, python, running, wait_for
 from tests.peptalk.shadow.helpers import REQUEST
 
-MODEL = "embedded:smollm2-135m"
-
-
-def app_env(database: Path) -> dict[str, str]:
+def app_env(database: Path, ollama_double: str) -> dict[str, str]:
+    # The candidate is the Ollama double: a request is never mirrored to the model that answered it.
     return {"PEPTALK_DATA_DIR": str(database.parent), "PEPTALK_DATABASE_URL": sqlite_url(database),
-            "PEPTALK_MAX_TOKENS": "8", "PEPTALK_LOG_LEVEL": "INFO",
-            "PEPTALK_SHADOW_CANDIDATES": MODEL, "PEPTALK_SHADOW_HASH_USER_IDS": "false",
+            "PEPTALK_MAX_TOKENS": "8", "PEPTALK_LOG_LEVEL": "INFO", "PEPTALK_BACKENDS": "embedded,ollama",
+            "PEPTALK_OLLAMA_BASE_URL": ollama_double, "PEPTALK_OLLAMA_MODELS": OLLAMA_TAG,
+            "PEPTALK_SHADOW_CANDIDATES": f"ollama:{OLLAMA_TAG}", "PEPTALK_SHADOW_HASH_USER_IDS": "false",
             "PEPTALK_SHADOW_BATCH_SIZE": "2", "PEPTALK_SHADOW_FLUSH_INTERVAL_S": "0.2",
             "PEPTALK_SHADOW_DRAIN_TIMEOUT_S": "250"}
 
@@ -49,22 +48,22 @@ def send(url: str, users: list[str], done: list[str], stop: threading.Event) -> 
                 done.append(user)
 
 
-def start(port: int, database: Path, log: Path):  # type: ignore[no-untyped-def]
+def start(port: int, database: Path, log: Path, ollama_double: str):  # type: ignore[no-untyped-def]
     cmd = [python(), "-m", "uvicorn", "langserve_app:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port)]
-    return running(cmd, f"http://127.0.0.1:{port}/readyz", log=log, env=app_env(database), timeout_s=120)
+    return running(cmd, f"http://127.0.0.1:{port}/readyz", log=log, env=app_env(database, ollama_double), timeout_s=120)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_kill_9_loses_no_committed_pair_and_leaves_no_duplicate(tmp_path: Path) -> None:
+def test_kill_9_loses_no_committed_pair_and_leaves_no_duplicate(tmp_path: Path, ollama_double: str) -> None:
     database = tmp_path / "peptalk.db"
     first_log = ARTIFACTS / "shadow-durability-1.log"
     port = free_port()
     sent = [f"user{index:03d}" for index in range(200)]
     done: list[str] = []
     stop = threading.Event()
-    with start(port, database, first_log) as process:
+    with start(port, database, first_log, ollama_double) as process:
         client = threading.Thread(target=send, args=(f"http://127.0.0.1:{port}", sent, done, stop), daemon=True)
         client.start()
         wait_for(lambda: len(committed_pair_ids(first_log)) >= 3 and len(done) >= 5, timeout_s=300, interval_s=0.2,
@@ -86,14 +85,14 @@ def test_kill_9_loses_no_committed_pair_and_leaves_no_duplicate(tmp_path: Path) 
     users = [row.user_id for row in rows]
     assert len(users) == len(set(users)) and set(users) <= set(done)  # no duplicate, nothing unanswered
     for row in rows:
-        assert row.primary.model == MODEL and row.primary.response and row.primary.error is None
-        assert [call.model for call in row.candidates] == [MODEL] and row.candidates[0].error is None
+        assert row.primary.model == "embedded:smollm2-135m" and row.primary.response and row.primary.error is None
+        assert [call.model for call in row.candidates] == [f"ollama:{OLLAMA_TAG}"] and row.candidates[0].error is None
         assert row.request["focused_tasks"] == REQUEST["focused_tasks"]
 
     # A restart on the same database keeps the rows and logs new pairs; SIGTERM drains the queue first.
     later = ["after-restart-1", "after-restart-2"]
     port = free_port()
-    with start(port, database, ARTIFACTS / "shadow-durability-2.log") as process:
+    with start(port, database, ARTIFACTS / "shadow-durability-2.log", ollama_double) as process:
         with httpx.Client(timeout=120) as client:
             for user in later:
                 response = client.post(f"http://127.0.0.1:{port}/peptalk/invoke",
