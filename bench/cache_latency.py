@@ -33,7 +33,7 @@ from peptalk.cache import (  # noqa: E402
     CacheKey, CanonicalContent, FaissIndex, Generation, MiniLMEmbedder, SemanticCache, SemanticCacheLayer,
     SqlCacheStore, pinned_or_default_model,
 )
-from peptalk.cache.cache import summary_vector  # noqa: E402
+from peptalk.cache.vectorizer import summary_vector  # noqa: E402
 from peptalk.cache.sql_store import cache_entries, canonical_json  # noqa: E402
 from peptalk.db import sqlite_url  # noqa: E402
 from peptalk.prompt import render_prompt  # noqa: E402
@@ -48,8 +48,20 @@ GENERATION = Generation(template="bench", temperature=0.7, max_tokens=200)
 DIM = 384
 
 
-def new_cache(folder: Path, **options: object) -> SemanticCache:
-    return SemanticCache(embedder=MiniLMEmbedder(), store=SqlCacheStore.from_url(sqlite_url(folder / "peptalk.db")),
+class TableEmbedder:
+    """The synthetic vectors of the lookups by size: each text's vector from `table`."""
+
+    dim = DIM
+
+    def __init__(self) -> None:
+        self.table: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.table[text] for text in texts])
+
+
+def new_cache(folder: Path, embedder: object = None, **options: object) -> SemanticCache:
+    return SemanticCache(embedder=embedder or MiniLMEmbedder(), store=SqlCacheStore.from_url(sqlite_url(folder / "peptalk.db")),
                          index_factory=partial(FaissIndex, hnsw_above=4096, ef_search=int(options.pop("ef", 64))),
                          generation=GENERATION, **options)  # type: ignore[arg-type]
 
@@ -147,7 +159,8 @@ async def lookup_by_size(sizes: list[int], lookups: int, ef_search: int, scopes:
     for size in sizes:
         for scope in scopes:
             with tempfile.TemporaryDirectory() as folder:
-                cache = new_cache(Path(folder), capacity=size, ef=ef_search)
+                embedder = TableEmbedder()
+                cache = new_cache(Path(folder), embedder, capacity=size, ef=ef_search)
                 await asyncio.to_thread(cache.store.migrate)
                 made = fill(cache.store, size, scope, rng)
                 started = time.perf_counter()
@@ -168,7 +181,8 @@ async def lookup_by_size(sizes: list[int], lookups: int, ef_search: int, scopes:
                     noisy = vectors[CanonicalContent.of(request).lists[1][0]] + 0.01 * rng.standard_normal(DIM)  # cos ~0.98
                     query[typo_item] = (noisy / np.linalg.norm(noisy)).astype(np.float32)
                     started, cpu_started = time.perf_counter(), time.thread_time()
-                    hit, _ = cache.lookup(key, content, query)
+                    embedder.table = query
+                    hit = (await cache.lookup(key, content)).hit
                     semantic.append(time.perf_counter() - started)
                     cpu.append(time.thread_time() - cpu_started)  # CPU time: what other jobs' load does not add
                     found += hit is not None and hit.entry.request == request

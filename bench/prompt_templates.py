@@ -1,9 +1,9 @@
-"""The verbatim `slam` production prompt measured against the opt-in `hardened` template, on the embedded model.
+"""The prompt templates (`slam`, the paper's; `slam-recorded`, the study's records'; `hardened`) on the embedded model.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/prompt_templates.py --contexts 3 --max-tokens 1024
 
-For every shipped context: prompt tokens of each template (the model's own tokenizer); then, for the first
-`--contexts` contexts, one greedy answer per template through the chain at the service's token limit: answer
+For every shipped context: prompt tokens of each template (the model's own tokenizer); then (none with
+`--contexts 0`), for the first `--contexts` contexts, one greedy answer per template through the chain at the service's token limit: answer
 tokens, finish reason (a `length` answer was cut), and seconds. Templates alternate so load hits both alike.
 """
 
@@ -52,8 +52,10 @@ async def main(count: int, max_tokens: int) -> None:
                                           str(output["metadata"].get("finish_reason")), seconds))
     finally:
         await router.aclose()
-    for template, rows in results.items():
-        print(f"{template}: {len(rows)} answers, output tokens {[row[0] for row in rows]}, "
+    for name, rows in results.items():
+        if not rows:
+            continue
+        print(f"{name}: {len(rows)} answers, output tokens {[row[0] for row in rows]}, "
               f"finish {[row[1] for row in rows]}, mean {statistics.mean(row[2] for row in rows):.1f} s")
     print(f"load average {os.getloadavg()[0]:.1f}")
 

@@ -1,8 +1,12 @@
-"""The pep-talk prompt templates: `slam` (the study's production prompt, verbatim) and `hardened` (opt-in).
+"""The pep-talk prompt templates: `slam` (the paper's printed prompt, default), `slam-recorded` and `hardened`.
 
-`slam` is the prompt GPT-4 answered in production during the SLaM study, word for word: the frame and query of
-the study's own prompt records (`human_eval/inputs.json` in github.com/Jaseci-Labs/slam) with the context laid
-out as its `graph2doc_custom_myca_peptalk.py` writes it (one bare item per line, each list under its gloss).
+`slam` is the production prompt as the SLaM paper prints it in Section III-A, byte for byte: the paper's lines and
+blank lines, its example dates and `[LIST OF ...]` placeholders written as fields, and its typographic single
+quotes (U+2018, U+2019) as ASCII `'`, as the study's recorded prompt has them (tests/peptalk/
+test_prompt_paper.py proves it against the paper's text). `slam-recorded` is the prompt the study's own records
+hold (`human_eval/inputs.json` in github.com/Jaseci-Labs/slam), word for word, with the context laid out as its
+`graph2doc_custom_myca_peptalk.py` writes it: one more rule than the paper prints, dashed rulers around the
+context and blank lines between its sections. Both fill each list as bare items, one per line.
 `hardened` is peptalk's earlier variant: user lists marked as data, one `- item` per line, `- (none)` for an
 empty list. Every template has a version (`<id>@<sha256 of the text, 12 hex>`) that answers, cache entries,
 shadow pairs and evaluation records carry.
@@ -20,10 +24,11 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from peptalk.schema import LIST_FIELDS, PepTalkRequest
 
-TemplateId = Literal["slam", "hardened"]
-TEMPLATE_IDS: tuple[TemplateId, ...] = ("slam", "hardened")
+TemplateId = Literal["slam", "slam-recorded", "hardened"]
+TEMPLATE_IDS: tuple[TemplateId, ...] = ("slam", "slam-recorded", "hardened")
 DEFAULT_TEMPLATE: TemplateId = "slam"
 EMPTY_LIST = "- (none)"  # the hardened template's empty list
+BARE_LISTS: frozenset[TemplateId] = frozenset({"slam", "slam-recorded"})  # templates that get bare items
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class PromptTemplateSpec:
 
     def variables(self, request: PepTalkRequest) -> dict[str, Any]:
         """The template's variables for `request`: dates in ISO form, each list laid out as the template wants."""
-        if self.id == "slam":
+        if self.id in BARE_LISTS:
             # As the study's graph2doc did: the item names, one per line, nothing around them.
             variables: dict[str, Any] = {name: "\n".join(getattr(request, name)) for name in LIST_FIELDS}
         else:

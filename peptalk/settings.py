@@ -34,7 +34,7 @@ class Settings(SecuritySettings, ShadowSettings, CacheSettings, RolloutSettings,
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    prompt_template: Literal["slam", "hardened"] = "slam"  # slam: the study's production prompt, verbatim
+    prompt_template: Literal["slam", "slam-recorded", "hardened"] = "slam"  # slam: the paper's printed prompt
     data_dir: Path = Path("var")  # the SQLite database, cache index and judge cache live here
     database_url: str | None = None  # default: sqlite:///<data_dir>/peptalk.db; PostgreSQL: postgresql+psycopg://...
     price_table: Path | None = None  # default: peptalk/prices/api.yaml (December 2023); cost metric and reports

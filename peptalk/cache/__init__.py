@@ -11,7 +11,7 @@ from peptalk.lazy import lazy_exports
 if TYPE_CHECKING:
     from peptalk.cache.audit import AuditCase, AuditLog, CacheAuditor
     from peptalk.cache.base import CacheEntry, CacheStore, Embedder, IndexRow, VectorIndex
-    from peptalk.cache.cache import CacheHit, SemanticCache
+    from peptalk.cache.cache import CacheHit, LazyVectors, Lookup, SemanticCache
     from peptalk.cache.canonical import CanonicalContent, canonical_item
     from peptalk.cache.embedder import MiniLMEmbedder
     from peptalk.cache.errors import CacheError, CacheStoreError
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from peptalk.cache.layer import CACHE_MODES, CacheMode, SemanticCacheLayer, pinned_or_default_model
     from peptalk.cache.match import Match, MatchPolicy, decide
     from peptalk.cache.sql_store import SqlCacheStore
+    from peptalk.cache.vectorizer import VectorJob, VectorWorker
 
 _EXPORTS = {
     "AuditCase": "peptalk.cache.audit",
@@ -32,6 +33,8 @@ _EXPORTS = {
     "IndexRow": "peptalk.cache.base",
     "VectorIndex": "peptalk.cache.base",
     "CacheHit": "peptalk.cache.cache",
+    "LazyVectors": "peptalk.cache.cache",
+    "Lookup": "peptalk.cache.cache",
     "SemanticCache": "peptalk.cache.cache",
     "CanonicalContent": "peptalk.cache.canonical",
     "canonical_item": "peptalk.cache.canonical",
@@ -50,6 +53,8 @@ _EXPORTS = {
     "MatchPolicy": "peptalk.cache.match",
     "decide": "peptalk.cache.match",
     "SqlCacheStore": "peptalk.cache.sql_store",
+    "VectorJob": "peptalk.cache.vectorizer",
+    "VectorWorker": "peptalk.cache.vectorizer",
     "build_semantic_cache": "peptalk.cache.factory",
     "generation_of": "peptalk.cache.factory",
     "policy_of": "peptalk.cache.factory",

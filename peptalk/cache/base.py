@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -61,7 +61,12 @@ class VectorIndex(abc.ABC):
 
 @dataclass
 class CacheEntry:
-    """One cached answer, what it was cached for, and the MiniLM vectors of its items."""
+    """One cached answer, what it was cached for, and the MiniLM vectors of its items (once computed).
+
+    An entry is stored without vectors on the hot path; the background worker (`vectorizer.py`) adds them after
+    the answer was sent. Until then it is found by its exact content and, in a small partition, by the match
+    decision (which embeds what it compares); a large partition's vector search skips it.
+    """
 
     key: str  # CacheKey.digest(): scope, model, dates, prompt template and generation settings
     scope: str  # "user:<id>" or "shared"
@@ -70,8 +75,8 @@ class CacheEntry:
     request: dict[str, Any]  # the request's lists and dates as sent (for the audit log)
     canonical: CanonicalContent
     items: list[str]  # the distinct canonical items, in the order of `vectors`' rows
-    vectors: np.ndarray  # one unit vector per item (float32)
-    summary: np.ndarray  # the normalised mean of `vectors`: what large partitions search by
+    vectors: np.ndarray | None  # one unit vector per item (float32); None until computed
+    summary: np.ndarray | None  # the normalised mean of `vectors`: what large partitions search by
     text: str
     created_at: float  # wall-clock seconds (TTL)
     last_used_at: float  # wall-clock seconds (LRU)
@@ -86,7 +91,15 @@ class IndexRow:
     id: int
     key: str
     canonical: CanonicalContent
-    summary: np.ndarray
+    summary: np.ndarray | None  # None: the entry's vectors are not computed yet
+
+
+class Stored(NamedTuple):
+    """What storing an entry did: its id, the ids it replaced or evicted, and how many entries are left."""
+
+    entry_id: int
+    removed: list[int]
+    size: int
 
 
 class CacheStore(abc.ABC):
@@ -99,6 +112,19 @@ class CacheStore(abc.ABC):
     @abc.abstractmethod
     def add(self, entry: CacheEntry) -> int:
         """Stores a new entry and returns its id."""
+
+    @abc.abstractmethod
+    def put(self, entry: CacheEntry, *, uses: dict[int, tuple[int, float]], capacity: int) -> Stored:
+        """Stores a new entry in one transaction: writes pending hits, replaces the entries for the same key and
+        content, and evicts the least recently used beyond `capacity`."""
+
+    @abc.abstractmethod
+    def set_vectors(self, vectors: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[int]:
+        """Writes item vectors and summaries (per id) in one transaction; returns the ids that still existed."""
+
+    @abc.abstractmethod
+    def summaries(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The summaries of those `ids` whose vectors are computed (by any process)."""
 
     @abc.abstractmethod
     def get(self, ids: Sequence[int]) -> dict[int, CacheEntry]:

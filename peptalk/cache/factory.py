@@ -34,7 +34,7 @@ def build_semantic_cache(settings: Settings, *, embedder: Embedder | None = None
     """The cache the settings describe: MiniLM, FAISS for large partitions, entries in the app's database."""
     store = SqlCacheStore.from_url(settings.resolved_database_url())
     cache = SemanticCache(
-        embedder=embedder or MiniLMEmbedder(),
+        embedder=embedder or MiniLMEmbedder(threads=settings.cache_embed_threads),
         store=store,
         index_factory=partial(FaissIndex, hnsw_above=settings.cache_hnsw_above, ef_search=settings.cache_hnsw_ef_search),
         generation=generation_of(settings),
@@ -44,6 +44,8 @@ def build_semantic_cache(settings: Settings, *, embedder: Embedder | None = None
         faiss_above=settings.cache_faiss_above,
         sync_interval_s=settings.cache_sync_interval_s,
         maintain_interval_s=settings.cache_maintain_interval_s,
+        vector_queue_size=settings.cache_vector_queue_size,
+        vector_nice=settings.cache_vector_nice,
     )
     if settings.cache_audit_share > 0:
         cache.audit = CacheAuditor(AuditLog(store.engine), share=settings.cache_audit_share)

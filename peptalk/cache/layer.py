@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 import dataclasses
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessageChunk
 
 from peptalk.cache.audit import AuditCase
-from peptalk.cache.cache import CacheHit, ItemVectors, SemanticCache
+from peptalk.cache.cache import CacheHit, ItemVectors, Lookup, SemanticCache
 from peptalk.cache.canonical import CanonicalContent
 from peptalk.cache.keys import ANY_MODEL, CacheKey
 from peptalk.metrics import CACHE_HITS, CACHE_LOOKUP_SECONDS, CACHE_LOOKUPS
@@ -25,6 +26,7 @@ log = logging.getLogger("peptalk.cache")
 
 CacheScope = Literal["user", "shared"]
 _WORD_START = re.compile(r"(?<=\s)(?=\S)")
+LOOKED_KEPT = 1024  # requests the fast path found no exact hit for, remembered until their call comes down
 
 
 def pinned_or_default_model(router: Any, call: Call) -> str:
@@ -73,6 +75,9 @@ class SemanticCacheLayer:
         self.scope = scope
         self.model_in_key = model_in_key
         self._flights: dict[tuple[str, str], asyncio.Future[SharedAnswer | None]] = {}
+        self.in_flight = 0  # calls being served through this layer: the vector worker waits while there are any
+        cache.vectorizer.busy = lambda: self.in_flight > 0
+        self._looked: OrderedDict[tuple[str, str, str], None] = OrderedDict()  # (request id, key, content): no exact hit
 
     def key_for(self, call: Call, request: dict[str, Any], model: str | None = None) -> CacheKey:
         scope = "shared" if self.scope == "shared" else f"user:{request['user_id']}"
@@ -81,69 +86,81 @@ class SemanticCacheLayer:
                         generation=self.cache.generation)
 
     def has_exact_hit(self, call: Call) -> bool:
-        """Whether `astream(call)` would answer from an entry stored for this exact request; only looks."""
+        """Whether `astream(call)` would answer from an entry stored for this exact request; only looks.
+
+        A "no" is remembered for the same HTTP request (its request id), so that its call through LangServe does
+        not ask the database again a moment later.
+        """
         if call.request is None or call.options.cache != "use":
             return False
-        content = CanonicalContent.of(call.request)
-        return self.cache.exact(self.key_for(call, call.request), content, touch=False) is not None
+        key, content = self.key_for(call, call.request), CanonicalContent.of(call.request)
+        found = self.cache.exact(key, content, touch=False) is not None
+        if not found:
+            self._looked[(call.request_id, key.digest(), content.digest())] = None
+            while len(self._looked) > LOOKED_KEPT:
+                self._looked.popitem(last=False)
+        return found
 
     async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
-        mode = call.options.cache
-        if call.request is None or mode == "bypass":
-            CACHE_LOOKUPS.labels("bypass").inc()
-            async for chunk in self._passthrough(call):
-                yield chunk
-            return
-        request = call.request  # validated upstream, maybe under other limits
-        key = self.key_for(call, request)
-        content = CanonicalContent.of(request)
-        vectors: ItemVectors = {}
-        miss_reason: str | None = None
-        started = time.perf_counter()
+        self.in_flight += 1
         try:
-            # An exact repeat is answered before embedding: MiniLM is the only slow step of a lookup.
-            hit = self.cache.exact(key, content) if mode == "use" else None
-            if hit is None:
-                vectors = await self.cache.embed(content.items())
-                if mode == "use":
-                    hit, nearest = self.cache.lookup(key, content, vectors)
-                    miss_reason = nearest.reason if nearest is not None else None
-        except Exception:
-            log.exception("cache lookup failed; serving without the cache", extra={"request_id": call.request_id})
-            CACHE_LOOKUPS.labels("error").inc()
-            async for chunk in self._passthrough(call):
-                yield chunk
-            return
-        CACHE_LOOKUP_SECONDS.observe(time.perf_counter() - started)
-        whole = call.options.whole_answer
-        if hit is not None:
-            CACHE_LOOKUPS.labels("hit").inc()
-            CACHE_HITS.labels(hit.kind).inc()
-            evidence = None
-            if hit.kind == "semantic":
-                evidence = hit.evidence()
-                self._offer_audit(call, hit)
-            facts = AnswerFacts(model=hit.entry.model, cache_hit=True, similarity=round(hit.similarity, 4),
-                                cache=hit.kind, cache_evidence=evidence)
-            async for chunk in self._replay(hit.entry.text, facts, whole=whole):
-                yield chunk
-            return
-        CACHE_LOOKUPS.labels("miss" if mode == "use" else mode).inc()
-        flight = (key.digest(), content.digest())
-        pending = self._flights.get(flight) if mode == "use" else None
-        if pending is not None:
-            shared = await asyncio.shield(pending)
-            if shared is not None:
-                CACHE_HITS.labels("exact").inc()
-                facts = AnswerFacts(model=shared.model, cache_hit=True, similarity=1.0, cache="exact",
-                                    shared_flight=True)
-                async for chunk in self._replay(shared.text, facts, whole=whole):
+            mode = call.options.cache
+            if call.request is None or mode == "bypass":
+                CACHE_LOOKUPS.labels("bypass").inc()
+                async for chunk in self._passthrough(call):
                     yield chunk
                 return
-            # The leader failed or was cancelled; this call goes to the backend itself.
-        kind: CacheKind = "miss" if mode == "use" else mode
-        async for chunk in self._lead(call, content, vectors, flight, kind, miss_reason or None):
-            yield chunk
+            request = call.request  # validated upstream, maybe under other limits
+            key = self.key_for(call, request)
+            content = CanonicalContent.of(request)
+            found = Lookup()
+            started = time.perf_counter()
+            try:
+                # An exact repeat is answered from the database; the rest of a lookup embeds only what it compares.
+                looked = self._looked.pop((call.request_id, key.digest(), content.digest()), False) is None
+                hit = self.cache.exact(key, content) if mode == "use" and not looked else None
+                if hit is None and mode == "use":
+                    found = await self.cache.lookup(key, content)
+                    hit = found.hit
+            except Exception:
+                log.exception("cache lookup failed; serving without the cache", extra={"request_id": call.request_id})
+                CACHE_LOOKUPS.labels("error").inc()
+                async for chunk in self._passthrough(call):
+                    yield chunk
+                return
+            CACHE_LOOKUP_SECONDS.observe(time.perf_counter() - started)
+            whole = call.options.whole_answer
+            if hit is not None:
+                CACHE_LOOKUPS.labels("hit").inc()
+                CACHE_HITS.labels(hit.kind).inc()
+                evidence = None
+                if hit.kind == "semantic":
+                    evidence = hit.evidence()
+                    self._offer_audit(call, hit)
+                facts = AnswerFacts(model=hit.entry.model, cache_hit=True, similarity=round(hit.similarity, 4),
+                                    cache=hit.kind, cache_evidence=evidence)
+                async for chunk in self._replay(hit.entry.text, facts, whole=whole):
+                    yield chunk
+                return
+            CACHE_LOOKUPS.labels("miss" if mode == "use" else mode).inc()
+            flight = (key.digest(), content.digest())
+            pending = self._flights.get(flight) if mode == "use" else None
+            if pending is not None:
+                shared = await asyncio.shield(pending)
+                if shared is not None:
+                    CACHE_HITS.labels("exact").inc()
+                    facts = AnswerFacts(model=shared.model, cache_hit=True, similarity=1.0, cache="exact",
+                                        shared_flight=True)
+                    async for chunk in self._replay(shared.text, facts, whole=whole):
+                        yield chunk
+                    return
+                # The leader failed or was cancelled; this call goes to the backend itself.
+            kind: CacheKind = "miss" if mode == "use" else mode
+            miss_reason = found.nearest.reason if found.nearest is not None else None
+            async for chunk in self._lead(call, content, found.vectors, flight, kind, miss_reason or None):
+                yield chunk
+        finally:
+            self.in_flight -= 1
 
     def _offer_audit(self, call: Call, hit: CacheHit) -> None:
         auditor = self.cache.audit
@@ -178,7 +195,11 @@ class SemanticCacheLayer:
                 assert call.request is not None
                 key = self.key_for(call, call.request, model=served)  # a fallback's answer is filed under its model
                 try:
-                    await self.cache.put(key, content, vectors, request=call.request, text=answer.text, model=served)
+                    await self.cache.put(key, content, request=call.request, text=answer.text, model=served,
+                                         vectors=vectors)
+                    stored = (key.digest(), content.digest())
+                    for looked in [looked for looked in self._looked if looked[1:] == stored]:
+                        del self._looked[looked]  # a request that found nothing before now would find this
                 except Exception:
                     log.exception("storing a cache entry failed", extra={"request_id": call.request_id})
         finally:

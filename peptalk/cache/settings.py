@@ -30,6 +30,9 @@ class CacheSettings(BaseSettings):
     cache_hnsw_ef_search: int = Field(default=64, ge=1, le=4096)  # HNSW search breadth: recall against lookup time
     cache_sync_interval_s: float = Field(default=0.2, gt=0)  # how stale another process's view may be
     cache_maintain_interval_s: float = Field(default=5.0, gt=0)  # hit counts written, expired entries purged
+    cache_vector_queue_size: int = Field(default=1000, ge=1)  # entries waiting for their vectors; beyond: maintenance
+    cache_vector_nice: int = Field(default=10, ge=0, le=19)  # the vector worker thread's priority below serving
+    cache_embed_threads: int = Field(default=1, ge=1, le=64)  # MiniLM's torch threads
     cache_audit_share: float = Field(default=0.02, ge=0.0, le=1.0)  # semantic hits regenerated and logged
     cache_fast_path: bool = True  # exact repeats answered in front of LangServe (off while LangSmith traces)
 

@@ -7,16 +7,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import (JSON, Column, Engine, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text,
-                        bindparam, delete, func, insert, select, update)
+from sqlalchemy import (JSON, Column, Connection, Engine, Float, Index, Integer, LargeBinary, MetaData, Select, String,
+                        Table, Text, bindparam, delete, func, insert, select, update)
 from sqlalchemy.exc import SQLAlchemyError
 
-from peptalk.cache.base import CacheEntry, CacheStore, IndexRow
+from peptalk.cache.base import CacheEntry, CacheStore, IndexRow, Stored
 from peptalk.cache.canonical import CanonicalContent
 from peptalk.cache.errors import CacheStoreError
 from peptalk.db import make_engine, upgrade
 
-# Mirrors migration cache_0001; change both together (with a new revision).
+# Mirrors migration cache_0001; change both together (with a new revision). `vectors` and `summary` are empty
+# (b"") until the background worker computed them: NOT NULL stays, so no migration was needed.
 metadata = MetaData()
 cache_entries = Table(
     "cache_entries", metadata,
@@ -68,16 +69,35 @@ def canonical_from(data: dict[str, Any]) -> CanonicalContent:
                             lists=tuple(tuple(items) for items in data["lists"]))
 
 
+NOT_COMPUTED = b""  # `vectors` and `summary` of an entry whose vectors the background worker has not written yet
+
+
 def _vectors(data: bytes, rows: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.float32).reshape(rows, -1) if rows else np.empty((0, 0), np.float32)
 
 
+def _summary(data: bytes) -> np.ndarray | None:
+    return np.frombuffer(data, np.float32) if data else None
+
+
+def _blob(vectors: np.ndarray | None) -> bytes:
+    return NOT_COMPUTED if vectors is None else np.ascontiguousarray(vectors, np.float32).tobytes()
+
+
 def _entry(row: Any) -> CacheEntry:
+    summary = _summary(row.summary)
     return CacheEntry(key=row.key, scope=row.scope, model=row.model, content_hash=row.content_hash,
                       request=row.request, canonical=canonical_from(row.canonical), items=list(row.items),
-                      vectors=_vectors(row.vectors, len(row.items)), summary=np.frombuffer(row.summary, np.float32),
+                      vectors=None if summary is None else _vectors(row.vectors, len(row.items)), summary=summary,
                       text=row.text, created_at=row.created_at, last_used_at=row.last_used_at, hits=row.hits,
                       id=row.id)
+
+
+def _row(entry: CacheEntry) -> dict[str, Any]:
+    return {"key": entry.key, "scope": entry.scope, "model": entry.model, "content_hash": entry.content_hash,
+            "request": entry.request, "canonical": canonical_json(entry.canonical), "items": entry.items,
+            "vectors": _blob(entry.vectors if entry.summary is not None else None), "summary": _blob(entry.summary),
+            "text": entry.text, "created_at": entry.created_at, "last_used_at": entry.last_used_at, "hits": entry.hits}
 
 
 class SqlCacheStore(CacheStore):
@@ -98,13 +118,44 @@ class SqlCacheStore(CacheStore):
             raise CacheStoreError(f"cannot migrate {self.engine.url.render_as_string()}: {exc}") from exc
 
     def add(self, entry: CacheEntry) -> int:
-        row = {"key": entry.key, "scope": entry.scope, "model": entry.model, "content_hash": entry.content_hash,
-               "request": entry.request, "canonical": canonical_json(entry.canonical), "items": entry.items,
-               "vectors": np.ascontiguousarray(entry.vectors, np.float32).tobytes(),
-               "summary": np.ascontiguousarray(entry.summary, np.float32).tobytes(), "text": entry.text,
-               "created_at": entry.created_at, "last_used_at": entry.last_used_at, "hits": entry.hits}
         with self.engine.begin() as connection:
-            return int(connection.execute(insert(cache_entries).returning(cache_entries.c.id), row).scalar_one())
+            return self._insert(connection, entry)
+
+    @staticmethod
+    def _insert(connection: Connection, entry: CacheEntry) -> int:
+        return int(connection.execute(insert(cache_entries).returning(cache_entries.c.id), _row(entry)).scalar_one())
+
+    def put(self, entry: CacheEntry, *, uses: dict[int, tuple[int, float]], capacity: int) -> Stored:
+        with self.engine.begin() as connection:
+            self._touch(connection, uses)  # so that eviction sees the latest uses
+            replaced = list(connection.scalars(select(cache_entries.c.id).where(
+                cache_entries.c.key == entry.key, cache_entries.c.content_hash == entry.content_hash)))
+            self._delete(connection, replaced)
+            entry_id = self._insert(connection, entry)
+            size = int(connection.scalar(select(func.count()).select_from(cache_entries)) or 0)
+            evicted = list(connection.scalars(self._lru(size - capacity))) if size > capacity else []
+            self._delete(connection, evicted)
+        return Stored(entry_id, replaced + evicted, size - len(evicted))
+
+    def set_vectors(self, vectors: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[int]:
+        if not vectors:
+            return []
+        statement = (update(cache_entries).where(cache_entries.c.id == bindparam("entry_id"))
+                     .values(vectors=bindparam("item_vectors"), summary=bindparam("summary_vector")))
+        with self.engine.begin() as connection:
+            present = list(connection.scalars(select(cache_entries.c.id).where(cache_entries.c.id.in_(list(vectors)))))
+            if present:
+                connection.execute(statement, [{"entry_id": entry_id, "item_vectors": _blob(vectors[entry_id][0]),
+                                                "summary_vector": _blob(vectors[entry_id][1])} for entry_id in present])
+        return present
+
+    def summaries(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        if not ids:
+            return {}
+        query = select(cache_entries.c.id, cache_entries.c.summary).where(
+            cache_entries.c.id.in_(list(ids)), func.length(cache_entries.c.summary) > 0)
+        with self.engine.connect() as connection:
+            return {row.id: np.frombuffer(row.summary, np.float32) for row in connection.execute(query)}
 
     def get(self, ids: Sequence[int]) -> dict[int, CacheEntry]:
         if not ids:
@@ -121,10 +172,15 @@ class SqlCacheStore(CacheStore):
     def since(self, after_id: int, limit: int = 10_000) -> list[IndexRow]:
         query = select(*_INDEX_COLUMNS).where(cache_entries.c.id > after_id).order_by(cache_entries.c.id).limit(limit)
         with self.engine.connect() as connection:
-            return [IndexRow(row.id, row.key, canonical_from(row.canonical), np.frombuffer(row.summary, np.float32))
+            return [IndexRow(row.id, row.key, canonical_from(row.canonical), _summary(row.summary))
                     for row in connection.execute(query)]
 
     def touch(self, uses: dict[int, tuple[int, float]]) -> None:
+        if uses:
+            with self.engine.begin() as connection:
+                self._touch(connection, uses)
+
+    def _touch(self, connection: Connection, uses: dict[int, tuple[int, float]]) -> None:
         if not uses:
             return
         statement = (update(cache_entries).where(cache_entries.c.id == bindparam("entry_id"))
@@ -132,14 +188,18 @@ class SqlCacheStore(CacheStore):
                              last_used_at=func.max(cache_entries.c.last_used_at, bindparam("at"))
                              if self.engine.dialect.name == "sqlite"
                              else func.greatest(cache_entries.c.last_used_at, bindparam("at"))))
-        with self.engine.begin() as connection:
-            connection.execute(statement, [{"entry_id": entry_id, "count": count, "at": at}
-                                           for entry_id, (count, at) in uses.items()])
+        connection.execute(statement, [{"entry_id": entry_id, "count": count, "at": at}
+                                       for entry_id, (count, at) in uses.items()])
 
     def delete(self, ids: Sequence[int]) -> None:
         if ids:
             with self.engine.begin() as connection:
-                connection.execute(delete(cache_entries).where(cache_entries.c.id.in_(list(ids))))
+                self._delete(connection, ids)
+
+    @staticmethod
+    def _delete(connection: Connection, ids: Sequence[int]) -> None:
+        if ids:
+            connection.execute(delete(cache_entries).where(cache_entries.c.id.in_(list(ids))))
 
     def in_scope(self, scope: str) -> list[int]:
         with self.engine.connect() as connection:
@@ -153,9 +213,12 @@ class SqlCacheStore(CacheStore):
         return int(entries or 0) + int(audits or 0)
 
     def least_recently_used(self, n: int) -> list[int]:
-        query = select(cache_entries.c.id).order_by(cache_entries.c.last_used_at, cache_entries.c.id).limit(n)
         with self.engine.connect() as connection:
-            return list(connection.scalars(query))
+            return list(connection.scalars(self._lru(n)))
+
+    @staticmethod
+    def _lru(n: int) -> Select[Any]:
+        return select(cache_entries.c.id).order_by(cache_entries.c.last_used_at, cache_entries.c.id).limit(n)
 
     def created_before(self, when: float) -> list[int]:
         with self.engine.connect() as connection:

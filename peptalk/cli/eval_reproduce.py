@@ -1,8 +1,8 @@
 """`peptalk eval reproduce`: the whole SLaM study in one command, with the paper's settings.
 
-Generation (N prompts x M models x 10 repeats, the study's production prompt), the `slam` judges (all four kinds),
-the similarity metrics, agreement with human ratings when given, the probe runs already in the database when
-asked, and the report with the paper's figure set. Every setting it used is written to `reproduce.json`.
+Generation (N prompts x M models x 10 repeats, the production prompt as Section III-A prints it), the `slam` judges
+(all four kinds), the similarity metrics, agreement with human ratings when given, the probe runs already in the
+database when asked, and the report with the paper's figure set. Every setting it used is written to `reproduce.json`.
 """
 
 from __future__ import annotations

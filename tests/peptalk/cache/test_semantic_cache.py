@@ -3,6 +3,7 @@ TTL, LRU, and partitions large enough for FAISS."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from functools import partial
 from pathlib import Path
@@ -36,7 +37,8 @@ class Clock:
 
 async def make_cache(tmp_path: Path, **overrides: Any) -> SemanticCache:
     hnsw_above = overrides.pop("hnsw_above", 4096)
-    options: dict[str, Any] = {"ttl_s": 3600.0, "capacity": 100, "clock": Clock(), "generation": GENERATION}
+    options: dict[str, Any] = {"ttl_s": 3600.0, "capacity": 100, "clock": Clock(), "generation": GENERATION,
+                               "vector_nice": 0}
     options.update(overrides)
     cache = SemanticCache(embedder=RememberingMiniLM(), store=SqlCacheStore.from_url(sqlite_url(tmp_path / "c.db")),
                           index_factory=partial(FaissIndex, hnsw_above=hnsw_above), **options)
@@ -50,9 +52,8 @@ def key(payload: dict[str, Any], model: str = "embedded:smollm2-135m", generatio
 
 
 async def put(cache: SemanticCache, payload: dict[str, Any], text: str, **kw: Any) -> int:
-    content = CanonicalContent.of(payload)
-    return await cache.put(key(payload, **kw), content, await cache.embed(content.items()), request=payload,
-                           text=text, model="embedded:smollm2-135m")
+    return await cache.put(key(payload, **kw), CanonicalContent.of(payload), request=payload, text=text,
+                           model="embedded:smollm2-135m")
 
 
 async def lookup(cache: SemanticCache, payload: dict[str, Any], **kw: Any):
@@ -60,7 +61,7 @@ async def lookup(cache: SemanticCache, payload: dict[str, Any], **kw: Any):
     content = CanonicalContent.of(payload)
     hit = cache.exact(key(payload, **kw), content)
     if hit is None:
-        hit, _ = cache.lookup(key(payload, **kw), content, await cache.embed(content.items()))
+        hit = (await cache.lookup(key(payload, **kw), content)).hit
     return hit
 
 
@@ -175,6 +176,7 @@ async def test_a_large_shared_partition_is_searched_by_faiss(tmp_path: Path) -> 
                 for n in range(24)]
     for n, payload in enumerate(payloads):
         await put(cache, payload, f"talk {n}", scope="shared")
+    await asyncio.wait_for(cache.vectorizer.drain(), 60)  # searched by vector once the vectors are in
     partition = cache.index.partitions[key(BASE, scope="shared").digest()]
     assert partition.index is not None and len(partition) == len({CanonicalContent.of(p) for p in payloads})
     assert payloads[7]["focused_tasks"] == ["Write 500 words", "Water the plants"]

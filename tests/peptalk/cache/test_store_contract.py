@@ -3,7 +3,6 @@ and two caches (two app processes' worth) on the same database sharing exact and
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -95,7 +94,7 @@ def test_created_before_and_delete(store: SqlCacheStore) -> None:
 def make_cache(url: str) -> SemanticCache:
     return SemanticCache(embedder=RememberingMiniLM(), store=SqlCacheStore.from_url(url),
                          index_factory=partial(FaissIndex, hnsw_above=4096), generation=GENERATION,
-                         sync_interval_s=0.2)
+                         sync_interval_s=0.2, vector_nice=0)
 
 
 async def test_two_processes_share_exact_and_semantic_hits_within_a_second(url: str) -> None:
@@ -106,18 +105,20 @@ async def test_two_processes_share_exact_and_semantic_hits_within_a_second(url: 
         key = CacheKey("user:ada", "embedded:smollm2-135m", "2026-11-22", "2026-11-21", GENERATION)
         content = CanonicalContent.of(REQUEST)
         typo = CanonicalContent.of(REQUEST | {"focused_tasks": ["Call mom", "Review two pull requets"]})
-        vectors = await second.embed(typo.items())
-        assert second.lookup(key, typo, vectors)[0] is None  # nothing stored yet; `second` has just synced
-        await first.put(key, content, await first.embed(content.items()), request=REQUEST, text="Go Ada!", model="m")
+        assert (await second.lookup(key, typo)).hit is None  # nothing stored yet; `second` has just synced
+        await first.put(key, content, request=REQUEST, text="Go Ada!", model="m")
         exact = second.exact(key, CanonicalContent.of(REQUEST | {"focused_tasks": ["call MOM", "Review 2 pull requests"]}))
         assert exact is not None and exact.entry.text == "Go Ada!" and exact.kind == "exact"  # read from the database
         # `second` reads the new entry at its first lookup one sync interval (0.2 s) after its last one.
-        hit = await wait_for_async(lambda: second.lookup(key, typo, vectors)[0], what="a semantic hit in `second`")
+        async def semantic_hit() -> object:
+            return (await second.lookup(key, typo)).hit
+
+        hit = await wait_for_async(semantic_hit, what="a semantic hit in `second`")
         assert hit.kind == "semantic" and hit.entry.text == "Go Ada!"
         assert hit.match is not None and [(pair.stored, pair.new) for pair in hit.match.pairs] == [
             ("review 2 pull requests", "review 2 pull requets")]
         negated = CanonicalContent.of(REQUEST | {"completed_tasks": ["Skipped the 10 km run"]})
-        assert second.lookup(key, negated, await second.embed(negated.items()))[0] is None
+        assert (await second.lookup(key, negated)).hit is None
     finally:
         await first.aclose()
         await second.aclose()
@@ -128,8 +129,7 @@ async def test_entries_outlive_the_process_and_deletions_reach_the_other(url: st
     await first.start(warm=False)
     key = CacheKey("user:ada", "m", "2026-11-22", "2026-11-21", GENERATION)
     content = CanonicalContent.of(REQUEST)
-    entry_id = await first.put(key, content, await first.embed(content.items()), request=REQUEST, text="kept",
-                               model="m")
+    entry_id = await first.put(key, content, request=REQUEST, text="kept", model="m")
     await first.aclose()
     restarted = make_cache(url)
     await restarted.start(warm=False)
@@ -137,8 +137,27 @@ async def test_entries_outlive_the_process_and_deletions_reach_the_other(url: st
     other = make_cache(url)
     await other.start(warm=False)
     restarted.remove([entry_id])
-    vectors = await other.embed(content.items())
     near = CanonicalContent.of(REQUEST | {"goals": ["Ship the beta!"]})
-    assert other.lookup(key, near, vectors)[0] is None and len(other.index) == 0  # found gone, dropped
+    assert (await other.lookup(key, near)).hit is None and len(other.index) == 0  # found gone, dropped
     await restarted.aclose()
     await other.aclose()
+
+
+def test_an_entry_is_stored_without_vectors_and_gets_them_later(store: SqlCacheStore) -> None:
+    """`put`: one transaction that writes hits, replaces the same request and evicts beyond capacity; the vectors
+    come later through `set_vectors` (one transaction for a batch), and `summaries` tells other processes."""
+    old = store.add(entry("old", 1.0, content_hash="a"))
+    other = store.add(entry("other", 2.0, content_hash="b"))
+    fresh = entry("fresh", 3.0, content_hash="a")
+    fresh.vectors = fresh.summary = None
+    stored = store.put(fresh, uses={other: (1, 2.5)}, capacity=1)
+    assert stored.removed == [old, other] and stored.size == 1  # `old` replaced; `other` used before 3.0: evicted
+    assert store.get([other]) == {}
+    got = store.get([stored.entry_id])[stored.entry_id]
+    assert got.vectors is None and got.summary is None and got.text == "fresh"
+    assert store.since(0)[0].summary is None and store.summaries([stored.entry_id]) == {}
+    vectors = np.eye(len(got.items), 8, dtype=np.float32)
+    assert store.set_vectors({stored.entry_id: (vectors, vectors[0]), 999: (vectors, vectors[0])}) == [stored.entry_id]
+    got = store.get([stored.entry_id])[stored.entry_id]
+    np.testing.assert_array_equal(got.vectors, vectors)
+    np.testing.assert_array_equal(store.summaries([stored.entry_id, 999])[stored.entry_id], vectors[0])
