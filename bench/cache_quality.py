@@ -11,6 +11,11 @@ it by MiniLM (the normalised mean of its item vectors, as the cache ranks them; 
 them is served; for a `must-miss` request a candidate that is the same request up to case, punctuation, order
 and articles (docs/cache-labelling.md; compared here by its own rule, not the matcher's) does not count: its
 answer was written for that very request. The scope is the user for the generated set, the source for external sets.
+
+A pairs file whose name ends in `.local.jsonl` holds pairs that may not be committed (SICK, CC BY-NC-SA:
+`scripts/make_external_cache_pairs.py --sick-git`); the default run adds `data/cache_pairs_external_sick.local.jsonl`
+when it exists. Each of its sources is reported as its own row and kept out of the `external` and `ALL` rows, so
+those always describe the committed pairs.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from peptalk.schema import LIST_FIELDS  # noqa: E402
 
 CANDIDATES = 8
 PAIRS = [ROOT / "data" / "cache_pairs.jsonl", ROOT / "data" / "cache_pairs_external.jsonl"]
+LOCAL_PAIRS = ROOT / "data" / "cache_pairs_external_sick.local.jsonl"  # git-ignored; made only on request
+LOCAL_SUFFIX = ".local.jsonl"
 VARIATIONS = ("case-punctuation", "case-whitespace-punctuation", "reordered", "order-of-items", "article",
               "typo-non-word")
 TARGET_UB, TARGET_OK, MIN_EXTERNAL_MISS = 0.01, 0.80, 300
@@ -51,7 +58,8 @@ def upper_bound(failures: int, trials: int, confidence: float = 0.95) -> float:
 
 
 def load(paths: Iterable[Path], limit: int = 0) -> list[dict[str, Any]]:
-    """The pairs of every file (`source` "generated" where a pair names none); `limit` per source and kind."""
+    """The pairs of every file (`source` "generated" where a pair names none; `local` when the file's name ends in
+    `.local.jsonl`); `limit` per source and kind."""
     pairs: list[dict[str, Any]] = []
     taken: dict[tuple[str, str], int] = defaultdict(int)
     for path in paths:
@@ -59,6 +67,7 @@ def load(paths: Iterable[Path], limit: int = 0) -> list[dict[str, Any]]:
             if line.strip():
                 pair = json.loads(line)
                 pair.setdefault("source", "generated")
+                pair["local"] = path.name.endswith(LOCAL_SUFFIX)
                 group = (pair["source"], pair["kind"])
                 if not limit or taken[group] < limit:
                     taken[group] += 1
@@ -75,6 +84,19 @@ def bare(request: dict[str, Any]) -> tuple[tuple[tuple[str, ...], ...], ...]:
     return tuple(tuple(sorted(tuple(word for word in WORDS.findall(str(item).lower()) if word not in ("a", "an", "the"))
                               for item in request.get(name) or [])) for name in LIST_FIELDS) + (
         ((str(request["today"]), str(request["last_login"])),),)
+
+
+def rows(pair: dict[str, Any]) -> tuple[str, ...]:
+    """The table rows a pair counts in: its source, then (unless it is local) `external` for a corpus source, and
+    `ALL`."""
+    if pair["local"]:
+        return (pair["source"],)
+    return (pair["source"], "ALL") if pair["source"] == "generated" else (pair["source"], "external", "ALL")
+
+
+def default_pairs() -> list[Path]:
+    """The committed pairs, and the local SICK pairs when a user has made them."""
+    return PAIRS + ([LOCAL_PAIRS] if LOCAL_PAIRS.exists() else [])
 
 
 def scope(pair: dict[str, Any]) -> str:
@@ -141,7 +163,7 @@ def evaluate(pairs: list[dict[str, Any]], policy: MatchPolicy, candidates: Candi
                      if not (pair["label"] == "must-miss" and candidates.bare[entry] == same)]
             by_request = any(served(entry, new, policy)[0] for entry in tried)
         for kind in (pair["kind"], "ALL"):
-            for source in (pair["source"], "ALL" if pair["source"] == "generated" else "external", "ALL"):
+            for source in rows(pair):
                 outcome = outcomes[(source, pair["label"], kind)]
                 outcome.pair.append(hit)
                 outcome.request.append(by_request)
@@ -194,18 +216,23 @@ def verdicts(outcomes: dict[tuple[str, str, str], Outcome]) -> list[tuple[str, b
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=Path, nargs="+", default=PAIRS)
+    parser.add_argument("--pairs", type=Path, nargs="+", default=None,
+                        help=f"pairs files (default: the committed ones, and {LOCAL_PAIRS.name} when it exists)")
     parser.add_argument("--limit", type=int, default=0, help="at most this many pairs per source and kind (0: all)")
     parser.add_argument("--no-synonyms", action="store_true", help="without the synonym table (an ablation)")
     parser.add_argument("--no-requests", action="store_true", help="per pair only (no MiniLM)")
     parser.add_argument("--show-errors", type=int, default=0)
     args = parser.parse_args(argv)
-    pairs = load(args.pairs, args.limit)
+    paths = args.pairs or default_pairs()
+    pairs = load(paths, args.limit)
     policy = MatchPolicy(synonyms=not args.no_synonyms)
     candidates = None if args.no_requests else Candidates(pairs)
     outcomes, errors = evaluate(pairs, policy, candidates)
     print(f"policy: {policy}; per request: up to {CANDIDATES} candidates by MiniLM" if candidates else "")
     print("\n".join(table(outcomes)))
+    for path in paths:
+        if path.name.endswith(LOCAL_SUFFIX):
+            print(f"local (not committed, not in the external and ALL rows): {path.name}")
     if args.show_errors:
         print(f"\n{len(errors)} decisions against the label (or differing per request); the first {args.show_errors}:")
         print("\n".join(errors[:args.show_errors]))

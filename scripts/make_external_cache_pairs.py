@@ -2,11 +2,16 @@
 (sources and licences: data/cache_pairs_external.md; rules: docs/cache-labelling.md).
 
     python scripts/make_external_cache_pairs.py --hans-git /work/.mirror/tommccoy1+hans/repo/.git \\
-        --sick-git /work/.mirror/kkalouli+SICK-processing/repo [--per-source 400] [--seed 23]
+        [--sick-git /path/to/your/kkalouli+SICK-processing/repo] [--per-source 400] [--seed 23]
 
-(the two repositories as the `fetch` tool brings them: tommccoy1/hans, kkalouli/SICK-processing). Each sentence
-pair becomes one changed item of a task list: the first sentence is the item the cached answer was written for,
-the second the item of the later request, the rest of the request the same.
+(tommccoy1/hans as the `fetch` tool brings it). Each sentence pair becomes one changed item of a task list: the
+first sentence is the item the cached answer was written for, the second the item of the later request, the rest of
+the request the same.
+
+SICK (kkalouli/SICK-processing) is licensed CC BY-NC-SA 3.0, which this repository does not redistribute: it is
+left out unless `--sick-git` names a copy you fetched yourself, and then its pairs go to their own git-ignored file,
+`data/cache_pairs_external_sick.local.jsonl` (`--sick-out`), which `bench/cache_quality.py` reads when it exists.
+The committed file is the same with or without `--sick-git`.
 
 - `must-miss`: contradiction and neutral pairs (the second sentence does not follow from the first) whose words
   overlap strongly: at most 6 tokens differ, and the two share at least half of their tokens. These are the
@@ -154,7 +159,8 @@ def variations(source: str, firsts: list[str], rng: random.Random, count: int) -
     return pairs
 
 
-def build(sources: dict[str, list[tuple[str, str, str, str]]], per_source: int, seed: int) -> list[dict[str, Any]]:
+def build(sources: dict[str, list[tuple[str, str, str, str]]], per_source: int, seed: int, prefix: str = "ext"
+          ) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     pairs: list[dict[str, Any]] = []
     for source, rows in sources.items():
@@ -177,27 +183,38 @@ def build(sources: dict[str, list[tuple[str, str, str, str]]], per_source: int, 
         for pair in pairs:
             pair.setdefault("source", source)
     for number, pair in enumerate(pairs):
-        pair["id"] = f"ext-{number:05d}"
+        pair["id"] = f"{prefix}-{number:05d}"
         pair["split"] = "external"
     return pairs
+
+
+def write(pairs: list[dict[str, Any]], out: Path) -> None:
+    order = ["id", "source", "origin", "split", "kind", "label", "note", "stored", "new"]
+    out.write_text("".join(json.dumps({key: pair[key] for key in order}) + "\n" for pair in pairs), encoding="utf-8")
+    print(f"wrote {len(pairs)} pairs to {out}")
+    for (source, label, kind), count in sorted(Counter((p["source"], p["label"], p["kind"]) for p in pairs).items()):
+        print(f"  {source:<24} {label:>15} {kind:<20} {count}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hans-git", type=Path, required=True, help="tommccoy1/hans (a git directory)")
-    parser.add_argument("--sick-git", type=Path, required=True, help="kkalouli/SICK-processing (a git directory)")
+    parser.add_argument("--sick-git", type=Path, default=None,
+                        help="opt-in: your own copy of kkalouli/SICK-processing (a git directory); CC BY-NC-SA 3.0, "
+                             "so its pairs go to --sick-out, which git ignores")
     parser.add_argument("--per-source", type=int, default=400, help="must-miss pairs kept per source, at most")
     parser.add_argument("--seed", type=int, default=23)
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "cache_pairs_external.jsonl")
+    parser.add_argument("--sick-out", type=Path, default=ROOT / "data" / "cache_pairs_external_sick.local.jsonl",
+                        help="where the SICK pairs go (a name ending in .local.jsonl: bench/cache_quality.py keeps "
+                             "them out of its committed totals)")
     args = parser.parse_args()
-    sources = {"mnli-dev": mnli_dev(args.hans_git), "hans-mnli-contradicting": hans_mnli_contradicting(args.hans_git),
-               "sick": sick(args.sick_git)}
-    pairs = build(sources, args.per_source, args.seed)
-    order = ["id", "source", "origin", "split", "kind", "label", "note", "stored", "new"]
-    args.out.write_text("".join(json.dumps({key: pair[key] for key in order}) + "\n" for pair in pairs), encoding="utf-8")
-    print(f"wrote {len(pairs)} pairs to {args.out}")
-    for (source, label, kind), count in sorted(Counter((p["source"], p["label"], p["kind"]) for p in pairs).items()):
-        print(f"  {source:<24} {label:>15} {kind:<20} {count}")
+    if args.sick_git is not None and not args.sick_out.name.endswith(".local.jsonl"):
+        parser.error("--sick-out: the name must end in .local.jsonl (git ignores it; SICK is CC BY-NC-SA 3.0)")
+    sources = {"mnli-dev": mnli_dev(args.hans_git), "hans-mnli-contradicting": hans_mnli_contradicting(args.hans_git)}
+    write(build(sources, args.per_source, args.seed), args.out)
+    if args.sick_git is not None:
+        write(build({"sick": sick(args.sick_git)}, args.per_source, args.seed, prefix="ext-sick"), args.sick_out)
 
 
 if __name__ == "__main__":
