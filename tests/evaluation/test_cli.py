@@ -161,21 +161,25 @@ def test_eval_run_end_to_end(openai_server: str, tmp_path: Path) -> None:
     selections = read_jsonl(out / "selector.jsonl")
     assert len(selections) == 2 and all(len(row["orders"]) == 2 for row in selections)  # type: ignore[arg-type]
     summary = json.loads((out / "run.json").read_text())
-    judge_prompts = summary["judge"]["cache_misses"]  # 4 scorer + 2 comparer + 2 prompts x 2 orders
-    assert judge_prompts == 10 and summary["judge"]["model_calls"] >= 10 and summary["judge"]["cache_hits"] == 0
+    # 4 scorer + 2 comparer + 2 prompts x 2 orders = 10 judge prompts. Two models that answer alike (both are
+    # SmolLM2 here, sampled the same way) give equal scorer prompts: the second is a hit on the first's answer.
+    lookups, distinct = 10, summary["judge"]["cache_misses"]
+    assert summary["judge"]["cache_misses"] + summary["judge"]["cache_hits"] == lookups
+    assert 1 <= distinct <= lookups and summary["judge"]["model_calls"] >= distinct
 
     # A re-run on the written dataset asks the judge only what it never answered: every answer it gave comes
     # from the disk cache. (A judge call that timed out on a loaded machine is not cached, so it is asked again.)
     with sqlite3.connect(summary["judge"]["cache"]) as cache_db:
         answered = cache_db.execute("SELECT COUNT(*) FROM judge_answers").fetchone()[0]
-    assert 1 <= answered <= judge_prompts
+    assert 1 <= answered <= distinct
     again = tmp_path / "run2"
     result = peptalk_eval("run", "--dataset", str(out / "dataset.jsonl"), *judges, "--metrics", "tfidf",
                           "--out", str(again), env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads((again / "run.json").read_text())
-    assert summary["judge"]["cache_hits"] == answered and summary["judge"]["cache_misses"] == judge_prompts - answered
-    if answered == judge_prompts:  # nothing failed the first time: the re-run is the same, with no judge call
-        assert summary["judge"]["model_calls"] == 0
+    assert summary["judge"]["cache_hits"] + summary["judge"]["cache_misses"] == lookups
+    assert summary["judge"]["cache_hits"] >= answered  # every prompt answered before comes from the disk cache
+    if answered == distinct:  # nothing failed the first time: the re-run is the same, with no judge call
+        assert summary["judge"]["model_calls"] == 0 and summary["judge"]["cache_hits"] == lookups
         judged = [row for row in read_jsonl(again / "scores.jsonl") if str(row["evaluator"]).startswith("judge-")]
         assert judged == [row for row in scores if str(row["evaluator"]).startswith("judge-")]
