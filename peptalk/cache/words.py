@@ -3,7 +3,7 @@ the Zipf scale: 0 for a string nobody writes, 3-7 for ordinary words and names) 
 lexicon of lemmas: "finished" -> "finish", "ran" -> "run", "plants" -> "plant"; no names), with the names lists of
 `names.py` for the words the lexicon lacks.
 
-Both load their data on first use, never at import; `warm()` loads it ahead of the first lookup.
+All load their data on first use, never at import; `warm()` loads it ahead of the first lookup.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from peptalk.cache.names import warm as warm_names
 # ("budegt", "kicthen") and 3 or more for ordinary words and common names.
 NON_WORD_ZIPF = 1.0
 # A word lemminflect's lexicon lacks ("inbox", "declutter", "maketh", "gallery") may be what a slip stood for when
-# no names list knows it and people write it at least this often (Zipf 2: once in ten million words). At 2.0, 31 of
-# the 4,669 first names of the 1990 US census outside lemminflect pass both names lists (0.7%; 214 at 1.0).
+# no names list knows it and people write it at least this often (Zipf 2: once in ten million words). At 2.0, 25 of
+# the 4,669 first names of the 1990 US census outside lemminflect are taken for words (bench/name_safety.py).
 INTENDED_WORD_ZIPF = 2.0
 # ... or when it is two common dictionary words run together ("runbook", "inbox"; wordfreq has not seen "runbook").
 COMPOUND_PART_ZIPF = 4.0
