@@ -2,6 +2,8 @@
 
 - `max_tokens`: `PEPTALK_MAX_TOKENS` when it is set (it overrides every model), else the model's catalog
   default, else the setting's default (the study's 1,024).
+- `temperature`: likewise, `PEPTALK_TEMPERATURE` when it is set, else the catalog's, else the setting's default
+  (the study's 0.7).
 - `sampling`: the catalog's values for the model; a model without them gets its engine's own defaults.
 - `sentence_budget`: `PEPTALK_SENTENCE_BUDGET`, for models the catalog marks as ignoring length instructions
   only; off (None) by default and in reproduction runs.
@@ -15,7 +17,7 @@ from typing import Literal
 from router.catalog import find_model
 from router.settings import RouterSettings
 
-LimitSource = Literal["PEPTALK_MAX_TOKENS", "catalog", "default"]
+LimitSource = Literal["PEPTALK_MAX_TOKENS", "PEPTALK_TEMPERATURE", "catalog", "default"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Generation:
     temperature: float
     max_tokens: int
     max_tokens_source: LimitSource = "default"
+    temperature_source: LimitSource = "default"
     sampling: dict[str, float | int] = field(default_factory=dict)  # llama.cpp names: top_k, top_p, min_p, ...
     sentence_budget: int | None = None
 
@@ -44,7 +47,14 @@ def generation_for(settings: RouterSettings, backend: str, model: str) -> Genera
         max_tokens, source = entry.max_tokens, "catalog"
     else:
         max_tokens, source = settings.max_tokens, "default"
+    temperature_source: LimitSource
+    if "temperature" in settings.model_fields_set:
+        temperature, temperature_source = settings.temperature, "PEPTALK_TEMPERATURE"
+    elif entry is not None and entry.temperature is not None:
+        temperature, temperature_source = entry.temperature, "catalog"
+    else:
+        temperature, temperature_source = settings.temperature, "default"
     sampling = entry.sampling.values() if entry is not None and entry.sampling is not None else {}
     budget = settings.sentence_budget if entry is not None and entry.ignores_length else None
-    return Generation(temperature=settings.temperature, max_tokens=max_tokens, max_tokens_source=source,
-                      sampling=sampling, sentence_budget=budget)
+    return Generation(temperature=temperature, max_tokens=max_tokens, max_tokens_source=source,
+                      temperature_source=temperature_source, sampling=sampling, sentence_budget=budget)

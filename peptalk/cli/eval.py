@@ -41,6 +41,14 @@ def _names(text: str, *, known: tuple[str, ...] | list[str], what: str) -> list[
     return list(dict.fromkeys(names))
 
 
+def generation_settings(settings: Any, template: str | None) -> Any:
+    """The settings a generation run uses: with the study's `slam` prompt, the study's conditions (the models'
+    own answers, no sentence budget; one temperature for every model, no catalog temperature)."""
+    if template != "slam":
+        return settings
+    return settings.model_copy(update={"sentence_budget": None, "temperature": settings.temperature})
+
+
 @contextmanager
 def _bad_input() -> Iterator[None]:
     """Turns every kind of bad input (files, settings, model names) into a clear message and exit code 2."""
@@ -128,9 +136,7 @@ def _generate(*, models: str, reference: str | None, contexts: Path | None, prom
         raise _fail(f"--reference {reference_model} is not one of --models")
     source = contexts or DEFAULT_PATH
     selected = _contexts(source)[:prompts]
-    settings = _settings()
-    if template == "slam" and settings.sentence_budget is not None:  # the study's runs keep the models' own answers
-        settings = settings.model_copy(update={"sentence_budget": None})
+    settings = generation_settings(_settings(), template)
 
     def work(bars: Progress) -> tuple[list[Any], list[Any]]:
         async def main() -> tuple[list[Any], list[Any]]:

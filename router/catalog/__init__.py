@@ -1,7 +1,7 @@
 """The model catalog (data in `slam.yaml`): the SLaM study's SLM variants, GPT-4 and the embedded model.
 
-Besides size and memory, an entry may carry how its model should generate: its own `max_tokens` default and
-its sampling (`Sampling`). A model without them generates with the settings' values and its engine's own
+Besides size and memory, an entry may carry how its model should generate: its own `max_tokens` and
+`temperature` defaults and its sampling (`Sampling`). A model without them generates with the settings' values and its engine's own
 sampling defaults, as the study's models did.
 """
 
@@ -45,6 +45,7 @@ class CatalogEntry(BaseModel):
     in_study: bool = True
     notes: str = ""
     max_tokens: int | None = Field(default=None, ge=1, le=4096, description="this model's own default limit")
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0, description="this model's own default temperature")
     sampling: Sampling | None = None
     ignores_length: bool = Field(default=False, description="writes past a length instruction; see sentence budget")
     source: str = Field(default="", description="where the generation values come from")

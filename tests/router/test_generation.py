@@ -29,6 +29,20 @@ def test_the_embedded_model_has_its_own_limit_and_llama_cpp_server_sampling() ->
     generation = generation_for(settings(), "embedded", "smollm2-135m")
     assert (generation.max_tokens, generation.max_tokens_source) == (entry.max_tokens, "catalog")
     assert generation.sampling["repeat_penalty"] == 1.1
+    assert (generation.temperature, generation.temperature_source) == (entry.temperature, "catalog")
+    assert entry.temperature is not None and entry.temperature < settings().temperature
+
+
+def test_only_embedded_models_carry_a_temperature_and_peptalk_temperature_overrides_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The OpenAI and Ollama backends send PEPTALK_TEMPERATURE to every model: a catalog temperature there
+    # would be silently ignored.
+    assert [entry.tag for entry in load_catalog() if entry.temperature is not None and entry.backend != "embedded"] == []
+    for backend, model in [("openai", "gpt-4"), ("ollama", "starling-lm:7b")]:
+        assert (generation_for(settings(), backend, model).temperature_source) == "default"
+    monkeypatch.setenv("PEPTALK_TEMPERATURE", "0.7")  # the default's own value: still an override
+    generation = generation_for(settings(), "embedded", "smollm2-135m")
+    assert (generation.temperature, generation.temperature_source) == (0.7, "PEPTALK_TEMPERATURE")
 
 
 def test_gpt4_and_the_study_models_keep_the_study_limit_and_their_engine_sampling() -> None:
