@@ -97,6 +97,12 @@ else
 fi
 
 step "4/4 peptalk and its dependencies${EXTRA:+ [$EXTRA]}"
+# SCOWL's largest American list: the cache's matcher reads its capitalised entries as names (peptalk/cache/names.py).
+if [ ! -f /usr/share/dict/american-english-insane ]; then
+  SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wamerican-insane >/dev/null; } \
+    || echo "warning: could not install wamerican-insane; the cache then refuses slips of words lemminflect lacks" >&2
+fi
 stamp="$VENV/.peptalk-installed-${EXTRA:-base}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   pip install -e ".${EXTRA:+[$EXTRA]}"

@@ -4,6 +4,7 @@ group, signs, and the guarantee that a miss asks for no vector (real wordfreq an
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,8 +12,21 @@ import pytest
 
 from peptalk.cache.canonical import CanonicalContent, canonical_item
 from peptalk.cache.lexicon import IGNORABLE, SYNONYM_GROUPS
-from peptalk.cache.match import MatchPolicy, could_match, decide, item_difference, word_explained
-from peptalk.cache.words import is_typo, is_word
+from peptalk.cache.match import (
+    MatchPolicy,
+    could_match,
+    decide,
+    item_difference,
+    word_explained,
+)
+from peptalk.cache.names import lists_present, may_be_name
+from peptalk.cache.words import (
+    INTENDED_WORD_ZIPF,
+    is_intended_word,
+    is_typo,
+    is_word,
+    zipf,
+)
 
 BASE: dict[str, Any] = {"user_id": "lin", "today": "2026-12-01", "last_login": "2026-11-30", "completed_tasks": ["Walked the dog"],
         "focused_tasks": ["Prepare the board slides"], "rituals": ["Evening stretch"], "goals": ["Save for a bike"]}
@@ -57,6 +71,10 @@ MEANING_CHANGES = [
     ("a real word is no typo", "Bake the bread", "Bake the break"),
     ("a name is no typo", "Meet Julia for coffee", "Meet Julie for coffee"),
     ("a misspelt name may be another person", "Call Maria", "Call Mraia"),
+    ("a surname SCOWL writes capitalised", "Lunch with Jackson", "Lunch with Jakson"),
+    ("a first name only gender-guesser knows", "Text Siobhan the address", "Text Siobahn the address"),
+    ("a slip between two names", "Call Kourtney", "Call Kortney"),
+    ("a rare name no list knows", "Visit Ottoline", "Visit Ottolline"),
     ("before / after", "Stretch before the run", "Stretch after the run"),
     ("first / final", "Submit the final draft", "Submit the first draft"),
     ("currency", "Pay the £30 parking fine", "Pay the $30 parking fine"),
@@ -91,6 +109,10 @@ SAME_MEANING = [
     ("a slip that makes no word", "Renew the passport", "Renew the pasport"),
     ("a slip fixed", "Prepare the quarterly budegt", "Prepare the quarterly budget"),
     ("two slips in a long word", "Sort the subscriptions", "Sort the subscirptoins"),
+    ("a slip of a word lemminflect lacks", "Clear the inbox", "Clear the inbxo"),
+    ("a slip of a newer word", "Declutter the garage", "Delcutter the garage"),
+    ("a slip of a compound nobody writes", "Update the deploy runbook", "Update the deploy runbok"),
+    ("a slip of 'cannot'", "I cannot skip leg day", "I cannto skip leg day"),
     ("tense", "Finish the expense report", "Finished the expense report"),
     ("an irregular verb", "Run to the park", "Ran to the park"),
     ("number", "Repot the plant", "Repot the plants"),
@@ -128,6 +150,24 @@ def test_typos_are_non_words_one_edit_from_a_dictionary_word() -> None:
     assert not is_typo("hostel", "hotel") and not is_typo("horse", "house")  # both words
     assert not is_typo("mraia", "maria")  # maria is a name, not a dictionary word
     assert not is_typo("kitchem", "kittens")  # more than one edit
+
+
+def test_a_slip_may_stand_for_a_word_outside_lemminflect_but_never_for_a_name() -> None:
+    assert lists_present(), "SCOWL (apt wamerican-insane) and gender-guesser: scripts/bootstrap.sh installs both"
+    for typed, meant in [("inboox", "inbox"), ("runbbook", "runbook"), ("dcelutter", "declutter"),
+                         ("onbboarding", "onboarding"), ("canont", "cannot"), ("maaketh", "maketh"),
+                         ("fridgge", "fridge")]:
+        assert is_typo(typed, meant) and is_typo(typed, meant) == is_intended_word(meant), (typed, meant)
+    assert zipf("runbook") == 0.0 and is_intended_word("runbook")  # two common words run together
+    assert zipf("declutter") >= INTENDED_WORD_ZIPF and not may_be_name("declutter")
+    for name in ("maria", "mario", "jackson", "paris", "netflix"):  # SCOWL writes them capitalised
+        assert may_be_name(name) and not is_intended_word(name), name
+    for name in ("rahul", "siobhan", "caitlyn", "mariah"):  # first names no spelling list has
+        assert may_be_name(name) and not is_intended_word(name), name
+    assert not is_typo("jakson", "jackson") and not is_typo("rahull", "rahul") and not is_typo("caitlym", "caitlyn")
+    assert not may_be_name("ottoline") and zipf("ottoline") < INTENDED_WORD_ZIPF  # rare: below the floor
+    assert not is_typo("ottolline", "ottoline")
+    assert not is_intended_word("zzqx") and not is_intended_word("runbbook")  # no compound of two common words
 
 
 def test_the_ignorable_words_are_only_articles_and_own_possessives() -> None:
@@ -184,3 +224,21 @@ def test_the_pair_generators_use_neither_the_matcher_nor_its_word_lists() -> Non
     for path in ("scripts/make_cache_pairs.py", "scripts/make_external_cache_pairs.py", "scripts/cache_pairs_vocab.py"):
         text = (ROOT / path).read_text(encoding="utf-8")
         assert "peptalk.cache" not in text and "lexicon" not in text and "IGNORABLE" not in text, path
+
+
+def test_without_the_proper_noun_list_every_word_outside_lemminflect_may_be_a_name(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A missing install step makes slips of such words misses (one model call each), never a served name."""
+    from peptalk.cache import names
+
+    monkeypatch.setattr(names, "PROPER_NOUNS_FILE", tmp_path / "no-such-list")
+    names.proper_nouns.cache_clear()
+    names.may_be_name.cache_clear()
+    try:
+        assert names.proper_nouns() is None and not names.lists_present()
+        assert names.may_be_name("inbox") and names.may_be_name("declutter")
+    finally:
+        monkeypatch.undo()
+        names.proper_nouns.cache_clear()
+        names.may_be_name.cache_clear()
+    assert not names.may_be_name("inbox") and names.may_be_name("maria")

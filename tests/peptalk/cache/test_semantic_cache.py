@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from peptalk.cache import CacheKey, CanonicalContent, FaissIndex, Generation, SemanticCache, SqlCacheStore
+from peptalk.cache import (
+    CacheKey,
+    CanonicalContent,
+    FaissIndex,
+    Generation,
+    SemanticCache,
+    SqlCacheStore,
+)
+from peptalk.cache.canonical import canonical_item
 from peptalk.db import sqlite_url
 from tests.helpers import ROOT
 from tests.peptalk.cache.memo import RememberingMiniLM
@@ -185,6 +193,27 @@ async def test_a_large_shared_partition_is_searched_by_faiss(tmp_path: Path) -> 
     assert hit is not None and hit.kind == "semantic" and hit.entry.canonical == CanonicalContent.of(payloads[7])
     assert await lookup(cache, payloads[7] | {"focused_tasks": ["Write 500 words", "Did not water the plants"]},
                         scope="shared") is None
+    await cache.aclose()
+
+
+async def test_slips_of_words_lemminflect_lacks_hit_and_slips_of_names_miss(tmp_path: Path) -> None:
+    """Through MiniLM, FAISS (a shared partition above `faiss_above`) and SQLite: a slip of "inbox", "runbook" or
+    "declutter" (no lemminflect words) is served; a slip of a name, or of a rare name no list knows, is not."""
+    cache = await make_cache(tmp_path, faiss_above=8, hnsw_above=16)
+    tasks = ["Clear the work inbox", "Update the deploy runbook", "Declutter the garage", "Lunch with Jackson",
+             "Text Siobhan the address", "Visit Ottoline", "Pay the phone bill", "Walk the dog twice",
+             "Write 500 words", "Fix the leaking tap", "Plan the weekend hike", "Sort the photo backup"]
+    payloads = [BASE | {"user_id": f"u{n}", "focused_tasks": [task]} for n, task in enumerate(tasks)]
+    for n, payload in enumerate(payloads):
+        await put(cache, payload, f"talk {n}", scope="shared")
+    await asyncio.wait_for(cache.vectorizer.drain(), 60)
+    assert cache.index.partitions[key(BASE, scope="shared").digest()].index is not None  # searched by FAISS
+    for n, slip in enumerate(["Clear the work inbxo", "Update the deploy runbok", "Delcutter the garage"]):
+        hit = await lookup(cache, payloads[n] | {"focused_tasks": [slip]}, scope="shared")
+        assert hit is not None and hit.kind == "semantic" and hit.entry.text == f"talk {n}", slip
+        assert hit.match is not None and hit.match.pairs[0].new == canonical_item(slip)
+    for n, slip in [(3, "Lunch with Jakson"), (4, "Text Siobahn the address"), (5, "Visit Ottolline")]:
+        assert await lookup(cache, payloads[n] | {"focused_tasks": [slip]}, scope="shared") is None, slip
     await cache.aclose()
 
 
