@@ -11,8 +11,9 @@ from pydantic import Field, WithJsonSchema
 from peptalk.output import PepTalkOutputParser
 from peptalk.prompt import get_template
 from peptalk.schema import PepTalkRequest, PepTalkResponse
-from router.call import CACHE_MODES, CacheMode, Call, ChatLayer
-from router.chat_model import REQUEST_KWARG, TEMPLATE_VERSION_KWARG, RoutedChatModel, chain_call
+from peptalk.cache.facts import CACHE_MODES, CacheMode
+from peptalk.chat_model import REQUEST_KWARG, TEMPLATE_VERSION_KWARG, RoutedChatModel, chain_call
+from router.call import Call, ChatLayer
 from router.router import Router
 
 MODEL_FIELD = "model"

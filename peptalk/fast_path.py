@@ -37,12 +37,13 @@ from langchain_core.messages.ai import add_ai_message_chunks
 from pydantic import ValidationError
 from starlette.types import Receive, Scope, Send
 
+from peptalk.cache.facts import CacheFacts, CacheMode
 from peptalk.cache.layer import SemanticCacheLayer, word_chunks
 from peptalk.chain import CACHE_FIELD, MODEL_FIELD, ChainPlan
 from peptalk.output import output_of
 from peptalk.security.parsed import ParsedRequest, parsed_request
 from peptalk.wire import LangServeAnswers
-from router.call import CacheMode, Call, ChatLayer, facts_of
+from router.call import Call, ChatLayer, facts_of
 
 log = logging.getLogger("peptalk.fast_path")
 
@@ -66,6 +67,12 @@ def _stream_outputs(output: dict[str, Any]) -> list[dict[str, Any]]:
     if set(output) != {"text"} or not output["text"]:
         return [output]
     return [{"text": piece} for piece in word_chunks(output["text"])]
+
+
+def _cache_facts(chunk: AIMessageChunk) -> CacheFacts | None:
+    """How the cache served the answer `chunk` is the first chunk of, when it says."""
+    facts = facts_of(chunk)
+    return facts.get(CacheFacts) if facts is not None else None
 
 
 @dataclass(frozen=True)
@@ -180,7 +187,7 @@ class ExactHitFastPath:
             return False
         # The hit was checked before the call; the answer's own facts say whether it was one (an entry evicted in
         # between, or a rollout stage changed in between, gives a live answer: then no header).
-        hits = all((facts := facts_of(chunks[0])) is not None and facts.cache == "exact" for chunks in answered)
+        hits = all((cache := _cache_facts(chunks[0])) is not None and cache.kind == "exact" for chunks in answered)
         if planned.endpoint == "stream":
             start, body = self.answers.stream(outputs)
             if hits:

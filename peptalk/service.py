@@ -22,7 +22,7 @@ from peptalk.schema import PepTalkRequest, PepTalkResponse, RequestLimits, reque
 from peptalk.security.limiter import RateLimiter, build_limiter
 from peptalk.settings import Settings, get_settings
 from peptalk.stack import LAYERS, LayerFactory, Stack, build_stack
-from router.call import CacheMode
+from peptalk.cache.facts import CacheMode
 from router.router import Router
 
 T = TypeVar("T")

@@ -1,7 +1,9 @@
-"""One chat call as it flows through the serving layers (cache, shadow, router), and the layer protocol.
+"""One chat call as it flows through the serving layers down to the router, and the layer protocol.
 
 Layers pass facts to one another in typed values only: `CallOptions` down with the call, `AnswerFacts` up on
 the answer's first chunk (`facts_chunk`, `with_facts`, `facts_of` are the only code that touches its wire form).
+The router reads only its own fields of both; the layers above attach theirs as typed extensions
+(`router.extensions`), which it passes on unread.
 """
 
 from __future__ import annotations
@@ -11,16 +13,16 @@ import uuid
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypedDict, get_args, runtime_checkable
+from typing import Any, Protocol, TypedDict, TypeVar, runtime_checkable
 
 from langchain_core.messages import AIMessageChunk, BaseMessage
 
+from router.extensions import AnswerFact, decode_facts, find, replaced
+
 META_KEY = "peptalk"  # response_metadata key of the first chunk: the `AnswerFacts`, as the JSON clients see
 
-CacheMode = Literal["use", "bypass", "refresh"]  # per request: `config={"configurable": {"cache": ...}}`
-CACHE_MODES: tuple[CacheMode, ...] = get_args(CacheMode)  # the one list of them
-CacheKind = Literal["exact", "semantic", "miss", "bypass", "refresh"]  # how the cache layer served an answer
-RolloutArm = Literal["candidate", "primary", "fallback"]  # fallback: the candidate failed first, the primary answered
+T = TypeVar("T")
+F = TypeVar("F", bound=AnswerFact)
 
 # Set per HTTP request by the app (a middleware); a call made outside a request gets a fresh id.
 current_request_id: ContextVar[str | None] = ContextVar("peptalk_request_id", default=None)
@@ -28,13 +30,21 @@ current_request_id: ContextVar[str | None] = ContextVar("peptalk_request_id", de
 
 @dataclass(frozen=True)
 class CallOptions:
-    """Per-call switches the serving layers read."""
+    """Per-call switches the serving layers read; `extensions` holds the upper layers' own (one per type)."""
 
-    cache: CacheMode = "use"  # the semantic cache's mode for this call
-    fallback: bool = True  # False: a pinned model answers or the call fails (shadow and rollout mirrors)
+    fallback: bool = True  # False: a pinned model answers or the call fails (calls that mirror another)
     deadline_s: float | None = None  # the router's deadline for this call; None: the configured one
-    whole_answer: bool = False  # the caller joins the answer anyway, so a cache hit may come as one chunk
-    template_version: str | None = None  # the prompt template's version (`slam@<hash>`); part of a cache key
+    whole_answer: bool = False  # the caller joins the answer anyway, so a stored one may come as one chunk
+    template_version: str | None = None  # the prompt template's version (`slam@<hash>`)
+    extensions: tuple[object, ...] = ()  # typed values of the layers above the router, which passes them on unread
+
+    def get(self, kind: type[T]) -> T | None:
+        """The extension value of type `kind`, if the call has one."""
+        return find(self.extensions, kind)
+
+    def with_(self, value: object) -> CallOptions:
+        """These options with `value` as the extension value of its type."""
+        return dataclasses.replace(self, extensions=replaced(self.extensions, value))
 
 
 @dataclass
@@ -53,7 +63,7 @@ class Call:
 
     @property
     def template_version(self) -> str | None:
-        """The prompt template's version (`slam@<hash>`), when the caller said; part of a cache key."""
+        """The prompt template's version (`slam@<hash>`), when the caller said."""
         return self.options.template_version
 
 
@@ -63,14 +73,6 @@ class FallbackFact(TypedDict):
     model: str
     reason: str
     detail: str
-
-
-class RolloutFact(TypedDict):
-    """The rollout stage that routed an answer, the rollout's version then, and the arm that answered."""
-
-    stage: str
-    version: int
-    arm: RolloutArm
 
 
 class ErrorFact(TypedDict):
@@ -87,40 +89,41 @@ class ErrorFact(TypedDict):
 class AnswerFacts:
     """What served an answer, and how: carried by its first chunk (and by an error chunk, `error` only).
 
-    Fields left `None` (and an empty `fallbacks`) are not sent; the field order is the order clients see.
+    Fields left `None` (and an empty `fallbacks`) are not sent. Clients see `model`, `fallbacks`, then each
+    extension's keys in the order the extensions were added (lower layers first), then `error`.
     """
 
     model: str | None = None  # the `backend:model` that served
     fallbacks: tuple[FallbackFact, ...] = ()  # the router's failed candidates before `model`
-    cache_hit: bool | None = None  # set by the cache layer on every answer through it
-    similarity: float | None = None  # a cache hit's similarity (1.0 for exact)
-    cache: CacheKind | None = None
-    cache_evidence: dict[str, Any] | None = None  # a semantic hit's evidence
-    cache_miss_reason: str | None = None  # why the nearest entry was not a hit
-    shared_flight: bool | None = None  # a hit that waited for an identical request's answer
-    rollout: RolloutFact | None = None  # set by the rollout layer on every answer it routes
+    extensions: tuple[AnswerFact, ...] = ()  # the upper layers' facts (one per type), passed on unread
     error: ErrorFact | None = None
 
+    def get(self, kind: type[F]) -> F | None:
+        """The extension fact of type `kind`, if the answer has one."""
+        return find(self.extensions, kind)
+
+    def with_(self, fact: AnswerFact) -> AnswerFacts:
+        """These facts with `fact` as the extension fact of its type."""
+        return dataclasses.replace(self, extensions=replaced(self.extensions, fact))
+
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form: the fields that are set."""
+        """The JSON form: the facts that are set."""
         facts: dict[str, Any] = {}
-        for name in _FIELDS:
-            value = getattr(self, name)
-            if value is None or (name == "fallbacks" and not value):
-                continue
-            facts[name] = list(value) if name == "fallbacks" else value
+        if self.model is not None:
+            facts["model"] = self.model
+        if self.fallbacks:
+            facts["fallbacks"] = list(self.fallbacks)
+        for extension in self.extensions:
+            facts.update(extension.wire())
+        if self.error is not None:
+            facts["error"] = self.error
         return facts
 
     @classmethod
     def from_dict(cls, facts: dict[str, Any]) -> AnswerFacts:
-        """The facts in `facts` (the JSON form); keys of no field are ignored."""
-        known = {name: facts[name] for name in _FIELDS if name in facts}
-        if "fallbacks" in known:
-            known["fallbacks"] = tuple(known["fallbacks"] or ())
-        return cls(**known)
-
-
-_FIELDS = tuple(item.name for item in dataclasses.fields(AnswerFacts))
+        """The facts in `facts` (the JSON form); keys no registered extension claims are kept as they came."""
+        return cls(model=facts.get("model"), fallbacks=tuple(facts.get("fallbacks") or ()),
+                   extensions=decode_facts(facts), error=facts.get("error"))
 
 
 def facts_chunk(facts: AnswerFacts) -> AIMessageChunk:
@@ -143,8 +146,8 @@ def facts_of(message: BaseMessage) -> AnswerFacts | None:
 class ChatLayer(Protocol):
     """Anything that answers a `Call` as a stream of message chunks.
 
-    The first chunk carries the `AnswerFacts` (at least `model`); layers wrap one another (top to bottom:
-    metrics -> rollout -> shadow -> cache -> router, as the serving stack orders them) and may add facts to it.
+    The first chunk carries the `AnswerFacts` (at least `model`); layers wrap one another, the router at the
+    bottom, and each may add its own facts to it (an extension of its own type) and pass on the rest.
     """
 
     def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]: ...

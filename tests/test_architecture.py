@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 from tests.helpers import ROOT
@@ -62,6 +64,37 @@ def test_importing_the_router_loads_nothing_of_the_app() -> None:
     modules = _loaded_after("import router\nimport router.registry")
     assert "router.router" in modules
     assert sorted(name for name in modules if name.split(".")[0] in {"peptalk", "evaluation", "langserve_app"}) == []
+
+
+# The upper layers' vocabulary: the router passes their options and facts on as typed extensions, never naming them.
+UPPER_WORDS = ("cache", "rollout", "shadow")
+UPPER_WIRE_KEYS = frozenset({"cache_hit", "similarity", "cache", "cache_evidence", "cache_miss_reason",
+                             "shared_flight", "rollout"})
+NOT_UPPER = frozenset({"lru_cache"})  # functools'
+
+
+def upper_vocabulary(source: str) -> list[str]:
+    """The names and string literals in `source` (comments and docstrings aside) that belong to upper layers."""
+    found = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        named = token.type == tokenize.NAME and token.string not in NOT_UPPER and any(
+            word in token.string.lower() for word in UPPER_WORDS)
+        keyed = token.type == tokenize.STRING and token.string.strip("\"'") in UPPER_WIRE_KEYS
+        if named or keyed:
+            found.append(token.string)
+    return found
+
+
+def test_the_router_names_no_cache_rollout_or_shadow_vocabulary() -> None:
+    named = {str(path.relative_to(ROOT)): words for path in sorted((ROOT / "router").rglob("*.py"))
+             if (words := upper_vocabulary(path.read_text()))}
+    assert named == {}
+
+
+def test_the_vocabulary_check_finds_names_and_wire_keys_but_not_prose() -> None:
+    source = ('"""Docstring: the cache and the rollout."""\n# a cache comment\nfrom functools import lru_cache\n'
+              'class CallOptions:\n    cache: CacheMode = "use"\n\nfacts = {"cache_hit": True, "model": "m"}\n')
+    assert upper_vocabulary(source) == ["cache", "CacheMode", '"cache_hit"']
 
 
 def test_mypy_is_clean_on_every_package() -> None:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from peptalk.cache.factory import build_semantic_cache, generation_of, policy_of
     from peptalk.cache.faiss_index import FaissIndex
     from peptalk.cache.keys import CacheKey, Generation, template_version
-    from peptalk.cache.layer import CACHE_MODES, CacheMode, SemanticCacheLayer, pinned_or_default_model
+    from peptalk.cache.facts import CACHE_MODES, CacheFacts, CacheKind, CacheMode, CacheRequest, cache_mode
+    from peptalk.cache.layer import SemanticCacheLayer, pinned_or_default_model
     from peptalk.cache.match import Match, MatchPolicy, decide
     from peptalk.cache.sql_store import SqlCacheStore
     from peptalk.cache.vectorizer import VectorJob, VectorWorker
@@ -45,8 +46,12 @@ _EXPORTS = {
     "CacheKey": "peptalk.cache.keys",
     "Generation": "peptalk.cache.keys",
     "template_version": "peptalk.cache.keys",
-    "CACHE_MODES": "peptalk.cache.layer",
-    "CacheMode": "peptalk.cache.layer",
+    "CACHE_MODES": "peptalk.cache.facts",
+    "CacheFacts": "peptalk.cache.facts",
+    "CacheKind": "peptalk.cache.facts",
+    "CacheMode": "peptalk.cache.facts",
+    "CacheRequest": "peptalk.cache.facts",
+    "cache_mode": "peptalk.cache.facts",
     "SemanticCacheLayer": "peptalk.cache.layer",
     "pinned_or_default_model": "peptalk.cache.layer",
     "Match": "peptalk.cache.match",

@@ -8,7 +8,6 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,10 +16,18 @@ from langchain_core.messages import AIMessageChunk
 from peptalk.cache.audit import AuditCase
 from peptalk.cache.cache import CacheHit, ItemVectors, Lookup, SemanticCache
 from peptalk.cache.canonical import CanonicalContent
+from peptalk.cache.facts import CacheFacts, CacheKind, CacheRequest, cache_mode
 from peptalk.cache.keys import ANY_MODEL, CacheKey
 from peptalk.metrics import CACHE_HITS, CACHE_LOOKUP_SECONDS, CACHE_LOOKUPS
-from router.call import (CACHE_MODES, AnswerFacts, CacheKind, CacheMode, Call, CallOptions, ChatLayer, facts_chunk, facts_of,
-                         with_facts)
+from router.call import (
+    AnswerFacts,
+    Call,
+    CallOptions,
+    ChatLayer,
+    facts_chunk,
+    facts_of,
+    with_facts,
+)
 
 log = logging.getLogger("peptalk.cache")
 
@@ -54,9 +61,8 @@ class SharedAnswer:
 def _with_cache_facts(chunk: AIMessageChunk, *, cache: CacheKind,
                       cache_miss_reason: str | None = None) -> AIMessageChunk:
     """The first chunk from below, its facts completed with how the cache served (it did not)."""
-    facts = dataclasses.replace(facts_of(chunk) or AnswerFacts(), cache_hit=False, cache=cache,
-                                cache_miss_reason=cache_miss_reason)
-    return with_facts(chunk, facts)
+    fact = CacheFacts(hit=False, kind=cache, miss_reason=cache_miss_reason)
+    return with_facts(chunk, (facts_of(chunk) or AnswerFacts()).with_(fact))
 
 
 class SemanticCacheLayer:
@@ -91,7 +97,7 @@ class SemanticCacheLayer:
         A "no" is remembered for the same HTTP request (its request id), so that its call through LangServe does
         not ask the database again a moment later.
         """
-        if call.request is None or call.options.cache != "use":
+        if call.request is None or cache_mode(call.options) != "use":
             return False
         key, content = self.key_for(call, call.request), CanonicalContent.of(call.request)
         found = self.cache.exact(key, content, touch=False) is not None
@@ -104,7 +110,7 @@ class SemanticCacheLayer:
     async def astream(self, call: Call) -> AsyncIterator[AIMessageChunk]:
         self.in_flight += 1
         try:
-            mode = call.options.cache
+            mode = cache_mode(call.options)
             if call.request is None or mode == "bypass":
                 CACHE_LOOKUPS.labels("bypass").inc()
                 async for chunk in self._passthrough(call):
@@ -137,8 +143,8 @@ class SemanticCacheLayer:
                 if hit.kind == "semantic":
                     evidence = hit.evidence()
                     self._offer_audit(call, hit)
-                facts = AnswerFacts(model=hit.entry.model, cache_hit=True, similarity=round(hit.similarity, 4),
-                                    cache=hit.kind, cache_evidence=evidence)
+                facts = AnswerFacts(model=hit.entry.model, extensions=(
+                    CacheFacts(hit=True, kind=hit.kind, similarity=round(hit.similarity, 4), evidence=evidence),))
                 async for chunk in self._replay(hit.entry.text, facts, whole=whole):
                     yield chunk
                 return
@@ -149,8 +155,8 @@ class SemanticCacheLayer:
                 shared = await asyncio.shield(pending)
                 if shared is not None:
                     CACHE_HITS.labels("exact").inc()
-                    facts = AnswerFacts(model=shared.model, cache_hit=True, similarity=1.0, cache="exact",
-                                        shared_flight=True)
+                    facts = AnswerFacts(model=shared.model, extensions=(
+                        CacheFacts(hit=True, kind="exact", similarity=1.0, shared_flight=True),))
                     async for chunk in self._replay(shared.text, facts, whole=whole):
                         yield chunk
                     return
@@ -170,7 +176,7 @@ class SemanticCacheLayer:
                          model=hit.entry.model, similarity=hit.similarity, evidence=hit.evidence(),
                          stored_request=hit.entry.request, new_request=call.request, cached_text=hit.entry.text)
         audit_call = Call(messages=list(call.messages), request=call.request, model=call.model,
-                          options=CallOptions(cache="bypass"), request_id=call.request_id)
+                          options=CallOptions().with_(CacheRequest("bypass")), request_id=call.request_id)
         auditor.offer(case, audit_call, self.inner)
 
     async def _lead(self, call: Call, content: CanonicalContent, vectors: ItemVectors, flight: tuple[str, str],
@@ -220,5 +226,4 @@ class SemanticCacheLayer:
             yield AIMessageChunk(content=piece)
 
 
-__all__ = ["CACHE_MODES", "CacheHit", "CacheMode", "SemanticCacheLayer", "pinned_or_default_model",
-           "word_chunks"]
+__all__ = ["CacheHit", "SemanticCacheLayer", "pinned_or_default_model", "word_chunks"]

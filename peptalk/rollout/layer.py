@@ -5,7 +5,7 @@ fallback); if it fails before its first token, the primary answers instead, so t
 candidate's failure. Every request is mirrored to the other model with the plan's `mirror_rate` (primary
 users to the candidate, candidate users to the primary), and every candidate failure is logged as a pair,
 so evidence keeps flowing at every stage, 100% included. Each answer's first chunk says which stage routed it
-and on which arm (`AnswerFacts.rollout`).
+and on which arm (a `RolloutFact`, peptalk/rollout/facts.py).
 
 Every candidate call (served or mirrored, whatever its outcome) is also counted in a `CallTally`, flushed to
 `rollout_calls`: the failure rates read those counts, never the pairs, whose failures are over-represented
@@ -35,7 +35,8 @@ from peptalk.rollout.metrics import CANDIDATE_CALLS, MIRRORS, ROUTED
 from peptalk.shadow import BatchWriter
 from peptalk.shadow.recorder import StreamRecorder, prompt_text
 from peptalk.shadow.settings import shadow_default
-from router.call import AnswerFacts, Call, CallOptions, ChatLayer, RolloutArm, RolloutFact, facts_of, with_facts
+from peptalk.rollout.facts import RolloutArm, RolloutFact
+from router.call import AnswerFacts, Call, CallOptions, ChatLayer, facts_of, with_facts
 from router.router import Router
 
 log = logging.getLogger("peptalk.rollout")
@@ -44,7 +45,7 @@ log = logging.getLogger("peptalk.rollout")
 def with_rollout_fact(chunk: AIMessageChunk, state: LiveState, arm: RolloutArm) -> AIMessageChunk:
     """`chunk` (an answer's first) with the facts it carries plus which stage routed it and on which arm."""
     fact = RolloutFact(stage=state.stage, version=state.version, arm=arm)
-    return with_facts(chunk, dataclasses.replace(facts_of(chunk) or AnswerFacts(), rollout=fact))
+    return with_facts(chunk, (facts_of(chunk) or AnswerFacts()).with_(fact))
 
 
 class Tally:

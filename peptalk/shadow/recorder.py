@@ -11,6 +11,7 @@ from langchain_core.messages import BaseMessage
 
 from peptalk.records import CallRecord
 from peptalk.records import UsageSource
+from peptalk.cache.facts import CacheFacts
 from router.call import facts_of
 from router.usage import count_tokens, usage_source_of
 
@@ -51,7 +52,8 @@ class StreamRecorder:
             if not self._seen_meta and facts.model:
                 self.model = facts.model
             self._seen_meta = True
-            self.cache_hit = self.cache_hit or bool(facts.cache_hit)
+            cache = facts.get(CacheFacts)
+            self.cache_hit = self.cache_hit or (cache is not None and cache.hit)
         reason = (chunk.response_metadata or {}).get("finish_reason") or (chunk.response_metadata or {}).get(
             "done_reason")
         if reason:

@@ -9,11 +9,12 @@ from pathlib import Path
 from langchain_core.messages import AIMessageChunk, HumanMessage
 
 from peptalk.rollout.assign import serves_candidate
+from peptalk.rollout.facts import RolloutFact
 from peptalk.rollout.layer import RolloutLayer
 from peptalk.rollout.live import LiveRollout
 from peptalk.rollout.store import RolloutStore
 from peptalk.shadow import BatchWriter, SqlShadowStore
-from router.call import AnswerFacts, Call, RolloutFact, facts_chunk, facts_of
+from router.call import AnswerFacts, Call, facts_chunk, facts_of
 from router.errors import AllBackendsFailed
 from tests.helpers import wait_for_async
 from tests.peptalk.rollout.helpers import CANDIDATE, PRIMARY, make_plan
@@ -43,13 +44,15 @@ async def drain(layer: RolloutLayer, call: Call) -> str:
     return "".join([chunk.text async for chunk in layer.astream(call)])
 
 
-async def rollout_fact(layer: RolloutLayer, call: Call) -> RolloutFact | None:
-    """What the answer's first chunk says about the rollout; no later chunk says anything of it."""
+async def rollout_fact(layer: RolloutLayer, call: Call) -> dict[str, object] | None:
+    """What the answer's first chunk says about the rollout, as clients see it; no later chunk says anything of it."""
     chunks = [chunk async for chunk in layer.astream(call)]
-    assert all((facts_of(chunk) or AnswerFacts()).rollout is None for chunk in chunks[1:])
+    assert all((facts_of(chunk) or AnswerFacts()).get(RolloutFact) is None for chunk in chunks[1:])
     facts = facts_of(chunks[0])
     assert facts is not None and facts.model is not None  # the facts from below are kept
-    return facts.rollout
+    sent = facts.as_dict().get("rollout")
+    assert (sent is None) == (facts.get(RolloutFact) is None)
+    return sent
 
 
 async def test_arms_fallback_and_pairs(tmp_path: Path) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk, HumanMessage
 
+from peptalk.cache.facts import CacheFacts
 from peptalk.db import sqlite_url
 from peptalk.shadow import ShadowLayer, ShadowPolicy, SqlShadowStore
 from router.call import AnswerFacts, Call, ChatLayer, facts_chunk, facts_of
@@ -55,6 +55,6 @@ class CacheHitLayer:
         async for chunk in self.inner.astream(call):
             if first:
                 first = False
-                yield facts_chunk(dataclasses.replace(facts_of(chunk) or AnswerFacts(), cache_hit=True))
+                yield facts_chunk((facts_of(chunk) or AnswerFacts()).with_(CacheFacts(hit=True, kind="exact")))
                 continue
             yield chunk

@@ -6,13 +6,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from router.call import CacheMode, Call, CallOptions, ChatLayer
+from peptalk.cache.facts import CacheMode, CacheRequest
+from router.call import Call, CallOptions, ChatLayer
 
 __all__ = ["REQUEST_KWARG", "TEMPLATE_VERSION_KWARG", "RoutedChatModel", "chain_call"]
 
@@ -23,8 +27,9 @@ TEMPLATE_VERSION_KWARG = "peptalk_template_version"  # bound kwarg: the prompt t
 def chain_call(messages: list[BaseMessage], *, request: dict[str, Any] | None, model: str | None,
                cache: CacheMode | None, template_version: str | None) -> Call:
     """The `Call` the chat model hands its layers; the exact-hit fast path builds its calls here too."""
+    options = CallOptions(template_version=template_version or None)
     return Call(messages=messages, request=request, model=model,
-                options=CallOptions(cache=cache or "use", template_version=template_version or None))
+                options=options.with_(CacheRequest(cache)) if cache else options)
 
 
 class RoutedChatModel(BaseChatModel):
