@@ -127,7 +127,7 @@ async def test_a_process_that_cannot_read_the_stage_serves_the_primary_and_says_
     assert live.check_age() and live.state is None  # past it: the primary serves everyone
     described = live.describe()
     assert described["state"] == "stale" and described["serving"] == "primary only" and described["read_age_s"] == 31
-    from prometheus_client import REGISTRY
+    from peptalk.metrics import REGISTRY  # peptalk's own registry (the global one holds it only once an app ran)
 
     assert REGISTRY.get_sample_value("peptalk_rollout_state_stale") == 1.0
     inner = Scripted()
