@@ -95,15 +95,20 @@ class IndexRow:
 
 
 class Stored(NamedTuple):
-    """What storing an entry did: its id, the ids it replaced or evicted, and how many entries are left."""
+    """What storing an entry did: its id, the ids it replaced or evicted, and how many entries are left (None:
+    not counted, because the ids alone show there are no more than the capacity)."""
 
     entry_id: int
     removed: list[int]
-    size: int
+    size: int | None
 
 
 class CacheStore(abc.ABC):
     """Cache entries in a database several app processes share; ids only grow, so `since` finds what is new."""
+
+    # Whether a write is cheaper on the event loop than in a thread (a local file: no network round trips; a
+    # thread's hop and its fight for the GIL cost more than the write).
+    local: bool = False
 
     @abc.abstractmethod
     def migrate(self) -> None:

@@ -95,7 +95,7 @@ class SemanticCache:
 
     A miss costs no embedding when nothing can match: an empty partition, or a small one whose entries the match
     decision refuses before it asks for vectors. Entries are stored without vectors; `vectorizer` adds them after
-    the answer was sent.
+    the answer was sent, in the partitions large enough to be searched by vector (`PartitionIndex.to_embed`).
     """
 
     def __init__(self, *, embedder: Embedder, store: CacheStore, index_factory: Callable[[int], VectorIndex],
@@ -216,8 +216,8 @@ class SemanticCache:
     async def put(self, key: CacheKey, content: CanonicalContent, *, request: dict[str, Any], text: str, model: str,
                   vectors: ItemVectors | None = None) -> int:
         """Stores an answer (replacing the one for the same request) and evicts the least recently used beyond
-        capacity, in one transaction in a thread; the item vectors come later from the background worker, unless
-        `vectors` already holds them all."""
+        capacity, in one transaction (on the loop for a local store, else in a thread). Its item vectors are stored now when `vectors` holds them all;
+        else they come later from the background worker, and only in a partition that needs them (`to_embed`)."""
         items = content.items()
         known = {item: vectors[item] for item in items if item in vectors} if vectors else {}
         matrix = item_matrix(items, known, self.embedder.dim) if len(known) == len(items) else None
@@ -227,12 +227,15 @@ class SemanticCache:
                            request=request, canonical=content, items=items, vectors=matrix, summary=summary,
                            text=text, created_at=now, last_used_at=now)
         uses, self._uses = self._uses, {}
-        stored = await asyncio.to_thread(self.store.put, entry, uses=uses, capacity=self.capacity)
-        CACHE_ENTRIES.set(stored.size)
+        if self.store.local:  # SQLite: on the loop (bench/miss_cost.py: a thread per write cost 15% of req/s)
+            stored = self.store.put(entry, uses=uses, capacity=self.capacity)
+        else:  # a server: its round trips in a thread
+            stored = await asyncio.to_thread(self.store.put, entry, uses=uses, capacity=self.capacity)
         self.index.remove(stored.removed)
         self.index.add([IndexRow(stored.entry_id, entry.key, content, summary)])
-        if summary is None:
-            self.vectorizer.offer(VectorJob(stored.entry_id, tuple(items), known))
+        CACHE_ENTRIES.set(stored.size if stored.size is not None else len(self.index))  # not counted: as known here
+        for entry_id, entry_items in self.index.to_embed(entry.key):  # none in a small partition: never needed
+            self.vectorizer.offer(VectorJob(entry_id, entry_items, known if entry_id == stored.entry_id else {}))
         return stored.entry_id
 
     def remove(self, ids: Sequence[int]) -> None:
@@ -300,7 +303,7 @@ class SemanticCache:
     async def _offer_unembedded(self) -> None:
         """Entries without vectors through a whole maintenance interval (their writer's queue was full, or it
         stopped) are embedded here, unless another process did it meanwhile."""
-        waiting = self.index.pending()
+        waiting = self.index.pending(searched_only=True)
         overdue = [entry_id for entry_id in waiting if entry_id in self._unembedded
                    and not self.vectorizer.queued(entry_id)][:max(self.vectorizer.room(), 0)]
         self._unembedded = set(waiting)

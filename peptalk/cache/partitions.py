@@ -4,8 +4,10 @@ A lookup compares a request only with entries under its own exact key. A small p
 user's handful) is compared whole, entry by entry, with no vector at all. A larger one is searched by the cosine
 of the summary vectors, exactly with numpy, or by FAISS (flat, then HNSW) beyond `PEPTALK_CACHE_FAISS_ABOVE`.
 
-Entries are stored without vectors and get them from a background worker: until then a larger partition's search
-cannot find them, so its newest `k` entries without vectors are compared as well.
+Entries are stored without vectors. Only a partition of `k` entries or more (searched by vector, or about to be)
+needs them (`to_embed`), and gets them from a background worker: until then its search cannot find them, so its
+newest `k` entries without vectors are compared as well. A smaller one (a user's day: the common case) never
+needs them; the match decision embeds the few items it compares, on a hit only.
 
 Entries are found by id: ids only grow, so `refresh` asks the database for ids above the highest one seen
 (`PEPTALK_CACHE_SYNC_INTERVAL_S` apart at most), and an answer stored by another process is found here within
@@ -196,6 +198,14 @@ class PartitionIndex:
         partitions = ([self.partitions[key] for key in self._searched] if searched_only
                       else list(self.partitions.values()))
         return [entry_id for partition in partitions for entry_id in partition.pending]
+
+    def to_embed(self, key: str) -> list[tuple[int, tuple[str, ...]]]:
+        """(id, items) of the entries under `key` still without vectors, when the partition holds `k` entries or
+        more (it is searched by vector, or will be with one more); none for a smaller one."""
+        partition = self.partitions.get(key)
+        if partition is None or len(partition) < self.k:
+            return []
+        return [(entry_id, tuple(partition.contents[entry_id].items())) for entry_id in partition.pending]
 
     def partition(self, key: str) -> Partition | None:
         return self.partitions.get(key)

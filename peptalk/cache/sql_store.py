@@ -58,6 +58,12 @@ cache_audits = Table(
     Index("ix_cache_audits_created_at", "created_at"),
 )
 _INDEX_COLUMNS = (cache_entries.c.id, cache_entries.c.key, cache_entries.c.canonical, cache_entries.c.summary)
+# The statements of every miss, built once (building one costs more than SQLite running it).
+_SAME_REQUEST = (cache_entries.c.key == bindparam("key")) & (cache_entries.c.content_hash == bindparam("content_hash"))
+_FIND = select(cache_entries).where(_SAME_REQUEST)
+_FIND_IDS = select(cache_entries.c.id).where(_SAME_REQUEST)
+_LOWEST_ID = select(func.min(cache_entries.c.id))
+_INSERT = insert(cache_entries).returning(cache_entries.c.id)
 
 
 def canonical_json(content: CanonicalContent) -> dict[str, Any]:
@@ -105,6 +111,7 @@ class SqlCacheStore(CacheStore):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.local = engine.dialect.name == "sqlite"
 
     @classmethod
     def from_url(cls, url: str) -> SqlCacheStore:
@@ -123,15 +130,18 @@ class SqlCacheStore(CacheStore):
 
     @staticmethod
     def _insert(connection: Connection, entry: CacheEntry) -> int:
-        return int(connection.execute(insert(cache_entries).returning(cache_entries.c.id), _row(entry)).scalar_one())
+        return int(connection.execute(_INSERT, _row(entry)).scalar_one())
 
     def put(self, entry: CacheEntry, *, uses: dict[int, tuple[int, float]], capacity: int) -> Stored:
         with self.engine.begin() as connection:
             self._touch(connection, uses)  # so that eviction sees the latest uses
-            replaced = list(connection.scalars(select(cache_entries.c.id).where(
-                cache_entries.c.key == entry.key, cache_entries.c.content_hash == entry.content_hash)))
+            replaced = list(connection.scalars(_FIND_IDS, {"key": entry.key, "content_hash": entry.content_hash}))
             self._delete(connection, replaced)
             entry_id = self._insert(connection, entry)
+            # Ids only grow, so there are at most max - min + 1 entries: two index ends, where a count reads them all.
+            lowest = int(connection.scalar(_LOWEST_ID) or entry_id)
+            if entry_id - lowest + 1 <= capacity:
+                return Stored(entry_id, replaced, None)
             size = int(connection.scalar(select(func.count()).select_from(cache_entries)) or 0)
             evicted = list(connection.scalars(self._lru(size - capacity))) if size > capacity else []
             self._delete(connection, evicted)
@@ -165,9 +175,8 @@ class SqlCacheStore(CacheStore):
         return {row.id: _entry(row) for row in rows}
 
     def find(self, key: str, content_hash: str) -> list[CacheEntry]:
-        query = select(cache_entries).where(cache_entries.c.key == key, cache_entries.c.content_hash == content_hash)
         with self.engine.connect() as connection:
-            return [_entry(row) for row in connection.execute(query)]
+            return [_entry(row) for row in connection.execute(_FIND, {"key": key, "content_hash": content_hash})]
 
     def since(self, after_id: int, limit: int = 10_000) -> list[IndexRow]:
         query = select(*_INDEX_COLUMNS).where(cache_entries.c.id > after_id).order_by(cache_entries.c.id).limit(limit)

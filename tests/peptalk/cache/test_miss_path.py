@@ -96,12 +96,37 @@ async def test_a_first_of_the_day_miss_embeds_nothing_and_stores_in_one_transact
     finally:
         embedder.background.set()
     await asyncio.wait_for(cache.vectorizer.drain(), GENEROUS_S)
-    stored = cache.store.get([entry_id])[entry_id]
-    assert stored.vectors is not None and stored.vectors.shape == (len(stored.items), 384)
-    assert stored.summary is not None and abs(float(np.linalg.norm(stored.summary)) - 1.0) < 1e-4
+    await cache.maintain()
+    await cache.maintain()  # maintenance offers no vectors for it either
+    await asyncio.wait_for(cache.vectorizer.drain(), GENEROUS_S)
+    # A partition this small is compared whole: its entries never need vectors, so none are computed, ever.
+    assert embedder.calls == [] and cache.vectorizer.embedded == 0
+    assert cache.store.get([entry_id])[entry_id].summary is None
+    await cache.aclose()
+
+
+async def test_a_partition_that_grows_to_k_entries_gets_every_entrys_vectors_in_one_call(tmp_path: Path) -> None:
+    embedder = CountingMiniLM()
+    cache = await new_cache(tmp_path, embedder, candidates=3)
+    payloads = [BASE | {"user_id": f"u{n}", "rituals": [ritual]}
+                for n, ritual in enumerate(["Morning run", "Evening walk", "Read 20 pages"])]
+    embedder.background.clear()  # the worker takes its jobs once all three are queued
+    try:
+        ids = [await put(cache, payload, f"talk {n}", scope="shared") for n, payload in enumerate(payloads[:2])]
+        assert cache.vectorizer.room() == cache.vectorizer._queue.maxsize  # two entries: nothing to compute
+        ids.append(await put(cache, payloads[2], "talk 2", scope="shared"))  # the third: searched by vector soon
+    finally:
+        embedder.background.set()
+    await asyncio.wait_for(cache.vectorizer.drain(), GENEROUS_S)
+    assert embedder.hot() == []
+    stored = cache.store.get(ids)
+    for entry_id in ids:
+        assert stored[entry_id].vectors is not None and stored[entry_id].vectors.shape == (len(stored[entry_id].items), 384)
+        assert abs(float(np.linalg.norm(stored[entry_id].summary)) - 1.0) < 1e-4
     background = [texts for thread, texts in embedder.calls if thread.startswith("peptalk-cache-vectors")]
-    assert background == [tuple(CanonicalContent.of(BASE).items())]  # one batched call for the entry
-    assert cache.index.partition(key(BASE).digest()).summaries.keys() == {entry_id}
+    assert len(background) == 1  # the three entries' distinct items in one batched call
+    assert sorted(background[0]) == sorted({item for payload in payloads for item in CanonicalContent.of(payload).items()})
+    assert cache.index.partition(key(BASE, "shared").digest()).summaries.keys() == set(ids)
     await cache.aclose()
 
 
@@ -183,13 +208,13 @@ async def test_a_large_partition_finds_entries_without_vectors_and_then_by_searc
 
 async def test_an_entry_dropped_by_a_full_queue_gets_its_vectors_from_maintenance(tmp_path: Path) -> None:
     embedder = CountingMiniLM()
-    cache = await new_cache(tmp_path, embedder, vector_queue_size=1)
+    cache = await new_cache(tmp_path, embedder, vector_queue_size=1, candidates=1)  # one entry: searched
     embedder.background.clear()
     try:
-        first = await put(cache, BASE | {"user_id": "one"}, "one")
+        first = await put(cache, BASE | {"rituals": ["Run"]}, "one", scope="shared")
         await until(lambda: not cache.vectorizer._queue.qsize(), "the worker took the first job")
-        second = await put(cache, BASE | {"user_id": "two"}, "two")  # queued
-        third = await put(cache, BASE | {"user_id": "three"}, "three")  # the queue is full: dropped
+        second = await put(cache, BASE | {"rituals": ["Walk"]}, "two", scope="shared")  # queued
+        third = await put(cache, BASE | {"rituals": ["Swim"]}, "three", scope="shared")  # the queue is full: dropped
         assert cache.vectorizer.dropped == 1
     finally:
         embedder.background.set()

@@ -143,6 +143,21 @@ async def test_entries_outlive_the_process_and_deletions_reach_the_other(url: st
     await other.aclose()
 
 
+def test_put_counts_entries_only_when_the_ids_allow_more_than_the_capacity(store: SqlCacheStore) -> None:
+    """A new entry's id is above every other, so new id - lowest id + 1 bounds the count: within the capacity
+    nothing is counted or evicted; with a gap (a deleted entry) the bound passes the capacity first, and the
+    exact count then decides."""
+    first, second, _ = (store.add(entry(name, at, content_hash=name)) for name, at in [("a", 1.0), ("b", 2.0),
+                                                                                        ("c", 3.0)])
+    fourth = store.put(entry("d", 4.0, content_hash="d"), uses={}, capacity=4)
+    assert fourth.removed == [] and fourth.size is None  # four ids, capacity four: no count needed
+    store.delete([second])
+    fifth = store.put(entry("e", 5.0, content_hash="e"), uses={}, capacity=4)
+    assert fifth.removed == [] and fifth.size == 4  # ids span 5 > 4: counted, 4 entries, none evicted
+    sixth = store.put(entry("f", 6.0, content_hash="f"), uses={}, capacity=4)
+    assert sixth.removed == [first] and sixth.size == 4  # 5 entries > 4: the least recently used goes
+
+
 def test_an_entry_is_stored_without_vectors_and_gets_them_later(store: SqlCacheStore) -> None:
     """`put`: one transaction that writes hits, replaces the same request and evicts beyond capacity; the vectors
     come later through `set_vectors` (one transaction for a batch), and `summaries` tells other processes."""
