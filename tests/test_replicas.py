@@ -101,10 +101,33 @@ class Outcome:
     from_nginx: bool = False  # the answer is nginx's own error page, not the app's
 
 
-def load(url: str, worker: int, rounds: int, outcomes: list[Outcome], lock: threading.Lock) -> None:
-    """One client: per round a generation (POST) and a schema read (GET), each with its own request id."""
+class Kill:
+    """When the victim was killed: the clients' last rounds wait for it, so some requests always come after it,
+    however fast or slow the machine makes the rounds before it."""
+
+    SETTLE_S = 1.0  # requests after this long find nginx routing around the dead replica
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.at = 0.0
+
+    def record(self) -> None:
+        self.at = time.monotonic()
+        self.done.set()
+
+    def wait_settled(self) -> None:
+        if self.done.wait(timeout=600):
+            time.sleep(max(0.0, self.at + self.SETTLE_S - time.monotonic()))
+
+
+def load(url: str, worker: int, rounds: int, outcomes: list[Outcome], lock: threading.Lock,
+         kill: Kill | None = None, after_kill: int = 0) -> None:
+    """One client: per round a generation (POST) and a schema read (GET), each with its own request id; the last
+    `after_kill` rounds start once `kill` happened and settled."""
     with httpx.Client(base_url=url, timeout=120) as client:
         for index in range(rounds):
+            if kill is not None and index == rounds - after_kill:
+                kill.wait_settled()
             for method, path in (("POST", "/peptalk/invoke"), ("GET", "/peptalk/input_schema")):
                 request_id = f"load-{worker}-{index}-{method.lower()}-{uuid.uuid4().hex[:6]}"
                 started = time.monotonic()
@@ -131,13 +154,14 @@ def test_a_replica_killed_mid_load_costs_no_idempotent_request_and_no_acknowledg
                 "PEPTALK_SHADOW_BATCH_SIZE": "2",
                 "PEPTALK_SHADOW_FLUSH_INTERVAL_S": "0.2", "PEPTALK_SHADOW_USER_ID_SALT": "replica-test-salt",
                 "PEPTALK_RATE_LIMIT_PER_KEY_PER_MINUTE": "100000", "PEPTALK_RATE_LIMIT_PER_USER_PER_MINUTE": "100"}
-    workers, rounds = 3, 8
+    workers, rounds, after_kill_rounds = 3, 8, 2
     outcomes: list[Outcome] = []
     lock = threading.Lock()
+    kill = Kill()
     with deployment(tmp_path, database_url=postgres_database, redis_url=redis_url, settings=settings) as app:
         victim, survivors = app.replicas[0], app.replicas[1:]
-        threads = [threading.Thread(target=load, args=(app.url, worker, rounds, outcomes, lock))
-                   for worker in range(workers)]
+        threads = [threading.Thread(target=load, args=(app.url, worker, rounds, outcomes, lock, kill,
+                                                       after_kill_rounds)) for worker in range(workers)]
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 300
@@ -150,7 +174,8 @@ def test_a_replica_killed_mid_load_costs_no_idempotent_request_and_no_acknowledg
                 break
             time.sleep(0.05)
         victim.kill()
-        killed_at = time.monotonic()
+        kill.record()
+        killed_at = kill.at
         for thread in threads:
             thread.join(timeout=600)
         assert not any(thread.is_alive() for thread in threads), "the bounded load did not finish"
@@ -172,7 +197,7 @@ def test_a_replica_killed_mid_load_costs_no_idempotent_request_and_no_acknowledg
     assert len(failed_posts) <= workers, failed_posts
     assert all(outcome.status == 502 and outcome.started < killed_at and outcome.from_nginx
                for outcome in failed_posts), failed_posts
-    after_kill = [outcome for outcome in outcomes if outcome.started > killed_at + 0.5]
+    after_kill = [outcome for outcome in outcomes if outcome.started > killed_at + 0.5]  # 2 rounds per client
     assert after_kill and all(outcome.status == 200 for outcome in after_kill)
     assert not any(outcome.upstream.endswith(victim.address) for outcome in after_kill)
 
