@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from router.catalog import find_model
 from router.settings import RouterSettings
@@ -32,28 +32,22 @@ class Generation:
     sentence_budget: int | None = None
 
 
-def max_tokens_overridden(settings: RouterSettings) -> bool:
-    """Whether `PEPTALK_MAX_TOKENS` (or an explicit `max_tokens=`) was given, which then wins for every model."""
-    return "max_tokens" in settings.model_fields_set
+def _own(settings: RouterSettings, name: str, catalog: float | None, env: LimitSource) -> tuple[Any, LimitSource]:
+    """A setting `name` given explicitly (its `PEPTALK_*` variable, or `name=`) wins for every model, even at its
+    default's value; else the model's catalog value; else the setting's default."""
+    if name in settings.model_fields_set:
+        return getattr(settings, name), env
+    if catalog is not None:
+        return catalog, "catalog"
+    return getattr(settings, name), "default"
 
 
 def generation_for(settings: RouterSettings, backend: str, model: str) -> Generation:
     """The parameters `backend:model` generates with under `settings`."""
     entry = find_model(backend, model)
-    source: LimitSource
-    if max_tokens_overridden(settings):
-        max_tokens, source = settings.max_tokens, "PEPTALK_MAX_TOKENS"
-    elif entry is not None and entry.max_tokens is not None:
-        max_tokens, source = entry.max_tokens, "catalog"
-    else:
-        max_tokens, source = settings.max_tokens, "default"
-    temperature_source: LimitSource
-    if "temperature" in settings.model_fields_set:
-        temperature, temperature_source = settings.temperature, "PEPTALK_TEMPERATURE"
-    elif entry is not None and entry.temperature is not None:
-        temperature, temperature_source = entry.temperature, "catalog"
-    else:
-        temperature, temperature_source = settings.temperature, "default"
+    max_tokens, source = _own(settings, "max_tokens", entry.max_tokens if entry else None, "PEPTALK_MAX_TOKENS")
+    temperature, temperature_source = _own(settings, "temperature", entry.temperature if entry else None,
+                                           "PEPTALK_TEMPERATURE")
     sampling = entry.sampling.values() if entry is not None and entry.sampling is not None else {}
     budget = settings.sentence_budget if entry is not None and entry.ignores_length else None
     return Generation(temperature=temperature, max_tokens=max_tokens, max_tokens_source=source,
