@@ -125,3 +125,17 @@ def test_a_piece_holding_a_sentence_end_is_cut_inside() -> None:
     assert budget.feed("Well done. Now the slides.") == "Well done."
     with pytest.raises(ValueError):
         SentenceBudget(0)
+
+
+async def test_the_started_embedded_model_samples_at_its_catalog_temperature() -> None:
+    """Through the real embedded backend (llama.cpp loads SmolLM2): the chat model it hands out carries the
+    catalog's temperature, which every request to llama.cpp then sends."""
+    embedded = build_backends(settings(backends=["embedded"], embedded_threads=1))["embedded"]
+    await embedded.start()
+    try:
+        chat = embedded.chat_model("smollm2-135m")
+        entry = find_model("embedded", "smollm2-135m")
+        assert entry is not None and chat.temperature == entry.temperature  # type: ignore[attr-defined]
+        assert chat._params(None, {})["temperature"] == entry.temperature  # type: ignore[attr-defined]
+    finally:
+        await embedded.aclose()
