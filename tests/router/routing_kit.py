@@ -1,10 +1,12 @@
-"""Helpers for router tests: a router over fault servers, a call, and metric deltas."""
+"""Helpers for router tests: a router over fault servers, a call, metric deltas and the router's retry waits."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
+import pytest
 from langchain_core.messages import AIMessageChunk, HumanMessage
 
 from peptalk.metrics import REGISTRY
@@ -63,3 +65,8 @@ def text(chunks: list[AIMessageChunk]) -> str:
 
 def metric(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def retry_sleeps(caplog: pytest.LogCaptureFixture) -> list[float]:
+    """The waits the router chose before each retry (its `retry` log lines), read instead of a clock."""
+    return [record.sleep_s for record in caplog.records if record.getMessage() == "retry"]  # type: ignore[attr-defined]

@@ -13,15 +13,10 @@ import pytest
 from router import StreamInterrupted
 from tests.doubles.faults import TOKENS, FaultServer
 from tests.helpers import GENEROUS_S
-from tests.router.routing_kit import OLLAMA, OPENAI, call, collect, make_router, meta, metric, text
+from tests.router.routing_kit import OLLAMA, OPENAI, call, collect, make_router, meta, metric, retry_sleeps, text
 
 pytestmark = pytest.mark.timeout(180)
 FULL_TEXT = "".join(TOKENS)
-
-
-def _retry_sleeps(caplog: pytest.LogCaptureFixture) -> list[float]:
-    """The waits the router chose before each retry (its `retry` log lines)."""
-    return [record.sleep_s for record in caplog.records if record.getMessage() == "retry"]  # type: ignore[attr-defined]
 
 
 async def test_an_error_event_before_the_first_token_is_retried_and_counts_toward_the_breaker() -> None:
@@ -96,7 +91,7 @@ async def test_a_429_without_retry_after_waits_the_backoff(caplog: pytest.LogCap
         with caplog.at_level(logging.INFO, logger="peptalk.router"):
             chunks, _ = await collect(router, call())
         assert meta(chunks)["model"] == OPENAI and text(chunks) == FULL_TEXT and gpt.chat_requests == 2
-        [sleep_s] = _retry_sleeps(caplog)
+        [sleep_s] = retry_sleeps(caplog)
         assert 0.05 <= sleep_s <= 0.2  # the backoff's first step (with jitter), no header to follow
 
 
@@ -107,5 +102,5 @@ async def test_azures_retry_after_ms_is_honoured(caplog: pytest.LogCaptureFixtur
         with caplog.at_level(logging.INFO, logger="peptalk.router"):
             chunks, _ = await collect(router, call())
         assert meta(chunks)["model"] == OPENAI and gpt.chat_requests == 2
-        assert _retry_sleeps(caplog) == [0.8]  # retry-after-ms: 800
+        assert retry_sleeps(caplog) == [0.8]  # retry-after-ms: 800
         assert gpt.request_times[1] - gpt.request_times[0] >= 0.75
