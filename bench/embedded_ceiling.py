@@ -102,7 +102,7 @@ async def measure(path: Path, levels: list[int], rounds: int, tokens: int) -> di
             used = 0
             for _ in range(rounds):
                 for n in out:
-                    picked = prompts[used:used + n]
+                    picked = [prompts[(used + i) % len(prompts)] for i in range(n)]  # N distinct users, any rounds
                     used += n
                     out[n][0].append(await together(client, [prompt_body(prompt) for prompt in picked]))
                     out[n][1].append(await together(client, [decode_body(used + i, tokens) for i in range(n)]))

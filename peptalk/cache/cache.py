@@ -216,8 +216,9 @@ class SemanticCache:
     async def put(self, key: CacheKey, content: CanonicalContent, *, request: dict[str, Any], text: str, model: str,
                   vectors: ItemVectors | None = None) -> int:
         """Stores an answer (replacing the one for the same request) and evicts the least recently used beyond
-        capacity, in one transaction (on the loop for a local store, else in a thread). Its item vectors are stored now when `vectors` holds them all;
-        else they come later from the background worker, and only in a partition that needs them (`to_embed`)."""
+        capacity, in one transaction (on the loop for a local store, else in a thread). Its item vectors are
+        stored now when `vectors` holds them all; else they come later from the background worker, and only in a
+        partition that needs them (`to_embed`)."""
         items = content.items()
         known = {item: vectors[item] for item in items if item in vectors} if vectors else {}
         matrix = item_matrix(items, known, self.embedder.dim) if len(known) == len(items) else None
