@@ -120,6 +120,16 @@ def test_a_sentence_ends_only_before_white_space() -> None:
     assert budget.feed('" Next') == '"' and budget.exhausted  # the closing quote belongs to the sentence
 
 
+def test_a_list_marker_or_an_abbreviation_ends_no_sentence() -> None:
+    """SmolLM2 numbers its points: an answer cut after "1." and "2." counted as sentences ended on a bare "2."."""
+    text = "Great start! Here is today:\n\n1. Review two pull requests.\n2. Ship the beta. Then rest."
+    assert feed_all(SentenceBudget(2), [text[i:i + 3] for i in range(0, len(text), 3)]) == (
+        "Great start! Here is today:\n\n1. Review two pull requests.")
+    abbreviated = "Ask Dr. Smith, e.g. at noon. Then go."
+    assert SentenceBudget(2).feed(abbreviated + " More.") == abbreviated
+    assert SentenceBudget(1).feed("I finished 2. Then more.") == "I finished 2."  # a number ending a sentence
+
+
 def test_a_piece_holding_a_sentence_end_is_cut_inside() -> None:
     budget = SentenceBudget(1)
     assert budget.feed("Well done. Now the slides.") == "Well done."
