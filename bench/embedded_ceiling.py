@@ -13,8 +13,10 @@ asks for can be bounded:
 
 Prompt evaluation is already a large batch (about 440 tokens), so it runs near the cores' peak: N prompts cannot
 take less than `P_N`, however the engine interleaves them with decoding. N users' answers therefore take at least
-`P_N`, and the aggregate tokens/s at N users is at most `N (P_1 + D_1) / P_N` times one user's (the ceiling, as if
-every decode step were free). Without overlap it would be `N (P_1 + D_1) / (P_N + D_N)`; the engine lands between.
+`P_N`, and as the decode cannot take less than `D_N`, at least `max(P_N, D_N)`: the aggregate tokens/s at N users
+is at most `N (P_1 + D_1) / max(P_N, D_N)` times one user's (the ceiling, as if the two overlapped perfectly).
+Without overlap it would be `N (P_1 + D_1) / (P_N + D_N)`; the engine lands between, or below when the app's own
+work shares the cores.
 When N prompts arrive together, the k-th first token cannot come before k prompts' arithmetic is done, in any
 order, so the median time to first token is at least about `(N + 1) / 2` one user's.
 
@@ -81,8 +83,28 @@ async def together(client: httpx.AsyncClient, bodies: list[dict]) -> float:
     return elapsed
 
 
-def prompt_body(prompt: str) -> dict:
-    return {"model": "m", "messages": [{"role": "user", "content": prompt}], "max_tokens": 1, "temperature": 0}
+def prompt_body(messages: list[dict[str, str]]) -> dict:
+    return {"model": "m", "messages": messages, "max_tokens": 1, "temperature": 0}
+
+
+def study_messages(request: PepTalkRequest) -> list[dict[str, str]]:
+    """The study's prompt as one user message, as served."""
+    return [{"role": "user", "content": render_prompt(request)}]
+
+
+def fixed_first_messages(request: PepTalkRequest) -> list[dict[str, str]]:
+    """A what-if, not served: the study's words with every fixed sentence first (a system message: the rules and
+    the query) and the user's data last, so that the prompt cache shares all but the data."""
+    words = render_prompt(request)
+    head, rest = words.split("Context information is below.", 1)
+    data, tail = rest.split("Given the context information, answer the query.", 1)
+    query = tail.replace("Answer:", "").strip()
+    return [{"role": "system", "content": f"{head.strip()}\n\nAnswer the query using the context information the "
+                                          f"user gives.\n{query}"},
+            {"role": "user", "content": f"Context information is below.\n{data.strip()}\n\nAnswer:"}]
+
+
+ORDERS = {"study": study_messages, "fixed-first": fixed_first_messages}
 
 
 def decode_body(index: int, tokens: int) -> dict:
@@ -90,18 +112,22 @@ def decode_body(index: int, tokens: int) -> dict:
             "max_tokens": tokens, "temperature": 0, "ignore_eos": True, "cache_prompt": False}
 
 
-async def measure(binary: Path, path: Path, levels: list[int], rounds: int,
-                  tokens: int) -> dict[int, tuple[float, float]]:
+async def measure(binary: Path, path: Path, levels: list[int], rounds: int, tokens: int,
+                  order: str = "study") -> dict[int, tuple[float, float]]:
     """{N: (median P_N, median D_N)} for N in 1 and `levels`."""
     server = ManagedLlamaServer(ServerOptions(binary=binary, model_path=path, alias="m", n_ctx=2048,
                                               parallel=max(levels), threads=2))
     await server.start()
-    prompts = [render_prompt(PepTalkRequest.model_validate(context)) for context in load_contexts()]
+    prompts = [ORDERS[order](PepTalkRequest.model_validate(context)) for context in load_contexts()]
     out: dict[int, tuple[list[float], list[float]]] = {n: ([], []) for n in [1, *levels]}
     try:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=600) as client:
             # warm-up: the template's shared head enters every slot's prompt cache, as in a running service
             await together(client, [prompt_body(prompt) for prompt in prompts[-max(levels):]])
+            probe = await ask(client, prompt_body(prompts[-max(levels) - 1]))  # a user the rounds do not reach
+            print(f"  {order} prompt: {probe['usage']['prompt_tokens']} tokens, "
+                  f"{probe.get('timings', {}).get('prompt_n', '?')} of them evaluated (the rest from the prompt cache)",
+                  flush=True)
             used = 0
             for _ in range(rounds):
                 for n in out:
@@ -121,19 +147,22 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=96)
     parser.add_argument("--binary", type=Path, default=default_binary(), help="llama-server to measure")
+    parser.add_argument("--order", choices=sorted(ORDERS), default="study",
+                        help="fixed-first: a what-if prompt with the user's data last (not what peptalk serves)")
     args = parser.parse_args()
     levels = [int(part) for part in args.users.split(",")]
     with tempfile.TemporaryDirectory() as folder:
         for fmt in args.formats.split(","):
-            parts = await measure(args.binary, model_file(fmt, Path(folder)), levels, args.rounds, args.max_tokens)
+            parts = await measure(args.binary, model_file(fmt, Path(folder)), levels, args.rounds, args.max_tokens,
+                                  args.order)
             p1, d1 = parts[1]
             print(f"{fmt}: one user: prompt {p1:.2f} s, {args.max_tokens} tokens decoded in {d1:.2f} s", flush=True)
             for n in levels:
                 pn, dn = parts[n]
+                one = n * (p1 + d1)
                 print(f"  {n} users: prompts {pn:.2f} s ({pn / p1:.2f}x one), decode {dn:.2f} s ({dn / d1:.2f}x one); "
-                      f"aggregate at most {n * (p1 + d1) / pn:.2f}x one user ({n * (p1 + d1) / (pn + dn):.2f}x "
-                      f"without overlap); TTFT at least ~{(n + 1) / 2:.1f}x one user's when the prompts arrive "
-                      "together", flush=True)
+                      f"aggregate at most {one / max(pn, dn):.2f}x one user ({one / (pn + dn):.2f}x without overlap); "
+                      f"TTFT at least ~{(n + 1) / 2:.1f}x one user's when the prompts arrive together", flush=True)
 
 
 if __name__ == "__main__":
